@@ -1,0 +1,13 @@
+import { cp, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+
+/** tsc emits only JavaScript: Lua scripts and JSON seeds are copied next to it. */
+async function copyAssets (dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) await copyAssets(path)
+    else if (/\.(lua|json)$/.test(entry.name)) await cp(path, join('dist', path))
+  }
+}
+
+await copyAssets('src')

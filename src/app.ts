@@ -1,0 +1,84 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { Ajv, type Options as AjvOptions } from 'ajv'
+import addFormatsModule from 'ajv-formats'
+import { pino } from 'pino'
+import type { Config } from './config/load-config.js'
+import type { ClientRegistry } from './config/clients.js'
+import { registerAuth } from './http/plugins/auth.js'
+import { registerErrorHandling } from './http/plugins/errors.js'
+import { registerOpenApi } from './http/plugins/openapi.js'
+import { genReqId, registerRequestId } from './http/plugins/request-id.js'
+import { healthRoutes, type ReadinessCheck } from './http/routes/health.js'
+import { meRoutes } from './http/routes/me.js'
+import { IssueSchema, ProblemSchema } from './http/schemas/problem.js'
+
+/** What the HTTP layer needs from the composition root; tests pass fakes. */
+export interface AppDeps {
+  clients: ClientRegistry
+  readiness: readonly ReadinessCheck[]
+}
+
+export interface BuildAppOptions {
+  config: Pick<Config, 'http'>
+  deps: AppDeps
+  /** `health`: only the probes (a worker-only process). Default `all`. */
+  surface?: 'all' | 'health'
+  /** Root logger; defaults to a disabled one. */
+  logger?: FastifyBaseLogger
+}
+
+// ajv-formats ships CommonJS with a default export under ESM interop.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
+
+function makeAjv (opts: AjvOptions): Ajv {
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, ...opts })
+  addFormats(ajv)
+  return ajv
+}
+
+/**
+ * Builds the HTTP application. No environment reads and no client construction:
+ * everything arrives through `config` and `deps`.
+ */
+export async function buildApp ({ config, deps, logger, surface = 'all' }: BuildAppOptions): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger ?? pino({ enabled: false }),
+    genReqId,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    bodyLimit: config.http.bodyLimit,
+    requestTimeout: config.http.requestTimeoutMs,
+    connectionTimeout: config.http.connectionTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
+  })
+
+  // Headers must arrive well before the whole-request deadline (slow-header clients).
+  app.server.headersTimeout = Math.min(config.http.requestTimeoutMs, 10_000)
+
+  // Bodies are validated strictly: unknown properties are errors, not silently
+  // dropped, and "42" is not a number. Query strings and params are strings on
+  // the wire, so they alone are coerced.
+  const bodyAjv = makeAjv({ removeAdditional: false, coerceTypes: false })
+  const otherAjv = makeAjv({ removeAdditional: false, coerceTypes: 'array' })
+  for (const schema of [IssueSchema, ProblemSchema]) {
+    bodyAjv.addSchema(schema)
+    otherAjv.addSchema(schema)
+    app.addSchema(schema)
+  }
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : otherAjv).compile(schema))
+
+  // JSON only; text/plain bodies are refused with 415 rather than parsed.
+  app.removeContentTypeParser('text/plain')
+
+  registerRequestId(app)
+  registerErrorHandling(app, { bodyLimit: config.http.bodyLimit })
+  registerAuth(app, { clients: deps.clients })
+  if (surface === 'all') await registerOpenApi(app)
+  await app.register(healthRoutes, { checks: deps.readiness })
+  if (surface === 'health') return app
+
+  await app.register(meRoutes)
+  return app
+}

@@ -1,0 +1,120 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { Type, type Static } from 'typebox'
+import { Value } from 'typebox/value'
+
+/**
+ * API clients: who may call the service, with which scopes, into which divisions.
+ * The clients file never holds a key, only its SHA-256; a key is shown once when
+ * it is made (`npm run client:add`) and cannot be recovered from the file.
+ */
+
+export const SCOPES = ['provisioning:write', 'provisioning:read', 'groups:write', 'admin'] as const
+export type Scope = typeof SCOPES[number]
+
+const ScopeSchema = Type.Unsafe<Scope>({ type: 'string', enum: [...SCOPES] })
+
+export const ApiClientSchema = Type.Object({
+  id: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$', description: 'Stable client id; scopes its requests and idempotency keys.' }),
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  keySha256: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 (hex) of the API key.' }),
+  scopes: Type.Array(ScopeSchema, { minItems: 1, uniqueItems: true }),
+  divisions: Type.Union([
+    Type.Literal('*'),
+    Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, uniqueItems: true }),
+  ], { description: 'Division names the client may provision into, or "*" for all.' }),
+  roles: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { uniqueItems: true, description: 'Role names the client may grant; absent = any role the policy allows.' })),
+  webhook: Type.Optional(Type.Object({
+    url: Type.String({ pattern: '^https?://', maxLength: 2048 }),
+    secrets: Type.Array(Type.String({ pattern: '^whsec_[A-Za-z0-9+/=]{24,}$' }), { minItems: 1, maxItems: 5 }),
+    events: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true })),
+  }, { additionalProperties: false })),
+  rateLimit: Type.Optional(Type.Object({
+    max: Type.Integer({ minimum: 1 }),
+    timeWindowSeconds: Type.Integer({ minimum: 1, maximum: 86_400 }),
+  }, { additionalProperties: false })),
+}, { additionalProperties: false })
+
+export type ApiClient = Static<typeof ApiClientSchema>
+
+export const ClientsFileSchema = Type.Object({
+  clients: Type.Array(ApiClientSchema),
+}, { additionalProperties: false })
+
+/** The view of a client that request handlers get: no key material at all. */
+export type AuthenticatedClient = Omit<ApiClient, 'keySha256' | 'webhook'> & { webhook?: { url: string, events?: string[] } }
+
+export interface ClientRegistry {
+  /** Finds the client whose key this is; undefined for an unknown key. */
+  authenticate (apiKey: string): AuthenticatedClient | undefined
+  get (id: string): ApiClient | undefined
+  list (): readonly ApiClient[]
+}
+
+export function sha256Hex (value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex')
+}
+
+/** A new API key: prefixed so secret scanners and humans recognise it. */
+export function generateApiKey (): string {
+  return `gpk_${randomBytes(32).toString('base64url')}`
+}
+
+export function createClientRegistry (clients: readonly ApiClient[]): ClientRegistry {
+  const byHash = new Map<string, ApiClient>()
+  const byId = new Map<string, ApiClient>()
+  for (const client of clients) {
+    if (byId.has(client.id)) throw new Error(`Duplicate API client id "${client.id}"`)
+    if (byHash.has(client.keySha256)) throw new Error(`API clients "${byHash.get(client.keySha256)?.id}" and "${client.id}" share one key`)
+    byId.set(client.id, client)
+    byHash.set(client.keySha256, client)
+  }
+  return {
+    authenticate (apiKey) {
+      if (apiKey.length === 0 || apiKey.length > 512) return undefined
+      const presented = Buffer.from(sha256Hex(apiKey), 'hex')
+      const client = byHash.get(presented.toString('hex'))
+      // The map lookup is by hash; the compare guards against a lookup that
+      // matched by anything but the full digest.
+      if (!client || !timingSafeEqual(presented, Buffer.from(client.keySha256, 'hex'))) return undefined
+      return toAuthenticated(client)
+    },
+    get: (id) => byId.get(id),
+    list: () => [...byId.values()],
+  }
+}
+
+function toAuthenticated (client: ApiClient): AuthenticatedClient {
+  const { keySha256: _k, webhook, ...rest } = client
+  return webhook ? { ...rest, webhook: { url: webhook.url, events: webhook.events } } : rest
+}
+
+/** Reads and validates a clients file, naming every problem with its path. */
+export function loadClientsFile (path: string): ApiClient[] {
+  let raw: unknown
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (err) {
+    throw new Error(`CLIENTS_FILE ${path} could not be read as JSON: ${(err as Error).message}`)
+  }
+  const problems = [...Value.Errors(ClientsFileSchema, raw)].map((e) => `${e.instancePath || '/'} ${e.message}`)
+  if (problems.length > 0) {
+    throw new Error(`CLIENTS_FILE ${path} is invalid:\n  - ${problems.slice(0, 20).join('\n  - ')}`)
+  }
+  return (raw as Static<typeof ClientsFileSchema>).clients
+}
+
+/** The embedded demo's client: every scope, every division, a fresh key per start. */
+export function createDemoClient (): { client: ApiClient, apiKey: string } {
+  const apiKey = generateApiKey()
+  return {
+    apiKey,
+    client: {
+      id: 'demo',
+      name: 'Demo client (embedded mode only)',
+      keySha256: sha256Hex(apiKey),
+      scopes: [...SCOPES],
+      divisions: '*',
+    },
+  }
+}

@@ -1,0 +1,168 @@
+import { isIP } from 'node:net'
+import { Value } from 'typebox/value'
+import { REGIONS, resolveHosts } from '../genesys/hosts.js'
+import { EnvSchema, type Env, type LOG_LEVELS, type ROLES } from './schema.js'
+
+export interface Config {
+  port: number
+  host: string
+  logLevel: typeof LOG_LEVELS[number]
+  /** Pretty logs: explicit LOG_PRETTY, else only when stdout is a terminal. */
+  logPretty: boolean
+  role: typeof ROLES[number]
+  redisUrl?: string
+  genesys: {
+    /** `simulator`: no credentials given, the process runs its own Genesys Cloud simulator. */
+    mode: 'simulator' | 'remote'
+    apiUrl?: string
+    loginUrl?: string
+    clientId?: string
+    clientSecret?: string
+    rateLimitPerMinute: number
+    timeouts: { connectMs: number, headersMs: number, bodyMs: number }
+    maxConnections: number
+  }
+  clientsFile?: string
+  maxGroupDepth: number
+  webhookAllowedNetworks: string[]
+  http: {
+    bodyLimit: number
+    requestTimeoutMs: number
+    connectionTimeoutMs: number
+    keepAliveTimeoutMs: number
+  }
+  shutdownGraceMs: number
+}
+
+export class ConfigError extends Error {
+  readonly problems: Array<{ variable: string, reason: string }>
+  constructor (problems: Array<{ variable: string, reason: string }>) {
+    super('Invalid configuration:\n' + problems.map((p) => `  - ${p.variable}: ${p.reason}`).join('\n'))
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+type Problem = { variable: string, reason: string }
+
+/**
+ * Reads the environment once: coerces strings, applies defaults, reports every
+ * invalid variable (name and reason) in one error, and returns a frozen object.
+ * Values are never echoed back in messages, so a misplaced secret is not printed.
+ */
+export function loadConfig (env: Record<string, string | undefined>, opts: { isTTY?: boolean } = {}): Readonly<Config> {
+  const picked: Record<string, string> = {}
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const value = env[key]
+    // An empty assignment (FOO=) means "not set", as in most .env tooling.
+    if (value !== undefined && value.trim() !== '') picked[key] = value.trim()
+  }
+  const value = Value.Default(EnvSchema, Value.Convert(EnvSchema, picked)) as Env
+  const problems: Problem[] = []
+  const seen = new Set<string>()
+  for (const error of Value.Errors(EnvSchema, value)) {
+    const variable = error.instancePath.replace(/^\//, '') || '(environment)'
+    if (seen.has(variable)) continue
+    seen.add(variable)
+    problems.push({ variable, reason: describe(error.keyword, error.params, error.message) })
+  }
+  problems.push(...crossChecks(value, seen))
+  if (problems.length > 0) throw new ConfigError(problems)
+  return deepFreeze(toConfig(value, opts.isTTY ?? false))
+}
+
+function describe (keyword: string, params: unknown, message: string): string {
+  const p = (params ?? {}) as Record<string, unknown>
+  if (keyword === 'enum' && Array.isArray(p.allowedValues)) return `must be one of ${p.allowedValues.join(', ')}`
+  if (keyword === 'type') return `must be ${String(p.type === 'integer' ? 'an integer' : p.type)}`
+  if (keyword === 'pattern') return `has the wrong form (expected ${String(p.pattern)})`
+  return message
+}
+
+function crossChecks (env: Env, alreadyInvalid: Set<string>): Problem[] {
+  const problems: Problem[] = []
+  if (env.GENESYS_REGION !== undefined && !Object.hasOwn(REGIONS, env.GENESYS_REGION)) {
+    problems.push({ variable: 'GENESYS_REGION', reason: `unknown region; one of ${Object.keys(REGIONS).join(', ')}` })
+  }
+  if ((env.GENESYS_API_URL === undefined) !== (env.GENESYS_LOGIN_URL === undefined) && !alreadyInvalid.has('GENESYS_API_URL') && !alreadyInvalid.has('GENESYS_LOGIN_URL')) {
+    problems.push({ variable: env.GENESYS_API_URL === undefined ? 'GENESYS_API_URL' : 'GENESYS_LOGIN_URL', reason: 'GENESYS_API_URL and GENESYS_LOGIN_URL must be set together' })
+  }
+  const hasHosts = env.GENESYS_REGION !== undefined || env.GENESYS_API_URL !== undefined
+  if (env.GENESYS_CLIENT_ID !== undefined && env.GENESYS_CLIENT_SECRET === undefined) {
+    problems.push({ variable: 'GENESYS_CLIENT_SECRET', reason: 'required when GENESYS_CLIENT_ID is set' })
+  }
+  if (env.GENESYS_CLIENT_SECRET !== undefined && env.GENESYS_CLIENT_ID === undefined) {
+    problems.push({ variable: 'GENESYS_CLIENT_ID', reason: 'required when GENESYS_CLIENT_SECRET is set' })
+  }
+  if (env.GENESYS_CLIENT_ID !== undefined && !hasHosts) {
+    problems.push({ variable: 'GENESYS_REGION', reason: 'set GENESYS_REGION (or GENESYS_API_URL and GENESYS_LOGIN_URL) with GENESYS_CLIENT_ID' })
+  }
+  if (env.GENESYS_CLIENT_ID === undefined && hasHosts) {
+    problems.push({ variable: 'GENESYS_CLIENT_ID', reason: 'required when a Genesys region or URL is set (without it the built-in simulator is used)' })
+  }
+  for (const cidr of splitList(env.WEBHOOK_ALLOWED_NETWORKS)) {
+    if (!isCidr(cidr)) {
+      problems.push({ variable: 'WEBHOOK_ALLOWED_NETWORKS', reason: `"${cidr}" is not a CIDR such as 10.0.0.0/8 or fd00::/8` })
+      break
+    }
+  }
+  return problems
+}
+
+function splitList (value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter((s) => s !== '')
+}
+
+function isCidr (value: string): boolean {
+  const [address, prefix, ...rest] = value.split('/')
+  if (rest.length > 0 || address === undefined || prefix === undefined || !/^\d{1,3}$/.test(prefix)) return false
+  const family = isIP(address)
+  return family !== 0 && Number(prefix) <= (family === 4 ? 32 : 128)
+}
+
+function toConfig (env: Env, isTTY: boolean): Config {
+  const remote = env.GENESYS_CLIENT_ID !== undefined
+  const hosts = remote
+    ? resolveHosts({ region: env.GENESYS_REGION, apiUrl: env.GENESYS_API_URL, loginUrl: env.GENESYS_LOGIN_URL })
+    : undefined
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL as Config['logLevel'],
+    logPretty: env.LOG_PRETTY ?? isTTY,
+    role: env.ROLE as Config['role'],
+    redisUrl: env.REDIS_URL,
+    genesys: {
+      mode: remote ? 'remote' : 'simulator',
+      apiUrl: hosts?.apiUrl,
+      loginUrl: hosts?.loginUrl,
+      clientId: env.GENESYS_CLIENT_ID,
+      clientSecret: env.GENESYS_CLIENT_SECRET,
+      rateLimitPerMinute: env.GENESYS_RATE_LIMIT_PER_MINUTE,
+      timeouts: {
+        connectMs: env.GENESYS_CONNECT_TIMEOUT_MS,
+        headersMs: env.GENESYS_HEADERS_TIMEOUT_MS,
+        bodyMs: env.GENESYS_BODY_TIMEOUT_MS,
+      },
+      maxConnections: env.GENESYS_MAX_CONNECTIONS,
+    },
+    clientsFile: env.CLIENTS_FILE,
+    maxGroupDepth: env.MAX_GROUP_DEPTH,
+    webhookAllowedNetworks: splitList(env.WEBHOOK_ALLOWED_NETWORKS),
+    http: {
+      bodyLimit: env.BODY_LIMIT_BYTES,
+      requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+      connectionTimeoutMs: env.CONNECTION_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
+    },
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+  }
+}
+
+function deepFreeze<T> (value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
+}

@@ -1,0 +1,49 @@
+import { Type, type Static, type TSchema } from 'typebox'
+
+/**
+ * The environment the service reads, as a TypeBox schema. Every variable the
+ * process understands is here (and in `.env.example`); `loadConfig` is the only
+ * reader of `process.env`.
+ */
+
+function oneOf<const T extends readonly string[]> (values: T, opts: { default?: T[number], description: string }): TSchema {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...opts })
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export const ROLES = ['all', 'api', 'worker'] as const
+
+const Millis = (def: number, description: string) =>
+  Type.Integer({ minimum: 1, maximum: 600_000, default: def, description })
+
+export const EnvSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'HTTP port.' }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Interface to bind; 0.0.0.0 in containers.' }),
+  LOG_LEVEL: oneOf(LOG_LEVELS, { default: 'info', description: 'pino log level.' }),
+  LOG_PRETTY: Type.Optional(Type.Boolean({ description: 'Human-readable logs; defaults to true only on a TTY.' })),
+  ROLE: oneOf(ROLES, { default: 'all', description: 'api serves HTTP, worker consumes jobs, all does both.' }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Redis for durable jobs and shared state; absent = embedded in-memory mode.' })),
+
+  GENESYS_REGION: Type.Optional(Type.String({ minLength: 1, description: 'Genesys Cloud region, e.g. eu-west-1; derives both hosts.' })),
+  GENESYS_API_URL: Type.Optional(Type.String({ pattern: '^https?://[^/@]+$', description: 'Explicit API origin (overrides the region).' })),
+  GENESYS_LOGIN_URL: Type.Optional(Type.String({ pattern: '^https?://[^/@]+$', description: 'Explicit login origin (overrides the region).' })),
+  GENESYS_CLIENT_ID: Type.Optional(Type.String({ minLength: 1, description: 'OAuth client-credentials client id; absent = built-in simulator.' })),
+  GENESYS_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1, description: 'OAuth client secret.' })),
+  GENESYS_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 100_000, default: 300, description: 'Upstream request budget shared by all replicas.' }),
+  GENESYS_CONNECT_TIMEOUT_MS: Millis(5_000, 'TCP/TLS connect timeout towards Genesys.'),
+  GENESYS_HEADERS_TIMEOUT_MS: Millis(15_000, 'Time to wait for response headers from Genesys.'),
+  GENESYS_BODY_TIMEOUT_MS: Millis(15_000, 'Time allowed between body chunks from Genesys.'),
+  GENESYS_MAX_CONNECTIONS: Type.Integer({ minimum: 1, maximum: 1024, default: 32, description: 'Connection cap per Genesys origin.' }),
+
+  CLIENTS_FILE: Type.Optional(Type.String({ minLength: 1, description: 'JSON file of API clients (hashed keys, scopes, divisions).' })),
+  MAX_GROUP_DEPTH: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'Maximum depth of an HR group path.' }),
+  WEBHOOK_ALLOWED_NETWORKS: Type.String({ default: '', description: 'Comma-separated CIDRs exempt from the private-address block.' }),
+
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024, default: 65_536, description: 'Largest accepted request body.' }),
+  REQUEST_TIMEOUT_MS: Millis(30_000, 'Whole-request deadline for a client (headers and body).'),
+  CONNECTION_TIMEOUT_MS: Millis(10_000, 'Idle socket deadline before the first request completes.'),
+  KEEP_ALIVE_TIMEOUT_MS: Millis(5_000, 'Idle keep-alive socket deadline.'),
+  SHUTDOWN_GRACE_MS: Millis(10_000, 'Time allowed for in-flight work on SIGTERM.'),
+})
+
+export type Env = Static<typeof EnvSchema>

@@ -1,0 +1,60 @@
+import { Type, type Static } from 'typebox'
+
+export const IssueSchema = Type.Object({
+  code: Type.String({ description: 'Stable machine-readable code, e.g. `schema.additionalProperties`, `email.taken`.' }),
+  path: Type.String({ description: 'JSON pointer to the offending input; body paths start at the body (`/email`), others name their part (`/query/limit`, `/headers/idempotency-key`).' }),
+  message: Type.String(),
+}, { $id: 'Issue', additionalProperties: false })
+
+export const ProblemSchema = Type.Object({
+  type: Type.String({ description: 'URI identifying the problem type.' }),
+  title: Type.String(),
+  status: Type.Integer(),
+  detail: Type.String(),
+  code: Type.String({ description: 'PROV_ERR_* code.' }),
+  requestId: Type.String({ description: 'Echoes the x-request-id response header; quote it in support requests.' }),
+  issues: Type.Optional(Type.Array(Type.Ref('Issue'))),
+}, {
+  $id: 'Problem',
+  additionalProperties: false,
+  description: 'RFC 9457 problem details (application/problem+json).',
+  examples: [{
+    type: 'urn:genesys-provisioning:problem:validation',
+    title: 'Invalid request',
+    status: 400,
+    detail: 'The request body is invalid.',
+    code: 'PROV_ERR_VALIDATION',
+    requestId: '2f0e7f5e-55b8-4c55-b8a5-8f0f1d1b6f40',
+    issues: [{ code: 'schema.additionalProperties', path: '/nickname', message: 'is not an allowed property' }],
+  }],
+})
+
+export type Problem = Static<typeof ProblemSchema>
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid request (schema); `issues[]` names each offending input.',
+  401: 'Missing or unknown API key.',
+  403: 'The API key lacks the scope, or the division is not the client\'s.',
+  404: 'No such resource for this client.',
+  409: 'Conflict with the current state.',
+  413: 'Body larger than the limit.',
+  415: 'Body is not application/json.',
+  422: 'Valid JSON that violates policy; `issues[]` lists every reason.',
+  429: 'Rate limited; see `Retry-After`.',
+  500: 'Internal error; quote the requestId.',
+  503: 'Temporarily unavailable; see `Retry-After`.',
+}
+
+export interface ProblemResponse {
+  description: string
+  content: { 'application/problem+json': { schema: ReturnType<typeof Type.Ref> } }
+}
+
+/** Error responses a route documents, as application/problem+json. */
+export function problemResponses (...statuses: number[]): Record<number, ProblemResponse> {
+  const out: Record<number, ProblemResponse> = {}
+  for (const s of [401, 403, 429, 500, ...statuses].sort()) {
+    out[s] = { description: DESCRIPTIONS[s] ?? 'Problem', content: { 'application/problem+json': { schema: Type.Ref('Problem') } } }
+  }
+  return out
+}

@@ -1,0 +1,134 @@
+import { Type, type Static } from 'typebox'
+import { IssueSchema } from './problem.js'
+
+/**
+ * Request and response schemas of the provisioning API. Lengths and counts are
+ * bounded everywhere: a new hire is small, and unbounded input is a denial of
+ * service waiting to happen. Syntax that deserves a precise policy message
+ * (email form, E.164, calendar dates, group depth) is checked by the pipeline
+ * and answered with 422 and an issue code rather than a schema error.
+ */
+
+const Name = (max: number, description?: string) => Type.String({ minLength: 1, maxLength: max, ...(description ? { description } : {}) })
+const HrIdSchema = Type.String({ minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7e]+$', description: 'The employee id in the HR system; becomes the Genesys SCIM `externalId`.' })
+
+export const PHONE_TYPES = ['work', 'work2', 'work3', 'work4', 'home', 'mobile', 'other'] as const
+
+const ProficiencySchema = Type.Object({
+  name: Name(200),
+  proficiency: Type.Integer({ minimum: 0, maximum: 5 }),
+}, { additionalProperties: false })
+
+export const NewHireSchema = Type.Object({
+  hrId: HrIdSchema,
+  email: Type.String({ minLength: 3, maxLength: 254, description: 'Work email; becomes the Genesys `userName`. Trimmed, domain lower-cased.' }),
+  givenName: Type.Optional(Name(100)),
+  familyName: Type.Optional(Name(100)),
+  displayName: Type.Optional(Name(200, 'Defaults to "givenName familyName".')),
+  title: Type.Optional(Name(200)),
+  department: Type.Optional(Name(200)),
+  employeeNumber: Type.Optional(Name(64)),
+  managerHrId: Type.Optional(HrIdSchema),
+  phoneNumbers: Type.Optional(Type.Array(Type.Object({
+    type: Type.Unsafe<typeof PHONE_TYPES[number]>({ type: 'string', enum: [...PHONE_TYPES] }),
+    value: Type.String({ minLength: 1, maxLength: 32, description: 'E.164, e.g. +353871234567.' }),
+  }, { additionalProperties: false }), { maxItems: 7 })),
+  division: Type.Optional(Name(200, 'Genesys division name; defaults to the home division.')),
+  roles: Type.Optional(Type.Array(Name(200), { maxItems: 50, description: 'Genesys role names, granted in the division.' })),
+  groups: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 500 }), { maxItems: 100, description: 'HR group paths such as `Operations/Customer Care/Tier 1`.' })),
+  skills: Type.Optional(Type.Array(ProficiencySchema, { maxItems: 50 })),
+  languages: Type.Optional(Type.Array(ProficiencySchema, { maxItems: 50 })),
+  startDate: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'First working day (YYYY-MM-DD).' })),
+}, {
+  additionalProperties: false,
+  examples: [{
+    hrId: '167844',
+    email: 'ada.lovelace@example.com',
+    givenName: 'Ada',
+    familyName: 'Lovelace',
+    title: 'Customer Care Agent',
+    department: 'Operations',
+    employeeNumber: 'E-167844',
+    phoneNumbers: [{ type: 'work', value: '+353871234567' }],
+    division: 'BPO-A',
+    roles: ['Agent'],
+    groups: ['Operations/Customer Care/Tier 1'],
+    skills: [{ name: 'English Support', proficiency: 4 }],
+    languages: [{ name: 'English', proficiency: 5 }],
+    startDate: '2026-12-01',
+  }],
+})
+
+export type NewHireBody = Static<typeof NewHireSchema>
+
+export const REQUEST_STATUSES = ['accepted', 'validating', 'provisioning', 'completed', 'rejected', 'failed'] as const
+const StatusSchema = Type.Unsafe<typeof REQUEST_STATUSES[number]>({ type: 'string', enum: [...REQUEST_STATUSES] })
+
+const StepSchema = Type.Object({
+  name: Type.String(),
+  status: Type.Union([Type.Literal('done'), Type.Literal('skipped')]),
+  at: Type.String({ format: 'date-time' }),
+  durationMs: Type.Number(),
+  detail: Type.Record(Type.String(), Type.Unknown()),
+}, { additionalProperties: false })
+
+export const ProvisioningRequestSchema = Type.Object({
+  id: Type.String(),
+  status: StatusSchema,
+  hrId: Type.String(),
+  email: Type.String(),
+  division: Type.Optional(Type.String()),
+  genesysUserId: Type.Optional(Type.String()),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  transitions: Type.Array(Type.Object({ status: StatusSchema, at: Type.String({ format: 'date-time' }) }, { additionalProperties: false })),
+  steps: Type.Array(StepSchema),
+  issues: Type.Optional(Type.Array(IssueSchema)),
+  error: Type.Optional(Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    genesysCode: Type.Optional(Type.String()),
+    correlationId: Type.Optional(Type.String()),
+  }, { additionalProperties: false })),
+  attempts: Type.Integer(),
+  hire: NewHireSchema,
+}, {
+  additionalProperties: false,
+  examples: [{
+    id: 'prq_01JD3W6Q4Z7Y8X9V0T1S2R3Q4P',
+    status: 'completed',
+    hrId: '167844',
+    email: 'ada.lovelace@example.com',
+    division: 'BPO-A',
+    genesysUserId: '8f1d2c3b-4a5e-4f60-8123-9abcdef01234',
+    createdAt: '2026-11-22T09:00:00.000Z',
+    updatedAt: '2026-11-22T09:00:01.200Z',
+    transitions: [{ status: 'accepted', at: '2026-11-22T09:00:00.000Z' }, { status: 'completed', at: '2026-11-22T09:00:01.200Z' }],
+    steps: [{ name: 'createUser', status: 'done', at: '2026-11-22T09:00:00.800Z', durationMs: 310, detail: { userId: '8f1d2c3b-4a5e-4f60-8123-9abcdef01234', adopted: false } }],
+    attempts: 1,
+    hire: { hrId: '167844', email: 'ada.lovelace@example.com' },
+  }],
+})
+
+export type ProvisioningRequestView = Static<typeof ProvisioningRequestSchema>
+
+export const DryRunResultSchema = Type.Object({
+  dryRun: Type.Literal(true),
+  valid: Type.Boolean({ description: 'True when a real run would pass validation.' }),
+  issues: Type.Array(IssueSchema),
+  plan: Type.Object({
+    scimUser: Type.Record(Type.String(), Type.Unknown(), { description: 'The SCIM create body that would be sent (never a password).' }),
+    grants: Type.Array(Type.Object({ roleId: Type.String(), roleName: Type.String(), divisionId: Type.String(), divisionName: Type.String() }, { additionalProperties: false })),
+    groups: Type.Array(Type.Object({ hrPath: Type.String(), groupId: Type.String(), groupName: Type.String() }, { additionalProperties: false })),
+  }, { additionalProperties: false }),
+}, {
+  additionalProperties: false,
+  examples: [{
+    dryRun: true,
+    valid: false,
+    issues: [{ code: 'role.deniedPermission', path: '/roles/1', message: 'role "Master Admin" grants denied permission authorization:role:add' }],
+    plan: { scimUser: { userName: 'ada.lovelace@example.com', displayName: 'Ada Lovelace', externalId: '167844' }, grants: [], groups: [] },
+  }],
+})
+
+export type DryRunResult = Static<typeof DryRunResultSchema>

@@ -1,0 +1,54 @@
+import closeWithGrace from 'close-with-grace'
+import type { FastifyInstance } from 'fastify'
+import { pino } from 'pino'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig } from './config/load-config.js'
+import { createDeps } from './deps.js'
+import { loggerOptions } from './lib/logger.js'
+
+/** Process entry: config → deps → app → listen, and an orderly close on signals. */
+async function main (): Promise<void> {
+  let config
+  try {
+    config = loadConfig(process.env, { isTTY: process.stdout.isTTY })
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message)
+      process.exit(1)
+    }
+    throw err
+  }
+
+  const logger = pino(loggerOptions({ level: config.logLevel, pretty: config.logPretty }))
+  const deps = await createDeps(config, logger)
+  const running: { app?: FastifyInstance } = {}
+
+  closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'shutting down after an unexpected error')
+    else logger.info({ signal }, 'shutting down')
+    await running.app?.close()
+    await deps.close()
+  })
+
+  const app = await buildApp({ config, deps, logger, surface: config.role === 'worker' ? 'health' : 'all' })
+  running.app = app
+  const address = await app.listen({ port: config.port, host: config.host })
+  logger.info({ role: config.role, genesys: config.genesys.mode, redis: config.redisUrl ? 'on' : 'off (embedded, not durable)' }, `listening on ${address}`)
+
+  if (deps.demoApiKey) {
+    // Printed once to the terminal, outside the structured log.
+    console.log([
+      '',
+      '  Embedded demo mode: in-memory state and a built-in Genesys Cloud simulator.',
+      `  Swagger UI:        ${address.replace('127.0.0.1', 'localhost')}/docs`,
+      `  Demo API key:      ${deps.demoApiKey}`,
+      '  (demo only: a new key is made at every start; set CLIENTS_FILE for real clients)',
+      '',
+    ].join('\n'))
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error('startup failed:', err instanceof Error ? err.message : err)
+  process.exit(1)
+})

@@ -1,0 +1,40 @@
+import { join } from 'node:path'
+import t from 'tap'
+import { chromiumBinary, launchBrowser } from '../helpers/browser.js'
+import { startService } from '../helpers/service.js'
+
+t.test('Swagger UI: authorize with the demo key and execute an authenticated call', { skip: chromiumBinary.skip, timeout: 90_000 }, async (t) => {
+  const service = await startService()
+  t.teardown(() => service.stop())
+  t.ok(service.demoApiKey, 'the embedded service printed a demo key')
+  const browser = await launchBrowser()
+  t.teardown(() => browser.close())
+  const page = await browser.context.newPage()
+  const pageErrors: string[] = []
+  page.on('pageerror', (err) => pageErrors.push(err.message))
+
+  await page.goto(`${service.url}/docs`)
+  await page.locator('.information-container .title').waitFor({ timeout: 20_000 })
+  t.match(await page.locator('.information-container .title').innerText(), /Genesys Cloud provisioning API/)
+
+  // Authorize with the bearer key.
+  await page.locator('.auth-wrapper button.authorize').click()
+  await page.locator('.modal-ux input').first().fill(service.demoApiKey ?? '')
+  await page.locator('.modal-ux .auth-btn-wrapper button.authorize').click()
+  await page.locator('.modal-ux button.btn-done').click()
+
+  // Try it out → Execute on GET /v1/me.
+  const op = page.locator('#operations-clients-getCurrentClient')
+  await op.locator('.opblock-summary').first().click()
+  await op.locator('button.try-out__btn').click()
+  await op.locator('button.execute').click()
+  const status = op.locator('.live-responses-table .response .response-col_status').first()
+  await status.waitFor({ timeout: 20_000 })
+  const statusText = (await status.innerText()).trim()
+  const body = await op.locator('.live-responses-table .response-col_description pre').first().innerText()
+  await page.screenshot({ path: join(t.testdir(), 'swagger-ui-me.png'), fullPage: true })
+
+  t.match(statusText, /^200/, 'the call shown in the page succeeded')
+  t.match(body, /"id": "demo"/, 'the response body shown is the demo client')
+  t.same(pageErrors, [], 'no script errors in the page')
+})

@@ -1,0 +1,65 @@
+import t from 'tap'
+import { ConfigError, loadConfig } from '../../src/config/load-config.js'
+
+function problemsOf (env: Record<string, string>): Array<{ variable: string, reason: string }> {
+  try {
+    loadConfig(env)
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems
+    throw err
+  }
+  return []
+}
+
+t.test('defaults: embedded mode with the simulator', async (t) => {
+  const config = loadConfig({})
+  t.equal(config.port, 3000)
+  t.equal(config.role, 'all')
+  t.equal(config.genesys.mode, 'simulator')
+  t.equal(config.genesys.rateLimitPerMinute, 300)
+  t.equal(config.maxGroupDepth, 5)
+  t.equal(config.http.bodyLimit, 65536)
+  t.same(config.webhookAllowedNetworks, [])
+  t.ok(Object.isFrozen(config) && Object.isFrozen(config.genesys) && Object.isFrozen(config.genesys.timeouts))
+})
+
+t.test('coerces numbers and booleans, derives hosts from the region', async (t) => {
+  const config = loadConfig({ PORT: '8080', LOG_PRETTY: 'false', GENESYS_REGION: 'eu-west-1', GENESYS_CLIENT_ID: 'abc', GENESYS_CLIENT_SECRET: 's3cret', CLIENTS_FILE: '/x.json', WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32, fd00::/8' })
+  t.equal(config.port, 8080)
+  t.equal(config.logPretty, false)
+  t.equal(config.genesys.mode, 'remote')
+  t.equal(config.genesys.apiUrl, 'https://api.mypurecloud.ie')
+  t.equal(config.genesys.loginUrl, 'https://login.mypurecloud.ie')
+  t.same(config.webhookAllowedNetworks, ['127.0.0.1/32', 'fd00::/8'])
+})
+
+t.test('explicit URLs override the region', async (t) => {
+  const config = loadConfig({ GENESYS_REGION: 'us-east-1', GENESYS_API_URL: 'http://127.0.0.1:4010', GENESYS_LOGIN_URL: 'http://127.0.0.1:4010', GENESYS_CLIENT_ID: 'a', GENESYS_CLIENT_SECRET: 'b' })
+  t.equal(config.genesys.apiUrl, 'http://127.0.0.1:4010')
+})
+
+t.test('every invalid variable is reported at once, by name, without its value', async (t) => {
+  const problems = problemsOf({ PORT: 'abc', GENESYS_REGION: 'mars', ROLE: 'boss', LOG_LEVEL: 'loud', MAX_GROUP_DEPTH: '0' })
+  const names = problems.map((p) => p.variable).sort()
+  t.same(names, ['GENESYS_CLIENT_ID', 'GENESYS_REGION', 'LOG_LEVEL', 'MAX_GROUP_DEPTH', 'PORT', 'ROLE'])
+  t.match(problems.find((p) => p.variable === 'ROLE')?.reason, /one of all, api, worker/)
+  t.match(problems.find((p) => p.variable === 'GENESYS_REGION')?.reason, /eu-west-1/)
+})
+
+t.test('pairs and cross-field rules', async (t) => {
+  t.same(problemsOf({ GENESYS_CLIENT_ID: 'a' }).map((p) => p.variable).sort(), ['GENESYS_CLIENT_SECRET', 'GENESYS_REGION'])
+  t.same(problemsOf({ GENESYS_API_URL: 'http://x', GENESYS_CLIENT_ID: 'a', GENESYS_CLIENT_SECRET: 'b' }).map((p) => p.variable), ['GENESYS_LOGIN_URL'])
+  t.same(problemsOf({ WEBHOOK_ALLOWED_NETWORKS: '10.0.0.0/33' }).map((p) => p.variable), ['WEBHOOK_ALLOWED_NETWORKS'])
+  t.same(problemsOf({ REDIS_URL: 'http://localhost' }).map((p) => p.variable), ['REDIS_URL'])
+  t.same(problemsOf({ GENESYS_API_URL: 'http://user:pw@host', GENESYS_LOGIN_URL: 'http://host', GENESYS_CLIENT_ID: 'a', GENESYS_CLIENT_SECRET: 'b' }).map((p) => p.variable), ['GENESYS_API_URL'])
+})
+
+t.test('a secret in a wrong place is never echoed in the error', async (t) => {
+  try {
+    loadConfig({ PORT: 'super-secret-value' })
+    t.fail('should throw')
+  } catch (err) {
+    t.notMatch((err as Error).message, /super-secret-value/)
+    t.match((err as Error).message, /PORT/)
+  }
+})
