@@ -1,0 +1,73 @@
+import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq'
+import { backoffDelay, DEFAULT_BACKOFF, JobFailed, QueueRateLimited, RetryLater, type BackoffPolicy, type JobHandler, type JobQueue } from './queue.js'
+
+/**
+ * BullMQ adapter of the job port (durable, shared by every replica).
+ * Redis must run with `maxmemory-policy noeviction` and AOF (readiness checks it).
+ * Failed jobs are kept for inspection; completed ones expire.
+ */
+export function createBullQueue<T> (opts: {
+  name: string
+  connection: ConnectionOptions
+  maxAttempts: number
+  backoff?: BackoffPolicy
+  random?: () => number
+  /** How long a worker's lock lives without renewal: a killed worker's job is re-run after this. */
+  lockDurationMs?: number
+  onError?: (err: unknown, jobId: string) => void
+}): JobQueue<T> {
+  const backoff = opts.backoff ?? DEFAULT_BACKOFF
+  const random = opts.random ?? Math.random
+  const queue = new Queue(opts.name, { connection: opts.connection })
+  queue.on('error', (err) => opts.onError?.(err, ''))
+  let worker: Worker | undefined
+
+  return {
+    async add (id, data, addOpts) {
+      await queue.add(opts.name, data, {
+        jobId: id,
+        delay: addOpts?.delayMs,
+        attempts: opts.maxAttempts,
+        backoff: { type: 'full-jitter' },
+        removeOnComplete: { age: 24 * 3600, count: 10_000 },
+        removeOnFail: false,
+      })
+    },
+    process (handler: JobHandler<T>, processOpts) {
+      worker = new Worker(opts.name, async (job, _token) => {
+        const id = job.id ?? ''
+        try {
+          await handler({ id, data: job.data as T, attempt: job.attemptsMade + 1, maxAttempts: opts.maxAttempts })
+        } catch (err) {
+          if (err instanceof QueueRateLimited) {
+            // Pauses every worker of this queue, on every replica; the job goes
+            // back to waiting without spending an attempt.
+            await worker?.rateLimit(err.delayMs)
+            throw Worker.RateLimitError()
+          }
+          opts.onError?.(err, id)
+          if (err instanceof JobFailed) throw new UnrecoverableError(err.message)
+          throw err
+        }
+      }, {
+        connection: opts.connection,
+        concurrency: processOpts.concurrency,
+        lockDuration: opts.lockDurationMs ?? 30_000,
+        settings: {
+          backoffStrategy: (attemptsMade, _type, err) =>
+            backoffDelay(attemptsMade, backoff, random, err instanceof RetryLater ? err.delayMs : 0),
+        },
+      })
+      worker.on('error', (err) => opts.onError?.(err, ''))
+    },
+    async counts () {
+      const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized', 'paused')
+      return { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.paused ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 }
+    },
+    isProcessing: () => worker !== undefined && worker.isRunning(),
+    async close () {
+      await worker?.close()
+      await queue.close()
+    },
+  }
+}

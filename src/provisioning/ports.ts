@@ -1,0 +1,115 @@
+import type { Issue } from '../errors.js'
+import type { NewHireBody } from '../http/schemas/provisioning.js'
+
+/**
+ * What the provisioning use cases need from the outside world, defined by them.
+ * Each port has a Redis adapter and an in-memory twin (src/store) that pass one
+ * shared contract suite.
+ */
+
+export type RequestStatus = 'accepted' | 'validating' | 'provisioning' | 'completed' | 'rejected' | 'failed'
+
+export const TERMINAL_STATUSES: ReadonlySet<RequestStatus> = new Set(['completed', 'rejected', 'failed'])
+
+export interface StepRecord {
+  name: 'createUser' | 'grantRoles' | 'joinGroups'
+  status: 'done' | 'skipped'
+  at: string
+  durationMs: number
+  /** Upstream ids the step produced or touched (never a secret). */
+  detail: Record<string, unknown>
+}
+
+export interface RequestError {
+  code: string
+  message: string
+  genesysCode?: string
+  correlationId?: string
+}
+
+/** A provisioning request and its ledger: the source of truth for resuming after a crash. */
+export interface ProvisioningRecord {
+  id: string
+  clientId: string
+  hrId: string
+  email: string
+  status: RequestStatus
+  /** The normalised new hire as accepted (holds no secret: the API takes no password). */
+  hire: NewHireBody
+  division?: string
+  genesysUserId?: string
+  createdAt: string
+  updatedAt: string
+  transitions: Array<{ status: RequestStatus, at: string }>
+  steps: StepRecord[]
+  issues?: Issue[]
+  error?: RequestError
+  /** Job attempts spent across all runs. */
+  attempts: number
+  /** Manual retries (POST …/retry); each starts a new job generation. */
+  retries: number
+}
+
+export interface ListQuery {
+  status?: RequestStatus
+  hrId?: string
+  createdAfter?: string
+  limit: number
+  cursor?: string
+}
+
+export interface RequestStore {
+  /**
+   * Stores a new request unless the client already has a non-terminal request
+   * for the same hrId; then nothing is written and the existing id returned.
+   * The record enters the pending set that the dispatcher re-enqueues from, so a
+   * crash between insert and enqueue loses nothing.
+   */
+  insert (record: ProvisioningRecord): Promise<{ inserted: true } | { inserted: false, existingId: string }>
+  get (id: string): Promise<ProvisioningRecord | undefined>
+  /** Replaces the record; terminal records leave the pending set and free their hrId. */
+  save (record: ProvisioningRecord): Promise<void>
+  list (clientId: string, query: ListQuery): Promise<{ items: ProvisioningRecord[], nextCursor?: string }>
+  /** Ids of non-terminal requests last updated before `olderThan` (ISO), oldest first. */
+  pending (olderThan: string, limit: number): Promise<string[]>
+  /** Frees a failed request's hrId for a retry or re-takes it; false when another request holds it. */
+  claimHrId (record: ProvisioningRecord): Promise<boolean>
+}
+
+export interface EmailReservations {
+  /** Reserves the address for a request; returns the id of the request holding it (possibly this one). */
+  reserve (email: string, requestId: string, ttlSeconds: number): Promise<string>
+  release (email: string, requestId: string): Promise<void>
+}
+
+export interface StoredResponse {
+  status: number
+  headers: Record<string, string>
+  body: unknown
+}
+
+export type IdempotencyBegin =
+  | { state: 'new' }
+  | { state: 'in-flight' }
+  | { state: 'mismatch' }
+  | { state: 'replay', response: StoredResponse }
+
+export interface IdempotencyStore {
+  /** Claims the key for this fingerprint, or says why not. Keys are scoped by client. */
+  begin (clientId: string, key: string, fingerprint: string, lockSeconds: number): Promise<IdempotencyBegin>
+  complete (clientId: string, key: string, fingerprint: string, response: StoredResponse, ttlSeconds: number): Promise<void>
+  /** Releases an in-flight claim whose request failed in a way worth retrying (5xx). */
+  abandon (clientId: string, key: string): Promise<void>
+}
+
+export interface ProvisioningQueue {
+  /**
+   * Enqueues the request's job for its current generation (see `jobIdFor`); a
+   * second enqueue while that job exists is a no-op.
+   */
+  enqueue (request: Pick<ProvisioningRecord, 'id' | 'retries'>, opts?: { delayMs?: number }): Promise<void>
+}
+
+export interface Clock {
+  now (): number
+}

@@ -1,0 +1,105 @@
+import type {
+  Clock, EmailReservations, IdempotencyBegin, IdempotencyStore, ListQuery, ProvisioningRecord, RequestStore, StoredResponse,
+} from '../provisioning/ports.js'
+import { TERMINAL_STATUSES } from '../provisioning/ports.js'
+import { decodeCursor, encodeCursor } from './cursor.js'
+
+/**
+ * In-memory twins of the provisioning stores for the embedded single-process
+ * mode. Same contract as the Redis adapters (test/store contract suite); nothing
+ * survives a restart.
+ */
+
+export function createMemoryRequestStore (): RequestStore {
+  const records = new Map<string, ProvisioningRecord>()
+  const activeHr = new Map<string, string>()
+  const hrKey = (r: Pick<ProvisioningRecord, 'clientId' | 'hrId'>) => `${r.clientId}\u0000${r.hrId}`
+  const copy = (r: ProvisioningRecord): ProvisioningRecord => structuredClone(r)
+
+  return {
+    async insert (record) {
+      const holder = activeHr.get(hrKey(record))
+      if (holder !== undefined && holder !== record.id) return { inserted: false, existingId: holder }
+      activeHr.set(hrKey(record), record.id)
+      records.set(record.id, copy(record))
+      return { inserted: true }
+    },
+    async get (id) {
+      const r = records.get(id)
+      return r ? copy(r) : undefined
+    },
+    async save (record) {
+      records.set(record.id, copy(record))
+      if (TERMINAL_STATUSES.has(record.status) && activeHr.get(hrKey(record)) === record.id) activeHr.delete(hrKey(record))
+    },
+    async list (clientId, query) {
+      return listFrom([...records.values()].filter((r) => r.clientId === clientId), query, copy)
+    },
+    async pending (olderThan, limit) {
+      return [...records.values()]
+        .filter((r) => !TERMINAL_STATUSES.has(r.status) && r.updatedAt < olderThan)
+        .sort((a, b) => a.updatedAt.localeCompare(b.updatedAt))
+        .slice(0, limit)
+        .map((r) => r.id)
+    },
+    async claimHrId (record) {
+      const holder = activeHr.get(hrKey(record))
+      if (holder !== undefined && holder !== record.id) return false
+      activeHr.set(hrKey(record), record.id)
+      return true
+    },
+  }
+}
+
+/** Newest first, keyset-paginated on (createdAt, id) so concurrent inserts never shift a page. */
+export function listFrom (all: ProvisioningRecord[], query: ListQuery, copy: (r: ProvisioningRecord) => ProvisioningRecord): { items: ProvisioningRecord[], nextCursor?: string } {
+  const after = query.cursor ? decodeCursor(query.cursor) : undefined
+  const sorted = all
+    .filter((r) => (query.status === undefined || r.status === query.status) &&
+      (query.hrId === undefined || r.hrId === query.hrId) &&
+      (query.createdAfter === undefined || r.createdAt > query.createdAfter))
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id))
+    .filter((r) => after === undefined || r.createdAt < after.createdAt || (r.createdAt === after.createdAt && r.id < after.id))
+  const items = sorted.slice(0, query.limit).map(copy)
+  const last = items.at(-1)
+  return sorted.length > query.limit && last ? { items, nextCursor: encodeCursor({ createdAt: last.createdAt, id: last.id }) } : { items }
+}
+
+export function createMemoryEmailReservations (clock: Clock): EmailReservations {
+  const held = new Map<string, { requestId: string, expiresAt: number }>()
+  return {
+    async reserve (email, requestId, ttlSeconds) {
+      const current = held.get(email)
+      if (current && current.expiresAt > clock.now() && current.requestId !== requestId) return current.requestId
+      held.set(email, { requestId, expiresAt: clock.now() + ttlSeconds * 1000 })
+      return requestId
+    },
+    async release (email, requestId) {
+      if (held.get(email)?.requestId === requestId) held.delete(email)
+    },
+  }
+}
+
+export function createMemoryIdempotencyStore (clock: Clock): IdempotencyStore {
+  type Entry = { fingerprint: string, expiresAt: number, response?: StoredResponse }
+  const entries = new Map<string, Entry>()
+  const k = (clientId: string, key: string) => `${clientId}\u0000${key}`
+  return {
+    async begin (clientId, key, fingerprint, lockSeconds): Promise<IdempotencyBegin> {
+      const entry = entries.get(k(clientId, key))
+      if (entry && entry.expiresAt > clock.now()) {
+        if (entry.fingerprint !== fingerprint) return { state: 'mismatch' }
+        return entry.response ? { state: 'replay', response: structuredClone(entry.response) } : { state: 'in-flight' }
+      }
+      entries.set(k(clientId, key), { fingerprint, expiresAt: clock.now() + lockSeconds * 1000 })
+      return { state: 'new' }
+    },
+    async complete (clientId, key, fingerprint, response, ttlSeconds) {
+      entries.set(k(clientId, key), { fingerprint, response: structuredClone(response), expiresAt: clock.now() + ttlSeconds * 1000 })
+    },
+    async abandon (clientId, key) {
+      const entry = entries.get(k(clientId, key))
+      if (entry && !entry.response) entries.delete(k(clientId, key))
+    },
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * Redis keys of the provisioning stores, with their lifetimes. Ids inside keys
+ * are ours (request ids, client ids) or hashed (emails, idempotency keys), so a
+ * caller cannot shape a key.
+ */
+import { createHash } from 'node:crypto'
+
+const h = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 32)
+
+export const provisioningKeys = {
+  /** JSON record of one request; no TTL while active, `REQUEST_RETENTION_SECONDS` once terminal. */
+  request: (id: string) => `prov:req:${id}`,
+  /** Sorted set: a client's request ids by creation time (ms). */
+  clientIndex: (clientId: string) => `prov:client:${clientId}:reqs`,
+  /** Sorted set: non-terminal request ids by last update (ms); the dispatcher re-enqueues from it. */
+  pending: () => 'prov:pending',
+  /** The id of a client's non-terminal request for an HR id; deleted at the terminal state. */
+  activeHrId: (clientId: string, hrId: string) => `prov:hr:${clientId}:${h(hrId)}`,
+  /** The request holding an email address while in flight; TTL `EMAIL_RESERVATION_SECONDS`. */
+  emailReservation: (email: string) => `prov:email:${h(email.toLowerCase())}`,
+  /** Hash {fp, response} of an Idempotency-Key; lock TTL while in flight, retention once complete. */
+  idempotency: (clientId: string, key: string) => `prov:idem:${clientId}:${h(key)}`,
+}
+
+/** Terminal records are kept this long for status queries and audits. */
+export const REQUEST_RETENTION_SECONDS = 30 * 24 * 3600
+/** An email reservation outlives any single request run; released at the terminal state. */
+export const EMAIL_RESERVATION_SECONDS = 24 * 3600

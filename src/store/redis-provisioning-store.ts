@@ -1,0 +1,111 @@
+import type { Redis } from 'ioredis'
+import type { EmailReservations, IdempotencyBegin, IdempotencyStore, ProvisioningRecord, RequestStore, StoredResponse } from '../provisioning/ports.js'
+import { TERMINAL_STATUSES } from '../provisioning/ports.js'
+import { decodeCursor, encodeCursor } from './cursor.js'
+import { withScripts } from './lua.js'
+import { provisioningKeys as keys, REQUEST_RETENTION_SECONDS } from './provisioning-keys.js'
+
+interface ProvScripts {
+  provInsertRequest (hrKey: string, recordKey: string, indexKey: string, pendingKey: string, id: string, json: string, createdMs: number, updatedMs: number): Promise<string>
+  provSaveRequest (recordKey: string, pendingKey: string, hrKey: string, id: string, json: string, updatedMs: number, terminal: string, retention: number): Promise<number>
+  claimIfFree (key: string, value: string, ttlSeconds: number): Promise<string>
+  compareAndDelete (key: string, value: string): Promise<number>
+  idempotencyBegin (key: string, fingerprint: string, lockSeconds: number): Promise<string[]>
+  idempotencyAbandon (key: string): Promise<number>
+}
+
+const SCRIPTS = {
+  provInsertRequest: { file: 'prov-insert-request', keys: 4 },
+  provSaveRequest: { file: 'prov-save-request', keys: 3 },
+  claimIfFree: { file: 'claim-if-free', keys: 1 },
+  compareAndDelete: { file: 'compare-and-delete', keys: 1 },
+  idempotencyBegin: { file: 'idempotency-begin', keys: 1 },
+  idempotencyAbandon: { file: 'idempotency-abandon', keys: 1 },
+}
+
+const ms = (iso: string) => Date.parse(iso)
+const parse = (json: string | null): ProvisioningRecord | undefined => (json === null ? undefined : JSON.parse(json) as ProvisioningRecord)
+
+/** Redis adapter of the request store; every multi-key change is one Lua script. */
+export function createRedisRequestStore (redisConn: Redis, opts: { retentionSeconds?: number } = {}): RequestStore {
+  const redis = withScripts<ProvScripts>(redisConn, SCRIPTS)
+  const retention = opts.retentionSeconds ?? REQUEST_RETENTION_SECONDS
+  return {
+    async insert (record) {
+      const holder = await redis.provInsertRequest(
+        keys.activeHrId(record.clientId, record.hrId), keys.request(record.id), keys.clientIndex(record.clientId), keys.pending(),
+        record.id, JSON.stringify(record), ms(record.createdAt), ms(record.updatedAt))
+      return holder === '' ? { inserted: true } : { inserted: false, existingId: holder }
+    },
+    async get (id) {
+      return parse(await redis.get(keys.request(id)))
+    },
+    async save (record) {
+      await redis.provSaveRequest(keys.request(record.id), keys.pending(), keys.activeHrId(record.clientId, record.hrId),
+        record.id, JSON.stringify(record), ms(record.updatedAt), TERMINAL_STATUSES.has(record.status) ? '1' : '0', retention)
+    },
+    async list (clientId, query) {
+      const after = query.cursor ? decodeCursor(query.cursor) : undefined
+      const max = after ? `(${ms(after.createdAt) + 1}` : '+inf'
+      const min = query.createdAfter ? `(${ms(query.createdAfter)}` : '-inf'
+      const items: ProvisioningRecord[] = []
+      let offset = 0
+      // Filters are applied to fetched records, so read in chunks until the page
+      // is full; the scan is bounded to keep one list call cheap.
+      for (let scanned = 0; items.length <= query.limit && scanned < 5000;) {
+        const ids = await redis.zrevrangebyscore(keys.clientIndex(clientId), max, min, 'LIMIT', offset, 200)
+        if (ids.length === 0) break
+        offset += ids.length
+        scanned += ids.length
+        const records = await redis.mget(ids.map(keys.request))
+        for (const json of records) {
+          const r = parse(json)
+          if (!r) continue
+          if (after && !(r.createdAt < after.createdAt || (r.createdAt === after.createdAt && r.id < after.id))) continue
+          if (query.status !== undefined && r.status !== query.status) continue
+          if (query.hrId !== undefined && r.hrId !== query.hrId) continue
+          items.push(r)
+        }
+      }
+      items.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id))
+      const page = items.slice(0, query.limit)
+      const last = page.at(-1)
+      return items.length > query.limit && last ? { items: page, nextCursor: encodeCursor(last) } : { items: page }
+    },
+    async pending (olderThan, limit) {
+      return redis.zrangebyscore(keys.pending(), '-inf', `(${ms(olderThan)}`, 'LIMIT', 0, limit)
+    },
+    async claimHrId (record) {
+      return (await redis.claimIfFree(keys.activeHrId(record.clientId, record.hrId), record.id, 0)) === record.id
+    },
+  }
+}
+
+export function createRedisEmailReservations (redisConn: Redis): EmailReservations {
+  const redis = withScripts<ProvScripts>(redisConn, SCRIPTS)
+  return {
+    reserve: (email, requestId, ttlSeconds) => redis.claimIfFree(keys.emailReservation(email), requestId, ttlSeconds),
+    async release (email, requestId) {
+      await redis.compareAndDelete(keys.emailReservation(email), requestId)
+    },
+  }
+}
+
+export function createRedisIdempotencyStore (redisConn: Redis): IdempotencyStore {
+  const redis = withScripts<ProvScripts>(redisConn, SCRIPTS)
+  return {
+    async begin (clientId, key, fingerprint, lockSeconds): Promise<IdempotencyBegin> {
+      const [state, response] = await redis.idempotencyBegin(keys.idempotency(clientId, key), fingerprint, lockSeconds)
+      if (state === 'replay' && response !== undefined) return { state, response: JSON.parse(response) as StoredResponse }
+      if (state === 'mismatch' || state === 'in-flight') return { state }
+      return { state: 'new' }
+    },
+    async complete (clientId, key, fingerprint, response, ttlSeconds) {
+      const k = keys.idempotency(clientId, key)
+      await redis.multi().hset(k, 'fp', fingerprint, 'response', JSON.stringify(response)).expire(k, ttlSeconds).exec()
+    },
+    async abandon (clientId, key) {
+      await redis.idempotencyAbandon(keys.idempotency(clientId, key))
+    },
+  }
+}

@@ -1,0 +1,134 @@
+import { Redis } from 'ioredis'
+import t, { type Test as Tap } from 'tap'
+import type { EmailReservations, IdempotencyStore, ProvisioningRecord, RequestStore } from '../../src/provisioning/ports.js'
+import { createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore } from '../../src/store/memory-provisioning-store.js'
+import { createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore } from '../../src/store/redis-provisioning-store.js'
+import { redisBinary, startRedis } from '../helpers/redis.js'
+
+interface Stores { requests: RequestStore, reservations: EmailReservations, idempotency: IdempotencyStore }
+
+let seq = 0
+function record (over: Partial<ProvisioningRecord> = {}): ProvisioningRecord {
+  seq++
+  const at = new Date(Date.UTC(2026, 10, 22, 9, 0, seq)).toISOString()
+  return {
+    id: `prq_${String(seq).padStart(26, '0')}`,
+    clientId: 'hris-a',
+    hrId: `hr-${seq}`,
+    email: `p${seq}@example.com`,
+    status: 'accepted',
+    hire: { hrId: `hr-${seq}`, email: `p${seq}@example.com` },
+    createdAt: at,
+    updatedAt: at,
+    transitions: [{ status: 'accepted', at }],
+    steps: [],
+    attempts: 0,
+    retries: 0,
+    ...over,
+  }
+}
+
+/** One contract, two twins: the memory stores and the Redis adapters behave alike. */
+function contract (t: Tap, name: string, make: () => Promise<Stores & { close (): Promise<void> }>): void {
+  t.test(`${name}: request store`, async (t) => {
+    const s = await make()
+    t.teardown(() => s.close())
+    const a = record({ hrId: 'E1' })
+    t.same(await s.requests.insert(a), { inserted: true })
+    t.same(await s.requests.get(a.id), a, 'round trip')
+    t.equal(await s.requests.get('prq_missing'), undefined)
+
+    const dup = record({ hrId: 'E1' })
+    t.same(await s.requests.insert(dup), { inserted: false, existingId: a.id }, 'one active request per (client, hrId)')
+    t.equal(await s.requests.get(dup.id), undefined, 'nothing written for the refused one')
+    t.same(await s.requests.insert(record({ hrId: 'E1', clientId: 'hris-b' })), { inserted: true }, 'hrIds are scoped per client')
+
+    const future = new Date(Date.UTC(2030, 0, 1)).toISOString()
+    t.ok((await s.requests.pending(future, 100)).includes(a.id), 'new requests are pending')
+    await s.requests.save({ ...a, status: 'completed', updatedAt: new Date(Date.parse(a.updatedAt) + 1000).toISOString() })
+    t.notOk((await s.requests.pending(future, 100)).includes(a.id), 'terminal requests leave the pending set')
+    t.same(await s.requests.insert(dup), { inserted: true }, 'a terminal request frees the hrId')
+
+    t.equal(await s.requests.claimHrId(a), false, 'a failed request cannot re-take an hrId held by another')
+    const b = record({ hrId: 'E2', status: 'failed' })
+    await s.requests.insert(b)
+    await s.requests.save(b)
+    t.equal(await s.requests.claimHrId(b), true, 'a failed request re-takes its free hrId')
+  })
+
+  t.test(`${name}: listing is newest first, filtered, and paged by cursor`, async (t) => {
+    const s = await make()
+    t.teardown(() => s.close())
+    const made: ProvisioningRecord[] = []
+    for (let i = 0; i < 7; i++) {
+      const r = record({ clientId: 'lister', status: i % 2 === 0 ? 'completed' : 'accepted' })
+      made.push(r)
+      await s.requests.insert(r)
+    }
+    await s.requests.insert(record({ clientId: 'other' }))
+    const newestFirst = [...made].reverse().map((r) => r.id)
+    const page1 = await s.requests.list('lister', { limit: 3 })
+    t.same(page1.items.map((r) => r.id), newestFirst.slice(0, 3))
+    t.ok(page1.nextCursor)
+    const page2 = await s.requests.list('lister', { limit: 3, cursor: page1.nextCursor })
+    t.same(page2.items.map((r) => r.id), newestFirst.slice(3, 6))
+    const page3 = await s.requests.list('lister', { limit: 3, cursor: page2.nextCursor })
+    t.same(page3.items.map((r) => r.id), newestFirst.slice(6))
+    t.equal(page3.nextCursor, undefined)
+    const completed = await s.requests.list('lister', { limit: 10, status: 'completed' })
+    t.same(completed.items.map((r) => r.id), made.filter((r) => r.status === 'completed').reverse().map((r) => r.id))
+    const byHr = await s.requests.list('lister', { limit: 10, hrId: made[2]?.hrId })
+    t.same(byHr.items.map((r) => r.id), [made[2]?.id])
+    const after = await s.requests.list('lister', { limit: 10, createdAfter: made[4]?.createdAt })
+    t.same(after.items.map((r) => r.id), [made[6]?.id, made[5]?.id])
+  })
+
+  t.test(`${name}: email reservations`, async (t) => {
+    const s = await make()
+    t.teardown(() => s.close())
+    t.equal(await s.reservations.reserve('ada@example.com', 'prq_1', 60), 'prq_1')
+    t.equal(await s.reservations.reserve('ada@example.com', 'prq_2', 60), 'prq_1', 'held by the first')
+    t.equal(await s.reservations.reserve('ada@example.com', 'prq_1', 60), 'prq_1', 're-reserving by the holder succeeds')
+    await s.reservations.release('ada@example.com', 'prq_2')
+    t.equal(await s.reservations.reserve('ada@example.com', 'prq_2', 60), 'prq_1', 'only the holder releases')
+    await s.reservations.release('ada@example.com', 'prq_1')
+    t.equal(await s.reservations.reserve('ada@example.com', 'prq_2', 60), 'prq_2')
+  })
+
+  t.test(`${name}: idempotency keys`, async (t) => {
+    const s = await make()
+    t.teardown(() => s.close())
+    const response = { status: 202, headers: { location: '/v1/provisioning-requests/prq_1' }, body: { id: 'prq_1' } }
+    t.same(await s.idempotency.begin('c1', 'k1', 'fp-a', 60), { state: 'new' })
+    t.same(await s.idempotency.begin('c1', 'k1', 'fp-a', 60), { state: 'in-flight' })
+    t.same(await s.idempotency.begin('c1', 'k1', 'fp-b', 60), { state: 'mismatch' })
+    t.same(await s.idempotency.begin('c2', 'k1', 'fp-b', 60), { state: 'new' }, 'keys are scoped per client')
+    await s.idempotency.complete('c1', 'k1', 'fp-a', response, 3600)
+    t.same(await s.idempotency.begin('c1', 'k1', 'fp-a', 60), { state: 'replay', response })
+    t.same(await s.idempotency.begin('c1', 'k1', 'fp-b', 60), { state: 'mismatch' })
+    await s.idempotency.abandon('c1', 'k1')
+    t.same(await s.idempotency.begin('c1', 'k1', 'fp-a', 60), { state: 'replay', response }, 'a completed key is not abandoned')
+    await s.idempotency.abandon('c2', 'k1')
+    t.same(await s.idempotency.begin('c2', 'k1', 'fp-a', 60), { state: 'new' }, 'an in-flight key is freed by abandon')
+  })
+}
+
+contract(t, 'memory', async () => {
+  const clock = { now: () => Date.now() }
+  return { requests: createMemoryRequestStore(), reservations: createMemoryEmailReservations(clock), idempotency: createMemoryIdempotencyStore(clock), close: async () => {} }
+})
+
+t.test('redis twin', { skip: redisBinary.skip }, async (t) => {
+  const server = await startRedis()
+  const clients: Redis[] = []
+  t.teardown(async () => {
+    for (const c of clients) c.disconnect()
+    await server.stop()
+  })
+  contract(t, 'redis', async () => {
+    const redis = new Redis(server.url, { maxRetriesPerRequest: 1 })
+    clients.push(redis)
+    await redis.flushall()
+    return { requests: createRedisRequestStore(redis), reservations: createRedisEmailReservations(redis), idempotency: createRedisIdempotencyStore(redis), close: async () => {} }
+  })
+})
