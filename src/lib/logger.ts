@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 import type { LoggerOptions } from 'pino'
 
 /**
@@ -34,8 +35,18 @@ export function loggerOptions ({ level, pretty }: LogOptionsInput): LoggerOption
     redact: { paths: redactPaths, censor: '[redacted]' },
     base: { service: 'genesys-provisioning' },
   }
-  if (pretty) {
+  // Production images carry no dev dependencies: without pino-pretty, stay on JSON.
+  if (pretty && prettyAvailable()) {
     opts.transport = { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } }
   }
   return opts
+}
+
+function prettyAvailable (): boolean {
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty')
+    return true
+  } catch {
+    return false
+  }
 }
