@@ -10,12 +10,15 @@ import { registerOpenApi } from './http/plugins/openapi.js'
 import { genReqId, registerRequestId } from './http/plugins/request-id.js'
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.js'
 import { meRoutes } from './http/routes/me.js'
+import { provisioningRoutes, type ProvisioningRoutesOptions } from './http/routes/provisioning.js'
 import { IssueSchema, ProblemSchema } from './http/schemas/problem.js'
 
 /** What the HTTP layer needs from the composition root; tests pass fakes. */
 export interface AppDeps {
   clients: ClientRegistry
   readiness: readonly ReadinessCheck[]
+  /** The provisioning API; absent in tests that exercise only the conventions. */
+  provisioning?: ProvisioningRoutesOptions
 }
 
 export interface BuildAppOptions {
@@ -80,5 +83,6 @@ export async function buildApp ({ config, deps, logger, surface = 'all' }: Build
   if (surface === 'health') return app
 
   await app.register(meRoutes)
+  if (deps.provisioning) await app.register(provisioningRoutes, deps.provisioning)
   return app
 }

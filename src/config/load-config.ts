@@ -1,6 +1,7 @@
 import { isIP } from 'node:net'
 import { Value } from 'typebox/value'
 import { REGIONS, resolveHosts } from '../genesys/hosts.js'
+import { DEFAULT_DENIED_PERMISSIONS, parsePermission } from '../pipeline/permissions.js'
 import { EnvSchema, type Env, type LOG_LEVELS, type ROLES } from './schema.js'
 
 export interface Config {
@@ -25,6 +26,13 @@ export interface Config {
   clientsFile?: string
   maxGroupDepth: number
   webhookAllowedNetworks: string[]
+  provisioning: {
+    /** `domain:entity:action` patterns no granted role may cover. */
+    deniedPermissions: string[]
+    idempotencyTtlHours: number
+    workerConcurrency: number
+    jobMaxAttempts: number
+  }
   http: {
     bodyLimit: number
     requestTimeoutMs: number
@@ -100,6 +108,10 @@ function crossChecks (env: Env, alreadyInvalid: Set<string>): Problem[] {
   if (env.GENESYS_CLIENT_ID === undefined && hasHosts) {
     problems.push({ variable: 'GENESYS_CLIENT_ID', reason: 'required when a Genesys region or URL is set (without it the built-in simulator is used)' })
   }
+  const badPattern = splitList(env.DENIED_PERMISSIONS ?? '').find((p) => parsePermission(p) === undefined)
+  if (badPattern !== undefined) {
+    problems.push({ variable: 'DENIED_PERMISSIONS', reason: `"${badPattern}" is not a domain:entity:action pattern (use * as a wildcard)` })
+  }
   for (const cidr of splitList(env.WEBHOOK_ALLOWED_NETWORKS)) {
     if (!isCidr(cidr)) {
       problems.push({ variable: 'WEBHOOK_ALLOWED_NETWORKS', reason: `"${cidr}" is not a CIDR such as 10.0.0.0/8 or fd00::/8` })
@@ -149,6 +161,12 @@ function toConfig (env: Env, isTTY: boolean): Config {
     clientsFile: env.CLIENTS_FILE,
     maxGroupDepth: env.MAX_GROUP_DEPTH,
     webhookAllowedNetworks: splitList(env.WEBHOOK_ALLOWED_NETWORKS),
+    provisioning: {
+      deniedPermissions: env.DENIED_PERMISSIONS === undefined ? [...DEFAULT_DENIED_PERMISSIONS] : splitList(env.DENIED_PERMISSIONS),
+      idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
+      workerConcurrency: env.WORKER_CONCURRENCY,
+      jobMaxAttempts: env.JOB_MAX_ATTEMPTS,
+    },
     http: {
       bodyLimit: env.BODY_LIMIT_BYTES,
       requestTimeoutMs: env.REQUEST_TIMEOUT_MS,

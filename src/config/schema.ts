@@ -38,6 +38,10 @@ export const EnvSchema = Type.Object({
   CLIENTS_FILE: Type.Optional(Type.String({ minLength: 1, description: 'JSON file of API clients (hashed keys, scopes, divisions).' })),
   MAX_GROUP_DEPTH: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'Maximum depth of an HR group path.' }),
   WEBHOOK_ALLOWED_NETWORKS: Type.String({ default: '', description: 'Comma-separated CIDRs exempt from the private-address block.' }),
+  DENIED_PERMISSIONS: Type.Optional(Type.String({ description: 'Comma-separated domain:entity:action patterns (* wildcards) a granted role must not cover; replaces the built-in list.' })),
+  IDEMPOTENCY_TTL_HOURS: Type.Integer({ minimum: 24, maximum: 720, default: 24, description: 'How long an Idempotency-Key outcome is kept and replayed.' }),
+  WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 16, description: 'Provisioning jobs run at once per worker process.' }),
+  JOB_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'Attempts per provisioning job before the request is failed.' }),
 
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024, default: 65_536, description: 'Largest accepted request body.' }),
   REQUEST_TIMEOUT_MS: Millis(30_000, 'Whole-request deadline for a client (headers and body).'),

@@ -1,5 +1,6 @@
 import type { Issue } from '../errors.js'
 import type { NewHireBody } from '../http/schemas/provisioning.js'
+import type { Plan } from '../pipeline/upstream-checks.js'
 
 /**
  * What the provisioning use cases need from the outside world, defined by them.
@@ -43,6 +44,8 @@ export interface ProvisioningRecord {
   transitions: Array<{ status: RequestStatus, at: string }>
   steps: StepRecord[]
   issues?: Issue[]
+  /** What validation decided to write; fixed once validation passed, so re-runs write the same. */
+  plan?: Plan
   error?: RequestError
   /** Job attempts spent across all runs. */
   attempts: number
@@ -79,6 +82,8 @@ export interface RequestStore {
 export interface EmailReservations {
   /** Reserves the address for a request; returns the id of the request holding it (possibly this one). */
   reserve (email: string, requestId: string, ttlSeconds: number): Promise<string>
+  /** The request holding the address, if any (dry runs look without reserving). */
+  holder (email: string): Promise<string | undefined>
   release (email: string, requestId: string): Promise<void>
 }
 

@@ -69,13 +69,19 @@ export function createMemoryEmailReservations (clock: Clock): EmailReservations 
   const held = new Map<string, { requestId: string, expiresAt: number }>()
   return {
     async reserve (email, requestId, ttlSeconds) {
-      const current = held.get(email)
+      const key = email.toLowerCase()
+      const current = held.get(key)
       if (current && current.expiresAt > clock.now() && current.requestId !== requestId) return current.requestId
-      held.set(email, { requestId, expiresAt: clock.now() + ttlSeconds * 1000 })
+      held.set(key, { requestId, expiresAt: clock.now() + ttlSeconds * 1000 })
       return requestId
     },
+    async holder (email) {
+      const current = held.get(email.toLowerCase())
+      return current && current.expiresAt > clock.now() ? current.requestId : undefined
+    },
     async release (email, requestId) {
-      if (held.get(email)?.requestId === requestId) held.delete(email)
+      const key = email.toLowerCase()
+      if (held.get(key)?.requestId === requestId) held.delete(key)
     },
   }
 }

@@ -85,6 +85,9 @@ export function createRedisEmailReservations (redisConn: Redis): EmailReservatio
   const redis = withScripts<ProvScripts>(redisConn, SCRIPTS)
   return {
     reserve: (email, requestId, ttlSeconds) => redis.claimIfFree(keys.emailReservation(email), requestId, ttlSeconds),
+    async holder (email) {
+      return (await redis.get(keys.emailReservation(email))) ?? undefined
+    },
     async release (email, requestId) {
       await redis.compareAndDelete(keys.emailReservation(email), requestId)
     },

@@ -1,5 +1,4 @@
 import { Type, type Static } from 'typebox'
-import { IssueSchema } from './problem.js'
 
 /**
  * Request and response schemas of the provisioning API. Lengths and counts are
@@ -83,7 +82,7 @@ export const ProvisioningRequestSchema = Type.Object({
   updatedAt: Type.String({ format: 'date-time' }),
   transitions: Type.Array(Type.Object({ status: StatusSchema, at: Type.String({ format: 'date-time' }) }, { additionalProperties: false })),
   steps: Type.Array(StepSchema),
-  issues: Type.Optional(Type.Array(IssueSchema)),
+  issues: Type.Optional(Type.Array(Type.Ref('Issue'))),
   error: Type.Optional(Type.Object({
     code: Type.String(),
     message: Type.String(),
@@ -115,7 +114,7 @@ export type ProvisioningRequestView = Static<typeof ProvisioningRequestSchema>
 export const DryRunResultSchema = Type.Object({
   dryRun: Type.Literal(true),
   valid: Type.Boolean({ description: 'True when a real run would pass validation.' }),
-  issues: Type.Array(IssueSchema),
+  issues: Type.Array(Type.Ref('Issue')),
   plan: Type.Object({
     scimUser: Type.Record(Type.String(), Type.Unknown(), { description: 'The SCIM create body that would be sent (never a password).' }),
     grants: Type.Array(Type.Object({ roleId: Type.String(), roleName: Type.String(), divisionId: Type.String(), divisionName: Type.String() }, { additionalProperties: false })),

@@ -1,0 +1,264 @@
+import type { ApiCaller } from './http.js'
+import {
+  SCIM_CORE_USER, SCIM_ENTERPRISE_USER, SCIM_GENESYS_USER, SCIM_PATCH_OP, validators,
+  type Division, type NamedEntity, type PatchOperation, type PlatformGroup, type Queue, type Role,
+  type ScimGroup, type ScimUser, type ScimUserInput, type Subject, type Versioned,
+} from './types.js'
+
+const SCIM = '/api/v2/scim/v2'
+const SCIM_JSON = 'application/scim+json'
+/** Genesys advises SCIM pages of at most 25 and may answer larger ones with 429. */
+const SCIM_PAGE = 25
+const PAGE_SIZE = 100
+/** Name lookups stop after this many pages: a prefix matching more is not a name. */
+const MAX_PAGES = 20
+
+/** SCIM filter string literal: quotes and backslashes escaped (RFC 7644 §3.4.2.2). */
+export function scimString (value: string): string {
+  return `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`
+}
+
+/** The version in an ETag (`"3"` or `W/"3"`), falling back to `meta.version`. */
+function versionOf (etag: string | undefined, meta: { version?: string } | undefined): string | undefined {
+  const m = etag === undefined ? undefined : /^(?:W\/)?"?([^"]*)"?$/.exec(etag)
+  return m?.[1] ?? meta?.version
+}
+
+const ifMatch = (version: string | undefined): Record<string, string> => (version === undefined ? {} : { 'if-match': `"${version}"` })
+
+/**
+ * The operations the provisioning flows use, each a named, typed call. Names
+ * (`scim.users.create`, …) appear in logs, errors and metrics instead of URLs.
+ */
+export function createGenesysClient (call: ApiCaller) {
+  async function scimUserQuery (operation: string, filter: string): Promise<ScimUser[]> {
+    const res = await call(operation, {
+      method: 'GET',
+      path: `${SCIM}/users`,
+      query: { filter, startIndex: 1, count: SCIM_PAGE },
+      ok: [200],
+      validator: validators.scimUserList,
+    })
+    return res.body.Resources ?? []
+  }
+
+  /** Walks a platform listing filtered by `name` and returns the exact match, if any. */
+  async function byName<T extends { name: string }> (operation: string, path: string, name: string, validator: { Check (v: unknown): v is { entities?: T[], pageCount?: number } }): Promise<T | undefined> {
+    const candidates: T[] = []
+    for (let pageNumber = 1; pageNumber <= MAX_PAGES; pageNumber++) {
+      const res = await call(operation, { method: 'GET', path, query: { name, pageSize: PAGE_SIZE, pageNumber }, ok: [200], validator })
+      const entities = res.body.entities ?? []
+      const exact = entities.find((e) => e.name === name)
+      if (exact) return exact
+      candidates.push(...entities.filter((e) => e.name.toLowerCase() === name.toLowerCase()))
+      if (entities.length < PAGE_SIZE || pageNumber >= (res.body.pageCount ?? 1)) break
+    }
+    // Genesys matches names case-insensitively; accept that only when unambiguous.
+    return candidates.length === 1 ? candidates[0] : undefined
+  }
+
+  const users = {
+    /** Active or inactive (not deleted) user holding this userName. */
+    async findByUserName (userName: string): Promise<ScimUser | undefined> {
+      const found = await scimUserQuery('scim.users.findByUserName', `userName eq ${scimString(userName)}`)
+      return found.find((u) => u.userName.toLowerCase() === userName.toLowerCase())
+    },
+
+    /** Users carrying this SCIM externalId (the HR id); normally zero or one. */
+    async findByExternalId (externalId: string): Promise<ScimUser[]> {
+      const found = await scimUserQuery('scim.users.findByExternalId', `externalId eq ${scimString(externalId)}`)
+      return found.filter((u) => u.externalId === externalId)
+    },
+
+    async get (id: string): Promise<Versioned<ScimUser>> {
+      const res = await call('scim.users.get', { method: 'GET', path: `${SCIM}/users/${encodeURIComponent(id)}`, ok: [200], validator: validators.scimUser })
+      return { resource: res.body, version: versionOf(res.etag, res.body.meta) }
+    },
+
+    async create (input: ScimUserInput): Promise<Versioned<ScimUser>> {
+      const res = await call('scim.users.create', {
+        method: 'POST',
+        path: `${SCIM}/users`,
+        body: scimUserBody(input),
+        contentType: SCIM_JSON,
+        ok: [201, 200],
+        validator: validators.scimUser,
+      })
+      return { resource: res.body, version: versionOf(res.etag, res.body.meta) }
+    },
+
+    async patch (id: string, operations: PatchOperation[], version?: string): Promise<Versioned<ScimUser>> {
+      const res = await call('scim.users.patch', {
+        method: 'PATCH',
+        path: `${SCIM}/users/${encodeURIComponent(id)}`,
+        headers: ifMatch(version),
+        body: { schemas: [SCIM_PATCH_OP], Operations: operations },
+        contentType: SCIM_JSON,
+        ok: [200],
+        validator: validators.scimUser,
+      })
+      return { resource: res.body, version: versionOf(res.etag, res.body.meta) }
+    },
+
+    async remove (id: string, version?: string): Promise<void> {
+      await call('scim.users.delete', { method: 'DELETE', path: `${SCIM}/users/${encodeURIComponent(id)}`, headers: ifMatch(version), ok: [204, 200] })
+    },
+  }
+
+  const groups = {
+    async findByDisplayName (displayName: string): Promise<ScimGroup | undefined> {
+      const res = await call('scim.groups.findByDisplayName', {
+        method: 'GET',
+        path: `${SCIM}/groups`,
+        query: { filter: `displayName eq ${scimString(displayName)}`, startIndex: 1, count: SCIM_PAGE },
+        ok: [200],
+        validator: validators.scimGroupList,
+      })
+      return (res.body.Resources ?? []).find((g) => g.displayName === displayName)
+    },
+
+    async get (id: string): Promise<Versioned<ScimGroup>> {
+      const res = await call('scim.groups.get', { method: 'GET', path: `${SCIM}/groups/${encodeURIComponent(id)}`, ok: [200], validator: validators.scimGroup })
+      return { resource: res.body, version: versionOf(res.etag, res.body.meta) }
+    },
+
+    /** Adds and removes members in one PATCH guarded by `If-Match` (a stale version fails with invalidVers). */
+    async patchMembers (id: string, change: { add?: string[], remove?: string[] }, version?: string): Promise<Versioned<ScimGroup>> {
+      const operations: PatchOperation[] = []
+      if (change.add && change.add.length > 0) {
+        operations.push({ op: 'add', path: 'members', value: change.add.map((value) => ({ value })) })
+      }
+      for (const userId of change.remove ?? []) {
+        operations.push({ op: 'remove', path: `members[value eq ${scimString(userId)}]` })
+      }
+      const res = await call('scim.groups.patchMembers', {
+        method: 'PATCH',
+        path: `${SCIM}/groups/${encodeURIComponent(id)}`,
+        headers: ifMatch(version),
+        body: { schemas: [SCIM_PATCH_OP], Operations: operations },
+        contentType: SCIM_JSON,
+        ok: [200],
+        validator: validators.scimGroup,
+      })
+      return { resource: res.body, version: versionOf(res.etag, res.body.meta) }
+    },
+  }
+
+  const roles = {
+    byName: (name: string): Promise<Role | undefined> =>
+      byName('roles.byName', '/api/v2/authorization/roles', name, validators.rolePage),
+    async byId (id: string): Promise<Role> {
+      const res = await call('roles.get', { method: 'GET', path: `/api/v2/authorization/roles/${encodeURIComponent(id)}`, ok: [200], validator: validators.role })
+      return res.body
+    },
+  }
+
+  const grants = {
+    /** Grants roles in divisions to a user; granting what is already granted is harmless. */
+    async bulkAdd (subjectId: string, list: Array<{ roleId: string, divisionId: string }>): Promise<void> {
+      await call('grants.bulkAdd', {
+        method: 'POST',
+        path: `/api/v2/authorization/subjects/${encodeURIComponent(subjectId)}/bulkadd`,
+        body: { grants: list },
+        ok: [204, 200],
+      })
+    },
+    async ofSubject (subjectId: string): Promise<Subject> {
+      const res = await call('grants.ofSubject', { method: 'GET', path: `/api/v2/authorization/subjects/${encodeURIComponent(subjectId)}`, ok: [200], validator: validators.subject })
+      return res.body
+    },
+  }
+
+  const divisions = {
+    byName: (name: string): Promise<Division | undefined> =>
+      byName('divisions.byName', '/api/v2/authorization/divisions', name, validators.divisionPage),
+    async home (): Promise<Division> {
+      const res = await call('divisions.home', { method: 'GET', path: '/api/v2/authorization/divisions/home', ok: [200], validator: validators.division })
+      return res.body
+    },
+  }
+
+  const platformGroups = {
+    /** An official, public group (Genesys groups are flat; any hierarchy stays in our mapping). */
+    async create (input: { name: string, description?: string }): Promise<PlatformGroup> {
+      const res = await call('groups.create', {
+        method: 'POST',
+        path: '/api/v2/groups',
+        body: { name: input.name, description: input.description, type: 'official', rulesVisible: true, visibility: 'public' },
+        ok: [200, 201],
+        validator: validators.platformGroup,
+      })
+      return res.body
+    },
+    async get (id: string): Promise<PlatformGroup> {
+      const res = await call('groups.get', { method: 'GET', path: `/api/v2/groups/${encodeURIComponent(id)}`, ok: [200], validator: validators.platformGroup })
+      return res.body
+    },
+  }
+
+  const queues = {
+    byName: (name: string): Promise<Queue | undefined> =>
+      byName('queues.byName', '/api/v2/routing/queues', name, validators.queuePage),
+    async get (id: string): Promise<Queue> {
+      const res = await call('queues.get', { method: 'GET', path: `/api/v2/routing/queues/${encodeURIComponent(id)}`, ok: [200], validator: validators.queue })
+      return res.body
+    },
+    /**
+     * PUT replaces the whole queue, so read it, change only `memberGroups`, and
+     * send everything else back as read.
+     */
+    async updateMemberGroups (id: string, change: (current: string[]) => string[]): Promise<Queue> {
+      const current = await queues.get(id)
+      const before = (current.memberGroups ?? []).map((g) => g.id)
+      const after = change(before)
+      if (sameSet(before, after)) return current
+      const res = await call('queues.put', {
+        method: 'PUT',
+        path: `/api/v2/routing/queues/${encodeURIComponent(id)}`,
+        body: { ...current, memberGroups: after.map((gid) => ({ id: gid, type: 'GROUP' })) },
+        ok: [200],
+        validator: validators.queue,
+      })
+      return res.body
+    },
+  }
+
+  const routing = {
+    skillByName: (name: string): Promise<NamedEntity | undefined> =>
+      byName('routing.skills.byName', '/api/v2/routing/skills', name, validators.namedPage),
+    languageByName: (name: string): Promise<NamedEntity | undefined> =>
+      byName('routing.languages.byName', '/api/v2/routing/languages', name, validators.namedPage),
+  }
+
+  return { users, groups, roles, grants, divisions, platformGroups, queues, routing }
+}
+
+export type GenesysClient = ReturnType<typeof createGenesysClient>
+
+/** The SCIM create body: core attributes plus the enterprise and Genesys extensions that are set. */
+export function scimUserBody (input: ScimUserInput): Record<string, unknown> {
+  const schemas = [SCIM_CORE_USER]
+  const body: Record<string, unknown> = {
+    userName: input.userName,
+    displayName: input.displayName,
+    active: input.active ?? true,
+  }
+  if (input.title !== undefined) body.title = input.title
+  if (input.externalId !== undefined) body.externalId = input.externalId
+  if (input.emails) body.emails = input.emails
+  if (input.phoneNumbers) body.phoneNumbers = input.phoneNumbers
+  if (input.roles) body.roles = input.roles
+  if (input.enterprise && Object.keys(input.enterprise).length > 0) {
+    schemas.push(SCIM_ENTERPRISE_USER)
+    body[SCIM_ENTERPRISE_USER] = input.enterprise
+  }
+  if (input.genesys && Object.keys(input.genesys).length > 0) {
+    schemas.push(SCIM_GENESYS_USER)
+    body[SCIM_GENESYS_USER] = input.genesys
+  }
+  return { schemas, ...body }
+}
+
+function sameSet (a: string[], b: string[]): boolean {
+  return a.length === b.length && new Set([...a, ...b]).size === a.length
+}

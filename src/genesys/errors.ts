@@ -1,0 +1,109 @@
+import { ProvisioningError, type ErrorCode } from '../errors.js'
+
+/** How a Genesys call failed: an answer we did not want, or no usable answer at all. */
+export type GenesysFailure = 'http' | 'timeout' | 'network' | 'invalid-response' | 'rate-budget' | 'credentials'
+
+export interface GenesysErrorDetails {
+  /** The client operation, e.g. `scim.users.create`; never a URL. */
+  operation: string
+  failure: GenesysFailure
+  upstreamStatus?: number
+  /** ErrorBody `code` (`not.found`, `too.many.requests.retry.after`, …) or OAuth `error`. */
+  genesysCode?: string
+  /** SCIM error `scimType` (`uniqueness`, `invalidVers`, `invalidFilter`, …). */
+  scimType?: string
+  /** The `ININ-Correlation-Id` response header: what Genesys support asks for. */
+  correlationId?: string
+  contextId?: string
+  /** When Genesys (or our own budget) says to come back; a floor, never shortened. */
+  retryAfterMs?: number
+  cause?: unknown
+}
+
+/**
+ * A Genesys call that failed, translated at the client boundary. Carries what an
+ * operator needs to act (operation, upstream status and code, correlation id)
+ * and whether trying again later can help; never a token, secret or full URL.
+ */
+export class GenesysError extends ProvisioningError {
+  readonly operation: string
+  readonly failure: GenesysFailure
+  readonly upstreamStatus?: number
+  readonly genesysCode?: string
+  readonly scimType?: string
+  readonly correlationId?: string
+  readonly contextId?: string
+  readonly retryAfterMs?: number
+
+  constructor (message: string, d: GenesysErrorDetails) {
+    const { code, status, title, retryable } = classify(d)
+    super(code, status, title, message, {
+      cause: d.cause,
+      retryable,
+      retryAfter: d.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(d.retryAfterMs / 1000)),
+    })
+    this.name = 'GenesysError'
+    this.operation = d.operation
+    this.failure = d.failure
+    this.upstreamStatus = d.upstreamStatus
+    this.genesysCode = d.genesysCode
+    this.scimType = d.scimType
+    this.correlationId = d.correlationId
+    this.contextId = d.contextId
+    this.retryAfterMs = d.retryAfterMs
+  }
+
+  /** Fields safe to log or store in a request's ledger. */
+  toJSON (): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      operation: this.operation,
+      failure: this.failure,
+      upstreamStatus: this.upstreamStatus,
+      genesysCode: this.genesysCode,
+      scimType: this.scimType,
+      correlationId: this.correlationId,
+      retryable: this.retryable,
+      retryAfterMs: this.retryAfterMs,
+    }
+  }
+}
+
+function classify (d: GenesysErrorDetails): { code: ErrorCode, status: number, title: string, retryable: boolean } {
+  if (d.failure === 'credentials') {
+    return { code: 'PROV_ERR_CONFIGURATION', status: 500, title: 'Service misconfigured', retryable: false }
+  }
+  if (d.failure === 'timeout') {
+    return { code: 'PROV_ERR_UPSTREAM_TIMEOUT', status: 504, title: 'Genesys Cloud did not answer in time', retryable: true }
+  }
+  if (d.failure === 'network' || d.failure === 'rate-budget') {
+    return { code: 'PROV_ERR_UNAVAILABLE', status: 503, title: 'Genesys Cloud unavailable', retryable: true }
+  }
+  const s = d.upstreamStatus ?? 0
+  if (s === 429 || s === 503) {
+    return { code: 'PROV_ERR_UNAVAILABLE', status: 503, title: 'Genesys Cloud unavailable', retryable: true }
+  }
+  // 408 client.timeout and every 5xx are Genesys-side trouble: try again later.
+  const retryable = s === 408 || s >= 500 || d.failure === 'invalid-response'
+  return { code: 'PROV_ERR_UPSTREAM', status: 502, title: 'Genesys Cloud refused the request', retryable }
+}
+
+export function isGenesysError (err: unknown): err is GenesysError {
+  return err instanceof GenesysError
+}
+
+/** A SCIM 409 `uniqueness` on create: the userName belongs to a non-deleted user. */
+export function isUniquenessConflict (err: unknown): boolean {
+  return isGenesysError(err) && err.upstreamStatus === 409 && (err.scimType === 'uniqueness' || err.genesysCode === 'general.conflict')
+}
+
+/** A stale `If-Match`: Genesys documents 400 `invalidVers` and also 409. */
+export function isVersionConflict (err: unknown): boolean {
+  return isGenesysError(err) && (err.scimType === 'invalidVers' || (err.upstreamStatus === 409 && err.scimType !== 'uniqueness' && err.genesysCode !== 'general.conflict'))
+}
+
+export function isNotFound (err: unknown): boolean {
+  return isGenesysError(err) && err.upstreamStatus === 404
+}

@@ -1,0 +1,142 @@
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { errors } from '../../errors.js'
+import { parseIdempotencyKey } from '../../provisioning/idempotency.js'
+import type { DryRun } from '../../provisioning/dry-run.js'
+import { statusCodeForTerminal, toView, type ProvisioningService } from '../../provisioning/service.js'
+import { BEARER_SECURITY, requireClient } from '../plugins/auth.js'
+import { PROBLEM_CONTENT_TYPE } from '../plugins/errors.js'
+import { problemResponses } from '../schemas/problem.js'
+import { DryRunResultSchema, NewHireSchema, ProvisioningRequestSchema, REQUEST_STATUSES } from '../schemas/provisioning.js'
+
+const MAX_WAIT_SECONDS = 30
+
+const IdParams = Type.Object({ id: Type.String({ pattern: '^prq_[0-9A-Z]{26}$', description: 'Request id.' }) })
+
+export interface ProvisioningRoutesOptions {
+  service: ProvisioningService
+  dryRun: DryRun
+  idempotencyTtlHours: number
+}
+
+function parseWait (prefer: string | undefined): number | undefined {
+  const match = prefer === undefined ? null : /(?:^|[;,\s])wait=(\d{1,4})(?:$|[;,\s])/i.exec(prefer)
+  return match?.[1] === undefined ? undefined : Math.min(Number(match[1]), MAX_WAIT_SECONDS)
+}
+
+export async function provisioningRoutes (base: FastifyInstance, opts: ProvisioningRoutesOptions): Promise<void> {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>()
+  const { service } = opts
+
+  app.post('/v1/provisioning-requests', {
+    config: { scope: 'provisioning:write' },
+    schema: {
+      operationId: 'createProvisioningRequest',
+      tags: ['provisioning'],
+      summary: 'Provision a new hire (or validate one with ?dryRun=true)',
+      description: [
+        'Checks the new hire statically (schema, division and roles allowed for your client, group depth, email form), stores the request and queues it. The answer is **202** with `Location`; the job then validates against Genesys Cloud and provisions the user.',
+        '',
+        `**Idempotency-Key** (recommended for every retrying integration): the first outcome is kept for ${opts.idempotencyTtlHours} hours per client and replayed for the same body (\`Idempotent-Replayed: true\`); the same key with another body is 422; while the first call is still being accepted, 409. Keys are 1–255 printable ASCII characters, bare or as a quoted structured-field string.`,
+        '',
+        `**Prefer: wait=<seconds>** (≤ ${MAX_WAIT_SECONDS}) waits for the outcome: 201 when completed, 200 with the rejected or failed request, else 202.`,
+        '',
+        '**?dryRun=true** runs every check against live Genesys Cloud and returns the plan (the SCIM user that would be sent, grants with division ids, group memberships) and `issues[]`, writing nothing.',
+        '',
+        'A second request for an `hrId` that already has one in progress is 409 with the `Location` of the existing request.',
+      ].join('\n'),
+      security: BEARER_SECURITY,
+      headers: Type.Object({
+        'idempotency-key': Type.Optional(Type.String({ description: 'Unique key for this new hire, e.g. a UUID.' })),
+        prefer: Type.Optional(Type.String({ description: 'wait=<seconds>' })),
+      }),
+      querystring: Type.Object({ dryRun: Type.Boolean({ default: false }) }, { additionalProperties: false }),
+      body: NewHireSchema,
+      response: {
+        200: Type.Union([ProvisioningRequestSchema, DryRunResultSchema], { description: 'Dry-run plan, or a rejected/failed request when waiting.' }),
+        201: ProvisioningRequestSchema,
+        202: ProvisioningRequestSchema,
+        ...problemResponses(409, 422),
+      },
+    },
+  }, async (request, reply) => {
+    const client = requireClient(request)
+    if (request.query.dryRun) return reply.code(200).send(await opts.dryRun(client, request.body))
+    const key = parseIdempotencyKey(request.headers['idempotency-key'])
+    const result = await service.accept(client, request.body, key)
+    // Stored responses carry their own status; they were validated when first sent.
+    const stored = reply as unknown as FastifyReply
+    stored.headers(result.response.headers)
+    if (result.replayed) stored.header('idempotent-replayed', 'true')
+    if (result.response.status >= 400) {
+      return stored.code(result.response.status).type(PROBLEM_CONTENT_TYPE)
+        .send({ ...(result.response.body as object), requestId: request.id })
+    }
+    const wait = parseWait(request.headers.prefer)
+    if (wait === undefined || result.replayed || result.requestId === undefined) {
+      return stored.code(result.response.status).send(result.response.body)
+    }
+    const record = await service.waitForTerminal(result.requestId, wait)
+    stored.header('preference-applied', `wait=${wait}`)
+    if (!record) throw errors.internal('The accepted request vanished while waiting.')
+    return stored.code(statusCodeForTerminal(record.status)).send(toView(record))
+  })
+
+  app.get('/v1/provisioning-requests/:id', {
+    config: { scope: 'provisioning:read' },
+    schema: {
+      operationId: 'getProvisioningRequest',
+      tags: ['provisioning'],
+      summary: 'One provisioning request with its status, steps and issues',
+      security: BEARER_SECURITY,
+      params: IdParams,
+      response: { 200: ProvisioningRequestSchema, ...problemResponses(400, 404) },
+    },
+  }, async (request) => toView(await service.get(requireClient(request), request.params.id)))
+
+  app.get('/v1/provisioning-requests', {
+    config: { scope: 'provisioning:read' },
+    schema: {
+      operationId: 'listProvisioningRequests',
+      tags: ['provisioning'],
+      summary: 'Your provisioning requests, newest first, with filters and a cursor',
+      security: BEARER_SECURITY,
+      querystring: Type.Object({
+        status: Type.Optional(Type.Unsafe<typeof REQUEST_STATUSES[number]>({ type: 'string', enum: [...REQUEST_STATUSES] })),
+        hrId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+        createdAfter: Type.Optional(Type.String({ format: 'date-time' })),
+        limit: Type.Integer({ minimum: 1, maximum: 100, default: 25 }),
+        cursor: Type.Optional(Type.String({ maxLength: 200, description: '`nextCursor` of the previous page.' })),
+      }, { additionalProperties: false }),
+      response: {
+        200: Type.Object({
+          items: Type.Array(ProvisioningRequestSchema),
+          nextCursor: Type.Optional(Type.String()),
+        }, { additionalProperties: false, examples: [{ items: [], nextCursor: 'MjAyNi0xMS0yMlQwOTowMDowMC4wMDBafHBycV8wMUpE' }] }),
+        ...problemResponses(400),
+      },
+    },
+  }, async (request) => {
+    const { items, nextCursor } = await service.list(requireClient(request), {
+      ...request.query,
+      createdAfter: request.query.createdAfter === undefined ? undefined : new Date(request.query.createdAfter).toISOString(),
+    })
+    return { items: items.map(toView), ...(nextCursor ? { nextCursor } : {}) }
+  })
+
+  app.post('/v1/provisioning-requests/:id/retry', {
+    config: { scope: 'provisioning:write' },
+    schema: {
+      operationId: 'retryProvisioningRequest',
+      tags: ['provisioning'],
+      summary: 'Re-queue a failed request; finished steps are not repeated',
+      security: BEARER_SECURITY,
+      params: IdParams,
+      response: { 202: ProvisioningRequestSchema, ...problemResponses(400, 404, 409) },
+    },
+  }, async (request, reply) => {
+    const record = await service.retry(requireClient(request), request.params.id)
+    return reply.code(202).header('location', `/v1/provisioning-requests/${record.id}`).send(toView(record))
+  })
+}

@@ -1,0 +1,117 @@
+import type { Issue } from '../errors.js'
+import type { ScimUserInput } from '../genesys/types.js'
+import type { NewHireBody } from '../http/schemas/provisioning.js'
+import { deniedPermissionsOf, type PermissionPattern, type RolePolicy } from './permissions.js'
+import { displayNameOf } from './static-checks.js'
+
+/**
+ * Policy against live Genesys: the facts are gathered through the client by the
+ * caller, the decisions here are pure functions of them (and table-tested).
+ */
+
+export interface UpstreamFacts {
+  /** The non-deleted Genesys user (active or inactive) whose userName is this email. */
+  emailOwner?: { id: string, externalId?: string }
+  /** Another in-flight request holding this email's reservation. */
+  emailReservedBy?: string
+  /** The division the user goes into: the one named, or the home division. */
+  division: { name: string, requested: boolean, found?: { id: string, name: string } }
+  roles: Array<{ name: string, found?: { id: string, name: string, permissionPolicies: RolePolicy[] } }>
+  groups: Array<{ path: string, groupName: string, found?: { id: string, name: string } }>
+  manager?: { hrId: string, found?: { id: string } }
+  skills: Array<{ name: string, found: boolean }>
+  languages: Array<{ name: string, found: boolean }>
+}
+
+export interface PolicyOptions {
+  denied: readonly PermissionPattern[]
+}
+
+export function upstreamIssues (hire: NewHireBody, facts: UpstreamFacts, opts: PolicyOptions): Issue[] {
+  const issues: Issue[] = []
+  if (facts.emailOwner && facts.emailOwner.externalId !== hire.hrId) {
+    // The owner with our own HR id is this very hire from an earlier, interrupted run.
+    issues.push({ code: 'email.taken', path: '/email', message: `${hire.email} is already the userName of Genesys user ${facts.emailOwner.id}` })
+  } else if (facts.emailReservedBy !== undefined) {
+    issues.push({ code: 'email.taken', path: '/email', message: `${hire.email} is reserved by provisioning request ${facts.emailReservedBy}, still in progress` })
+  }
+
+  if (!facts.division.found) {
+    issues.push({ code: 'division.notFound', path: '/division', message: `Genesys has no division named "${facts.division.name}"` })
+  }
+
+  facts.roles.forEach((r, i) => {
+    if (!r.found) {
+      issues.push({ code: 'role.notFound', path: `/roles/${i}`, message: `Genesys has no role named "${r.name}"` })
+      return
+    }
+    const denied = deniedPermissionsOf(r.found.permissionPolicies, opts.denied)
+    if (denied.length > 0) {
+      issues.push({ code: 'role.deniedPermission', path: `/roles/${i}`, message: `role "${r.name}" grants denied permission${denied.length > 1 ? 's' : ''} ${denied.join(', ')}` })
+    }
+  })
+
+  facts.groups.forEach((g, i) => {
+    if (!g.found) {
+      issues.push({ code: 'group.notFound', path: `/groups/${i}`, message: `no Genesys group for HR group "${g.path}" (looked for "${g.groupName}")` })
+    }
+  })
+
+  if (facts.manager && !facts.manager.found) {
+    issues.push({ code: 'manager.notFound', path: '/managerHrId', message: `no Genesys user has HR id "${facts.manager.hrId}"` })
+  }
+  facts.skills.forEach((s, i) => {
+    if (!s.found) issues.push({ code: 'skill.notFound', path: `/skills/${i}/name`, message: `Genesys has no routing skill named "${s.name}"` })
+  })
+  facts.languages.forEach((s, i) => {
+    if (!s.found) issues.push({ code: 'language.notFound', path: `/languages/${i}/name`, message: `Genesys has no routing language named "${s.name}"` })
+  })
+  return issues
+}
+
+export interface Plan {
+  scimUser: ScimUserInput
+  grants: Array<{ roleId: string, roleName: string, divisionId: string, divisionName: string }>
+  groups: Array<{ hrPath: string, groupId: string, groupName: string }>
+}
+
+/**
+ * What a run will write. Roles are granted through the authorization API in the
+ * request's division (SCIM `roles` would grant them in the home division only),
+ * so the SCIM body carries no roles.
+ */
+export function buildPlan (hire: NewHireBody, facts: UpstreamFacts): Plan {
+  const division = facts.division.found
+  const enterprise: NonNullable<ScimUserInput['enterprise']> = {}
+  if (division) enterprise.division = division.name
+  if (hire.department !== undefined) enterprise.department = hire.department
+  if (hire.employeeNumber !== undefined) enterprise.employeeNumber = hire.employeeNumber
+  if (facts.manager?.found) enterprise.manager = { value: facts.manager.found.id }
+  if (hire.startDate !== undefined) enterprise.dateHire = hire.startDate
+
+  const genesys: NonNullable<ScimUserInput['genesys']> = {}
+  if (hire.skills && hire.skills.length > 0) genesys.routingSkills = hire.skills.map((s) => ({ name: s.name, proficiency: s.proficiency }))
+  if (hire.languages && hire.languages.length > 0) genesys.routingLanguages = hire.languages.map((s) => ({ name: s.name, proficiency: s.proficiency }))
+
+  const scimUser: ScimUserInput = {
+    userName: hire.email,
+    displayName: displayNameOf(hire),
+    active: true,
+    externalId: hire.hrId,
+    emails: [{ value: hire.email, type: 'work', primary: true }],
+    ...(hire.title !== undefined ? { title: hire.title } : {}),
+    ...(hire.phoneNumbers && hire.phoneNumbers.length > 0
+      ? { phoneNumbers: hire.phoneNumbers.map((p, i) => ({ value: p.value, type: p.type, ...(i === 0 ? { primary: true } : {}) })) }
+      : {}),
+    ...(Object.keys(enterprise).length > 0 ? { enterprise } : {}),
+    ...(Object.keys(genesys).length > 0 ? { genesys } : {}),
+  }
+
+  return {
+    scimUser,
+    grants: division
+      ? facts.roles.flatMap((r) => (r.found ? [{ roleId: r.found.id, roleName: r.found.name, divisionId: division.id, divisionName: division.name }] : []))
+      : [],
+    groups: facts.groups.flatMap((g) => (g.found ? [{ hrPath: g.path, groupId: g.found.id, groupName: g.found.name }] : [])),
+  }
+}

@@ -1,0 +1,51 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { Clock, ProvisioningQueue, RequestStore } from './ports.js'
+
+/**
+ * The outbox half of "store the record and enqueue its job": a record that is
+ * not terminal and has not moved for a while gets its job enqueued again. The
+ * job id de-duplicates, so a job that is still queued or running is untouched;
+ * one lost to a crash between insert and enqueue (or to a Redis failover) runs.
+ */
+export function createDispatcher (deps: {
+  requests: Pick<RequestStore, 'pending' | 'get'>
+  queue: ProvisioningQueue
+  clock: Clock
+  logger: FastifyBaseLogger
+  /** A record untouched this long is considered possibly orphaned. */
+  staleAfterMs: number
+  intervalMs: number
+}) {
+  let timer: NodeJS.Timeout | undefined
+  let running: Promise<number> | undefined
+
+  async function sweep (): Promise<number> {
+    const olderThan = new Date(deps.clock.now() - deps.staleAfterMs).toISOString()
+    const ids = await deps.requests.pending(olderThan, 500)
+    let enqueued = 0
+    for (const id of ids) {
+      const record = await deps.requests.get(id)
+      if (!record) continue
+      await deps.queue.enqueue(record)
+      enqueued++
+    }
+    if (enqueued > 0) deps.logger.info({ enqueued }, 'dispatcher re-enqueued pending requests')
+    return enqueued
+  }
+
+  return {
+    sweep,
+    start () {
+      timer = setInterval(() => {
+        running ??= sweep()
+          .catch((err: unknown) => { deps.logger.warn({ err }, 'dispatcher sweep failed'); return 0 })
+          .finally(() => { running = undefined })
+      }, deps.intervalMs)
+      timer.unref()
+    },
+    async stop () {
+      clearInterval(timer)
+      await running
+    },
+  }
+}

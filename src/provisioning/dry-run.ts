@@ -1,0 +1,41 @@
+import type { AuthenticatedClient } from '../config/clients.js'
+import { scimUserBody } from '../genesys/client.js'
+import type { DryRunResult, NewHireBody } from '../http/schemas/provisioning.js'
+import type { PermissionPattern } from '../pipeline/permissions.js'
+import { staticChecks } from '../pipeline/static-checks.js'
+import { buildPlan, upstreamIssues } from '../pipeline/upstream-checks.js'
+import { gatherFacts, type Directory, type GroupResolver, type ReferenceCache } from './facts.js'
+import type { EmailReservations } from './ports.js'
+
+export interface DryRunDeps {
+  directory: Directory
+  groups: GroupResolver
+  cache: ReferenceCache
+  reservations: Pick<EmailReservations, 'holder'>
+  policy: { denied: readonly PermissionPattern[] }
+  maxGroupDepth: number
+}
+
+/**
+ * The whole validation of a real run, against live Genesys, with reads only:
+ * the same issues a run would reach, and the plan it would carry out.
+ */
+export async function dryRun (deps: DryRunDeps, client: AuthenticatedClient, body: NewHireBody): Promise<DryRunResult> {
+  const { normalized, issues } = staticChecks(body, { client, maxGroupDepth: deps.maxGroupDepth })
+  const facts = await gatherFacts(normalized, {
+    directory: deps.directory,
+    groups: deps.groups,
+    cache: deps.cache,
+    reservedBy: () => deps.reservations.holder(normalized.email),
+  })
+  const all = [...issues, ...upstreamIssues(normalized, facts, deps.policy)]
+  const plan = buildPlan(normalized, facts)
+  return {
+    dryRun: true,
+    valid: all.length === 0,
+    issues: all,
+    plan: { scimUser: scimUserBody(plan.scimUser), grants: plan.grants, groups: plan.groups },
+  }
+}
+
+export type DryRun = (client: AuthenticatedClient, body: NewHireBody) => Promise<DryRunResult>

@@ -1,0 +1,112 @@
+import type { GenesysClient } from '../genesys/client.js'
+import type { NamedEntity } from '../genesys/types.js'
+import type { NewHireBody } from '../http/schemas/provisioning.js'
+import type { RolePolicy } from '../pipeline/permissions.js'
+import { groupPathSegments } from '../pipeline/static-checks.js'
+import type { UpstreamFacts } from '../pipeline/upstream-checks.js'
+import type { Clock } from './ports.js'
+
+/** The slice of the Genesys client the validation reads (never writes). */
+export type Directory = {
+  users: Pick<GenesysClient['users'], 'findByUserName' | 'findByExternalId'>
+  groups: Pick<GenesysClient['groups'], 'findByDisplayName'>
+  roles: Pick<GenesysClient['roles'], 'byName'>
+  divisions: Pick<GenesysClient['divisions'], 'byName' | 'home'>
+  routing: Pick<GenesysClient['routing'], 'skillByName' | 'languageByName'>
+}
+
+/** Maps an HR group path to the Genesys group it feeds. */
+export interface GroupResolver {
+  resolve (hrPath: string): Promise<{ groupName: string, found?: { id: string, name: string } }>
+}
+
+/** Without an explicit mapping, an HR path feeds the Genesys group named like its last segment. */
+export function createNameGroupResolver (directory: Pick<Directory, 'groups'>): GroupResolver {
+  return {
+    async resolve (hrPath) {
+      const segments = groupPathSegments(hrPath)
+      const groupName = segments[segments.length - 1] ?? hrPath
+      const group = await directory.groups.findByDisplayName(groupName)
+      return { groupName, ...(group ? { found: { id: group.id, name: group.displayName } } : {}) }
+    },
+  }
+}
+
+/**
+ * Reference data (roles, divisions, groups, skills, languages) changes rarely
+ * while every hire needs it: found entries are reused for `ttlMs`, concurrent
+ * lookups of one name share a call, and misses are never cached (a role created
+ * a second ago must be found).
+ */
+export function createReferenceCache (clock: Clock, ttlMs: number) {
+  const entries = new Map<string, { at: number, value: Promise<unknown> }>()
+  return async function cached<T> (key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
+    const hit = entries.get(key)
+    if (hit && clock.now() - hit.at < ttlMs) return hit.value as Promise<T | undefined>
+    const value = load()
+    entries.set(key, { at: clock.now(), value })
+    try {
+      const result = await value
+      if (result === undefined) entries.delete(key)
+      return result
+    } catch (err) {
+      entries.delete(key)
+      throw err
+    }
+  }
+}
+
+export type ReferenceCache = ReturnType<typeof createReferenceCache>
+
+export interface FactSources {
+  directory: Directory
+  groups: GroupResolver
+  cache: ReferenceCache
+  /** Who else holds this email's reservation (undefined: nobody, or this request). */
+  reservedBy: () => Promise<string | undefined>
+}
+
+/** Everything the upstream policy needs, looked up in parallel (the rate budget paces the calls). */
+export async function gatherFacts (hire: NewHireBody, src: FactSources): Promise<UpstreamFacts> {
+  const { directory, cache } = src
+  const named = (kind: string, name: string, load: () => Promise<NamedEntity | undefined>) => cache(`${kind}:${name}`, load)
+
+  const [emailOwner, reservedBy, division, roles, groups, manager, skills, languages] = await Promise.all([
+    directory.users.findByUserName(hire.email),
+    src.reservedBy(),
+    hire.division === undefined
+      ? cache('division:home', () => directory.divisions.home()).then((d) => ({ name: d?.name ?? 'home', requested: false, ...(d ? { found: { id: d.id, name: d.name } } : {}) }))
+      : cache(`division:${hire.division}`, () => directory.divisions.byName(hire.division ?? '')).then((d) => ({ name: hire.division ?? '', requested: true, ...(d ? { found: { id: d.id, name: d.name } } : {}) })),
+    Promise.all((hire.roles ?? []).map(async (name) => {
+      const role = await cache(`role:${name}`, () => directory.roles.byName(name))
+      const policies: RolePolicy[] = (role?.permissionPolicies ?? []).map((p) => ({ domain: p.domain, entityName: p.entityName, actionSet: p.actionSet }))
+      return { name, ...(role ? { found: { id: role.id, name: role.name, permissionPolicies: policies } } : {}) }
+    })),
+    Promise.all((hire.groups ?? []).map(async (path) => {
+      const r = await cache(`group:${path}`, async () => {
+        const resolved = await src.groups.resolve(path)
+        return resolved.found ? resolved : undefined
+      })
+      return r ? { path, groupName: r.groupName, found: r.found } : { path, groupName: groupPathSegments(path).at(-1) ?? path }
+    })),
+    hire.managerHrId === undefined
+      ? Promise.resolve(undefined)
+      : directory.users.findByExternalId(hire.managerHrId).then((users) => ({
+        hrId: hire.managerHrId ?? '',
+        ...(users[0] ? { found: { id: users[0].id } } : {}),
+      })),
+    Promise.all((hire.skills ?? []).map(async (s) => ({ name: s.name, found: (await named('skill', s.name, () => directory.routing.skillByName(s.name))) !== undefined }))),
+    Promise.all((hire.languages ?? []).map(async (s) => ({ name: s.name, found: (await named('language', s.name, () => directory.routing.languageByName(s.name))) !== undefined }))),
+  ])
+
+  return {
+    ...(emailOwner ? { emailOwner: { id: emailOwner.id, ...(emailOwner.externalId !== undefined ? { externalId: emailOwner.externalId } : {}) } } : {}),
+    ...(reservedBy !== undefined ? { emailReservedBy: reservedBy } : {}),
+    division,
+    roles,
+    groups,
+    ...(manager ? { manager } : {}),
+    skills,
+    languages,
+  }
+}

@@ -1,0 +1,198 @@
+import type { AuthenticatedClient } from '../config/clients.js'
+import { errors, isProvisioningError, problemBody, type Issue } from '../errors.js'
+import type { NewHireBody } from '../http/schemas/provisioning.js'
+import { fingerprint } from '../lib/canonical-json.js'
+import { newId } from '../lib/ids.js'
+import { decodeCursor } from '../store/cursor.js'
+import type {
+  Clock, IdempotencyStore, ListQuery, ProvisioningQueue, ProvisioningRecord, RequestStatus, RequestStore, StoredResponse,
+} from './ports.js'
+import { TERMINAL_STATUSES } from './ports.js'
+
+export interface StaticCheckContext {
+  client: { divisions: string[] | '*', roles?: string[] }
+  maxGroupDepth: number
+}
+
+export type StaticChecks = (hire: NewHireBody, ctx: StaticCheckContext) => { normalized: NewHireBody, issues: Issue[] }
+
+export interface AcceptResult {
+  response: StoredResponse
+  /** True when the response is a replay of an earlier request with the same key. */
+  replayed: boolean
+  /** The request id, when a request exists for this call. */
+  requestId?: string
+}
+
+export interface ProvisioningServiceDeps {
+  requests: RequestStore
+  idempotency: IdempotencyStore
+  queue: ProvisioningQueue
+  clock: Clock
+  staticChecks: StaticChecks
+  config: { maxGroupDepth: number, idempotencyTtlHours: number }
+}
+
+export const REQUESTS_PATH = '/v1/provisioning-requests'
+
+/** The job id of a record's current run: a manual retry starts a new generation. */
+export function jobIdFor (record: Pick<ProvisioningRecord, 'id' | 'retries'>): string {
+  return record.retries === 0 ? record.id : `${record.id}-r${record.retries}`
+}
+
+/**
+ * Intake and reading of provisioning requests. Accepting stores the record and
+ * enqueues its job; if the process dies in between, the dispatcher re-enqueues
+ * the pending record, so an accepted request is never lost.
+ */
+export function createProvisioningService (deps: ProvisioningServiceDeps) {
+  const { requests, idempotency, queue, clock } = deps
+  const idempotencyTtlSeconds = deps.config.idempotencyTtlHours * 3600
+  const iso = () => new Date(clock.now()).toISOString()
+
+  async function createRecord (client: AuthenticatedClient, hire: NewHireBody): Promise<StoredResponse> {
+    const now = iso()
+    const record: ProvisioningRecord = {
+      id: newId('prq', clock.now()),
+      clientId: client.id,
+      hrId: hire.hrId,
+      email: hire.email,
+      status: 'accepted',
+      hire,
+      division: hire.division,
+      createdAt: now,
+      updatedAt: now,
+      transitions: [{ status: 'accepted', at: now }],
+      steps: [],
+      attempts: 0,
+      retries: 0,
+    }
+    const inserted = await requests.insert(record)
+    if (!inserted.inserted) {
+      throw errors.conflict(`Employee ${hire.hrId} already has a provisioning request in progress (${inserted.existingId}).`, {
+        headers: { location: `${REQUESTS_PATH}/${inserted.existingId}` },
+        retryable: false,
+      })
+    }
+    await queue.enqueue(record)
+    return { status: 202, headers: { location: `${REQUESTS_PATH}/${record.id}` }, body: toView(record) }
+  }
+
+  return {
+    /**
+     * Validates statically (no upstream call), then stores and enqueues. With an
+     * Idempotency-Key the outcome is remembered for the retention period and
+     * replayed for the same body; another body under the same key is refused.
+     */
+    async accept (client: AuthenticatedClient, body: NewHireBody, idempotencyKey?: string): Promise<AcceptResult> {
+      const print = fingerprint('POST', REQUESTS_PATH, body)
+      if (idempotencyKey !== undefined) {
+        const begun = await idempotency.begin(client.id, idempotencyKey, print, 60)
+        if (begun.state === 'mismatch') throw errors.idempotencyMismatch()
+        if (begun.state === 'in-flight') throw errors.idempotencyInFlight()
+        if (begun.state === 'replay') return { response: begun.response, replayed: true, requestId: requestIdOf(begun.response) }
+      }
+      let response: StoredResponse
+      try {
+        const checked = deps.staticChecks(body, { client, maxGroupDepth: deps.config.maxGroupDepth })
+        if (checked.issues.length > 0) {
+          throw errors.policy(`The new hire violates ${checked.issues.length} polic${checked.issues.length === 1 ? 'y' : 'ies'}; nothing was stored.`, checked.issues)
+        }
+        response = await createRecord(client, checked.normalized)
+      } catch (err) {
+        // A refusal that the same body would always get is remembered like a
+        // success; anything transient frees the key for the caller's retry.
+        if (idempotencyKey !== undefined) {
+          if (isProvisioningError(err) && err.status === 422) {
+            await idempotency.complete(client.id, idempotencyKey, print, { status: 422, headers: {}, body: problemBody(err) }, idempotencyTtlSeconds)
+          } else {
+            await idempotency.abandon(client.id, idempotencyKey)
+          }
+        }
+        throw err
+      }
+      if (idempotencyKey !== undefined) await idempotency.complete(client.id, idempotencyKey, print, response, idempotencyTtlSeconds)
+      return { response, replayed: false, requestId: requestIdOf(response) }
+    },
+
+    async get (client: AuthenticatedClient, id: string): Promise<ProvisioningRecord> {
+      const record = await requests.get(id)
+      // Another client's request is indistinguishable from a missing one.
+      if (!record || record.clientId !== client.id) throw errors.notFound(`No provisioning request ${id}.`)
+      return record
+    },
+
+    async list (client: AuthenticatedClient, query: ListQuery) {
+      if (query.cursor !== undefined && decodeCursor(query.cursor) === undefined) {
+        throw errors.validation('The cursor is not one this API returned.', [{ code: 'cursor.invalid', path: '/query/cursor', message: 'unknown cursor' }])
+      }
+      return requests.list(client.id, query)
+    },
+
+    /** Re-queues a failed request from where its ledger stopped. */
+    async retry (client: AuthenticatedClient, id: string): Promise<ProvisioningRecord> {
+      const record = await this.get(client, id)
+      if (record.status !== 'failed') {
+        throw errors.conflict(`Only failed requests can be retried; ${id} is ${record.status}.`, { retryable: false })
+      }
+      if (!(await requests.claimHrId(record))) {
+        throw errors.conflict(`Employee ${record.hrId} has another request in progress.`, { retryable: false })
+      }
+      const now = iso()
+      const resumed: ProvisioningRecord = {
+        ...record,
+        status: record.steps.length > 0 ? 'provisioning' : 'accepted',
+        error: undefined,
+        retries: record.retries + 1,
+        updatedAt: now,
+        transitions: [...record.transitions, { status: record.steps.length > 0 ? 'provisioning' : 'accepted', at: now }],
+      }
+      await requests.save(resumed)
+      await queue.enqueue(resumed)
+      return resumed
+    },
+
+    /** Polls until the request is terminal or the time is up (Prefer: wait). */
+    async waitForTerminal (id: string, seconds: number): Promise<ProvisioningRecord | undefined> {
+      const deadline = clock.now() + seconds * 1000
+      let delay = 25
+      for (;;) {
+        const record = await requests.get(id)
+        if (!record || TERMINAL_STATUSES.has(record.status) || clock.now() >= deadline) return record
+        await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(1, deadline - clock.now()))))
+        delay = Math.min(delay * 2, 250)
+      }
+    },
+  }
+}
+
+export type ProvisioningService = ReturnType<typeof createProvisioningService>
+
+function requestIdOf (response: StoredResponse): string | undefined {
+  const body = response.body as { id?: unknown } | undefined
+  return typeof body?.id === 'string' && body.id.startsWith('prq_') ? body.id : undefined
+}
+
+/** The public view of a record: the fields clients see, nothing internal. */
+export function toView (r: ProvisioningRecord) {
+  return {
+    id: r.id,
+    status: r.status,
+    hrId: r.hrId,
+    email: r.email,
+    ...(r.division !== undefined ? { division: r.division } : {}),
+    ...(r.genesysUserId !== undefined ? { genesysUserId: r.genesysUserId } : {}),
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    transitions: r.transitions,
+    steps: r.steps,
+    ...(r.issues ? { issues: r.issues } : {}),
+    ...(r.error ? { error: r.error } : {}),
+    attempts: r.attempts,
+    hire: r.hire,
+  }
+}
+
+export function statusCodeForTerminal (status: RequestStatus): number {
+  return status === 'completed' ? 201 : TERMINAL_STATUSES.has(status) ? 200 : 202
+}

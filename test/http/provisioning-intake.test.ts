@@ -1,0 +1,164 @@
+import t, { type Test } from 'tap'
+import { createClientRegistry, sha256Hex, type ApiClient } from '../../src/config/clients.js'
+import type { DryRunResult } from '../../src/http/schemas/provisioning.js'
+import { createMemoryQueue } from '../../src/jobs/memory-queue.js'
+import { staticChecks } from '../../src/pipeline/static-checks.js'
+import { createProvisioningService, jobIdFor } from '../../src/provisioning/service.js'
+import type { ProvisioningJob } from '../../src/provisioning/worker.js'
+import { createMemoryIdempotencyStore, createMemoryRequestStore } from '../../src/store/memory-provisioning-store.js'
+import { buildTestApp } from '../helpers/app.js'
+
+const KEY_A = 'gpk_intake_a_0123456789abcdefghijklmnopqrstuv'
+const KEY_B = 'gpk_intake_b_0123456789abcdefghijklmnopqrstuv'
+const KEY_RO = 'gpk_intake_ro_0123456789abcdefghijklmnopqrstu'
+const CLIENTS: ApiClient[] = [
+  { id: 'hris-a', name: 'A', keySha256: sha256Hex(KEY_A), scopes: ['provisioning:write', 'provisioning:read'], divisions: ['BPO Alpha'], roles: ['Agent'] },
+  { id: 'hris-b', name: 'B', keySha256: sha256Hex(KEY_B), scopes: ['provisioning:write', 'provisioning:read'], divisions: '*' },
+  { id: 'reader', name: 'R', keySha256: sha256Hex(KEY_RO), scopes: ['provisioning:read'], divisions: '*' },
+]
+
+const hire = (over: Record<string, unknown> = {}) => ({ hrId: 'E100', email: 'new.hire@example.com', givenName: 'New', familyName: 'Hire', division: 'BPO Alpha', roles: ['Agent'], ...over })
+
+/** The API with memory stores and a queue nobody consumes: intake only. */
+async function setup (t: Test) {
+  const requests = createMemoryRequestStore()
+  const clock = { now: Date.now }
+  const queue = createMemoryQueue<ProvisioningJob>({ maxAttempts: 3 })
+  const enqueued: string[] = []
+  const dryRuns: unknown[] = []
+  const service = createProvisioningService({
+    requests,
+    idempotency: createMemoryIdempotencyStore(clock),
+    queue: { enqueue: async (r) => { enqueued.push(jobIdFor(r)); await queue.add(jobIdFor(r), { requestId: r.id }) } },
+    clock,
+    staticChecks,
+    config: { maxGroupDepth: 3, idempotencyTtlHours: 24 },
+  })
+  const app = await buildTestApp({
+    deps: {
+      clients: createClientRegistry(CLIENTS),
+      provisioning: {
+        service,
+        idempotencyTtlHours: 24,
+        dryRun: async (_client, body): Promise<DryRunResult> => {
+          dryRuns.push(body)
+          return { dryRun: true, valid: true, issues: [], plan: { scimUser: { userName: body.email }, grants: [], groups: [] } }
+        },
+      },
+    },
+  })
+  t.teardown(async () => { await app.close(); await queue.close() })
+  const post = (body: unknown, headers: Record<string, string> = {}, key = KEY_A, query = '') =>
+    app.inject({ method: 'POST', url: `/v1/provisioning-requests${query}`, headers: { authorization: `Bearer ${key}`, ...headers }, payload: body as object })
+  return { app, post, requests, enqueued, dryRuns, service }
+}
+
+t.test('accept: 202, Location, the resource, one job', async (t) => {
+  const { post, enqueued } = await setup(t)
+  const res = await post(hire())
+  t.equal(res.statusCode, 202)
+  const body = res.json()
+  t.match(body.id, /^prq_[0-9A-Z]{26}$/)
+  t.equal(res.headers.location, `/v1/provisioning-requests/${body.id}`)
+  t.equal(body.status, 'accepted')
+  t.same(enqueued, [body.id])
+})
+
+t.test('static policy: 422 with every issue, nothing stored or queued', async (t) => {
+  const { post, enqueued, requests } = await setup(t)
+  const res = await post(hire({ email: 'nope', division: 'BPO Beta', roles: ['Admin'], groups: ['A/B/C/D'] }))
+  t.equal(res.statusCode, 422)
+  t.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8')
+  const body = res.json()
+  t.equal(body.code, 'PROV_ERR_POLICY')
+  t.same(body.issues.map((i: { code: string }) => i.code).sort(), ['division.notAllowed', 'email.invalid', 'group.tooDeep', 'role.notAllowed'])
+  t.ok(body.requestId)
+  t.same(enqueued, [])
+  t.same((await requests.list('hris-a', { limit: 10 })).items, [])
+})
+
+t.test('schema: unknown field ⇒ 400 and nothing queued', async (t) => {
+  const { post, enqueued } = await setup(t)
+  const res = await post(hire({ password: 'hunter2' }))
+  t.equal(res.statusCode, 400)
+  t.notMatch(res.body, /hunter2/, 'the rejected value is not echoed')
+  t.same(enqueued, [])
+})
+
+t.test('Idempotency-Key: replay, mismatch, malformed, per-client scope', async (t) => {
+  const { post, enqueued } = await setup(t)
+  const first = await post(hire(), { 'idempotency-key': 'k-1' })
+  const again = await post(hire(), { 'idempotency-key': 'k-1' })
+  t.equal(first.statusCode, 202)
+  t.equal(again.statusCode, 202)
+  t.same(again.json(), first.json(), 'the stored response, byte for byte')
+  t.equal(again.headers['idempotent-replayed'], 'true')
+  t.equal(enqueued.length, 1)
+
+  const other = await post(hire({ givenName: 'Other' }), { 'idempotency-key': 'k-1' })
+  t.equal(other.statusCode, 422)
+  t.equal(other.json().code, 'PROV_ERR_IDEMPOTENCY_MISMATCH')
+
+  const bad = await post(hire(), { 'idempotency-key': 'has space\u0001' })
+  t.equal(bad.statusCode, 400)
+  t.equal(bad.json().issues[0].code, 'idempotencyKey.malformed')
+
+  const b = await post(hire({ hrId: 'B-1' }), { 'idempotency-key': 'k-1' }, KEY_B)
+  t.equal(b.statusCode, 202, 'the same key of another client is another key')
+  t.equal(enqueued.length, 2)
+})
+
+t.test('a policy refusal under a key is remembered too', async (t) => {
+  const { post } = await setup(t)
+  const a = await post(hire({ email: 'bad' }), { 'idempotency-key': 'k-2' })
+  const b = await post(hire({ email: 'bad' }), { 'idempotency-key': 'k-2' })
+  t.equal(a.statusCode, 422)
+  t.equal(b.statusCode, 422)
+  t.equal(b.headers['idempotent-replayed'], 'true')
+})
+
+t.test('one active request per hrId: 409 with the Location of the first', async (t) => {
+  const { post } = await setup(t)
+  const first = await post(hire())
+  const second = await post(hire({ email: 'another@example.com' }))
+  t.equal(second.statusCode, 409)
+  t.equal(second.headers.location, `/v1/provisioning-requests/${first.json().id}`)
+})
+
+t.test('reading: own requests only, filters, cursor', async (t) => {
+  const { app, post } = await setup(t)
+  const ids: string[] = []
+  for (let i = 0; i < 5; i++) ids.push((await post(hire({ hrId: `E${i}`, email: `p${i}@example.com` }))).json().id)
+  const get = (url: string, key = KEY_A) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } })
+
+  t.equal((await get(`/v1/provisioning-requests/${ids[0]}`)).statusCode, 200)
+  const foreign = await get(`/v1/provisioning-requests/${ids[0]}`, KEY_B)
+  t.equal(foreign.statusCode, 404, 'another client sees a missing request')
+  t.equal((await get('/v1/provisioning-requests/prq_00000000000000000000000000')).statusCode, 404)
+  t.equal((await get('/v1/provisioning-requests/not-an-id')).statusCode, 400)
+
+  const page1 = (await get('/v1/provisioning-requests?limit=2')).json()
+  t.same(page1.items.map((r: { id: string }) => r.id), [ids[4], ids[3]], 'newest first')
+  const page2 = (await get(`/v1/provisioning-requests?limit=2&cursor=${encodeURIComponent(page1.nextCursor)}`)).json()
+  t.same(page2.items.map((r: { id: string }) => r.id), [ids[2], ids[1]])
+  t.same((await get('/v1/provisioning-requests?hrId=E3')).json().items.map((r: { id: string }) => r.id), [ids[3]])
+  t.same((await get('/v1/provisioning-requests', KEY_B)).json().items, [], 'B has none')
+  t.equal((await get('/v1/provisioning-requests?cursor=garbage')).statusCode, 400)
+})
+
+t.test('scopes: a read-only client cannot post; retry only for failed requests', async (t) => {
+  const { app, post } = await setup(t)
+  t.equal((await post(hire(), {}, KEY_RO)).statusCode, 403)
+  const id = (await post(hire())).json().id
+  const retry = await app.inject({ method: 'POST', url: `/v1/provisioning-requests/${id}/retry`, headers: { authorization: `Bearer ${KEY_A}` } })
+  t.equal(retry.statusCode, 409, 'an accepted request is not retried')
+})
+
+t.test('dry run writes nothing and answers the plan', async (t) => {
+  const { post, enqueued, dryRuns } = await setup(t)
+  const res = await post(hire(), {}, KEY_A, '?dryRun=true')
+  t.equal(res.statusCode, 200)
+  t.equal(res.json().dryRun, true)
+  t.equal(dryRuns.length, 1)
+  t.same(enqueued, [])
+})

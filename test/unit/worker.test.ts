@@ -1,0 +1,173 @@
+import { pino } from 'pino'
+import t from 'tap'
+import { GenesysError } from '../../src/genesys/errors.js'
+import type { ScimGroup, ScimUser, ScimUserInput, Versioned } from '../../src/genesys/types.js'
+import { JobFailed, QueueRateLimited, RetryLater } from '../../src/jobs/queue.js'
+import { createReferenceCache } from '../../src/provisioning/facts.js'
+import type { ProvisioningRecord } from '../../src/provisioning/ports.js'
+import { createProvisioningWorker, type Provisioner } from '../../src/provisioning/worker.js'
+import { createMemoryEmailReservations, createMemoryRequestStore } from '../../src/store/memory-provisioning-store.js'
+import { DEFAULT_DENIED_PERMISSIONS, parsePermission, type PermissionPattern } from '../../src/pipeline/permissions.js'
+
+const DENIED = DEFAULT_DENIED_PERMISSIONS.map((p) => parsePermission(p) as PermissionPattern)
+
+/** A scripted Genesys: enough behaviour for the worker's decisions, with call counts. */
+function fakeGenesys (over: { users?: Partial<Provisioner['users']>, groups?: Partial<Provisioner['groups']> } = {}) {
+  const calls: string[] = []
+  const group: ScimGroup = { id: 'g-1', displayName: 'Support', members: [] }
+  let version = 1
+  const genesys: Provisioner = {
+    users: {
+      findByUserName: async () => { calls.push('findByUserName'); return undefined },
+      findByExternalId: async () => { calls.push('findByExternalId'); return [] },
+      create: async (input: ScimUserInput): Promise<Versioned<ScimUser>> => { calls.push('create'); return { resource: { id: 'u-new', userName: input.userName }, version: '1' } },
+      ...over.users,
+    },
+    groups: {
+      findByDisplayName: async (name) => (name === 'Support' ? group : undefined),
+      get: async () => { calls.push('groups.get'); return { resource: { ...group, members: [...(group.members ?? [])] }, version: String(version) } },
+      patchMembers: async (_id, change, v) => {
+        calls.push('groups.patch')
+        if (v !== String(version)) throw new GenesysError('stale', { operation: 'scim.groups.patchMembers', failure: 'http', upstreamStatus: 400, scimType: 'invalidVers' })
+        version++
+        group.members = [...(group.members ?? []), ...(change.add ?? []).map((value) => ({ value }))]
+        return { resource: group, version: String(version) }
+      },
+      ...over.groups,
+    },
+    roles: { byName: async (name) => (name === 'Agent' ? { id: 'r-agent', name, permissionPolicies: [] } : undefined) },
+    divisions: { byName: async (name) => ({ id: 'd-1', name }), home: async () => ({ id: 'd-home', name: 'Home' }) },
+    routing: { skillByName: async () => undefined, languageByName: async () => undefined },
+    grants: { bulkAdd: async () => { calls.push('bulkAdd') } },
+  }
+  return { genesys, calls, bumpGroup: () => { version++ } }
+}
+
+async function setup (_t: unknown, fake = fakeGenesys()) {
+  const clock = { now: Date.now }
+  const requests = createMemoryRequestStore()
+  const reservations = createMemoryEmailReservations(clock)
+  const handle = createProvisioningWorker({
+    requests, reservations, genesys: fake.genesys, groups: { resolve: async (p) => ({ groupName: p, ...(p === 'Support' ? { found: { id: 'g-1', name: 'Support' } } : {}) }) },
+    cache: createReferenceCache(clock, 0), clock, logger: pino({ enabled: false }), policy: { denied: DENIED }, emailReservationSeconds: 60,
+  })
+  const at = new Date().toISOString()
+  const record: ProvisioningRecord = {
+    id: 'prq_01TEST0000000000000000000A', clientId: 'c', hrId: 'HR-1', email: 'a@example.com', status: 'accepted',
+    hire: { hrId: 'HR-1', email: 'a@example.com', displayName: 'A', division: 'Ops', roles: ['Agent'], groups: ['Support'] },
+    createdAt: at, updatedAt: at, transitions: [{ status: 'accepted', at }], steps: [], attempts: 0, retries: 0,
+  }
+  await requests.insert(record)
+  const run = (attempt = 1, maxAttempts = 5) => handle({ id: record.id, data: { requestId: record.id }, attempt, maxAttempts })
+  return { requests, reservations, run, record, calls: fake.calls, get: async () => (await requests.get(record.id)) as ProvisioningRecord }
+}
+
+t.test('a full run writes the ledger in order and releases the email', async (t) => {
+  const s = await setup(t)
+  await s.run()
+  const r = await s.get()
+  t.equal(r.status, 'completed')
+  t.same(r.steps.map((x) => x.name), ['createUser', 'grantRoles', 'joinGroups'])
+  t.same(s.calls.filter((c) => c !== 'findByUserName'), ['findByExternalId', 'create', 'bulkAdd', 'groups.get', 'groups.patch'])
+  t.equal(await s.reservations.holder('a@example.com'), undefined)
+  await s.run()
+  t.equal(s.calls.filter((c) => c === 'create').length, 1, 'a terminal request is not run again')
+})
+
+t.test('a re-run after a crash skips the finished steps', async (t) => {
+  const s = await setup(t)
+  const r = await s.get()
+  await s.requests.save({
+    ...r, status: 'provisioning',
+    plan: { scimUser: { userName: 'a@example.com', displayName: 'A', externalId: 'HR-1' }, grants: [{ roleId: 'r-agent', roleName: 'Agent', divisionId: 'd-1', divisionName: 'Ops' }], groups: [] },
+    steps: [{ name: 'createUser', status: 'done', at: r.createdAt, durationMs: 1, detail: { userId: 'u-old', adopted: false } }],
+  })
+  await s.run()
+  const done = await s.get()
+  t.equal(done.status, 'completed')
+  t.equal(done.genesysUserId, 'u-old')
+  t.notOk(s.calls.includes('create'), 'no second create')
+  t.notOk(s.calls.includes('findByUserName'), 'no second validation')
+})
+
+t.test('409 uniqueness: adopt our own user, refuse somebody else\'s', async (t) => {
+  const uniqueness = new GenesysError('dup', { operation: 'scim.users.create', failure: 'http', upstreamStatus: 409, scimType: 'uniqueness' })
+  let lookups = 0
+  const ours = fakeGenesys({
+    users: {
+      create: async () => { throw uniqueness },
+      // Invisible during validation, visible after the 409.
+      findByUserName: async () => (lookups++ === 0 ? undefined : { id: 'u-ours', userName: 'a@example.com', externalId: 'HR-1' }),
+    },
+  })
+  const s1 = await setup(t, ours)
+  await s1.run()
+  const r1 = await s1.get()
+  t.equal(r1.status, 'completed')
+  t.same(r1.steps[0]?.detail, { userId: 'u-ours', adopted: true })
+
+  lookups = 0
+  const theirs = fakeGenesys({
+    users: {
+      create: async () => { throw uniqueness },
+      findByUserName: async () => (lookups++ === 0 ? undefined : { id: 'u-theirs', userName: 'a@example.com', externalId: 'HR-OTHER' }),
+    },
+  })
+  const s2 = await setup(t, theirs)
+  await t.rejects(s2.run(), JobFailed)
+  const r2 = await s2.get()
+  t.equal(r2.status, 'failed')
+  t.equal(r2.error?.code, 'PROV_ERR_CONFLICT')
+  t.match(r2.error?.message, /u-theirs/)
+  t.equal(await s2.reservations.holder('a@example.com'), undefined, 'the reservation is released')
+
+  const hidden = fakeGenesys({ users: { create: async () => { throw uniqueness } } })
+  const s3 = await setup(t, hidden)
+  await t.rejects(s3.run(), RetryLater, 'a 409 whose owner is not visible yet is retried later')
+  t.equal((await s3.get()).status, 'provisioning')
+})
+
+t.test('two users with our HR id: a person must look', async (t) => {
+  const s = await setup(t, fakeGenesys({ users: { findByExternalId: async () => [{ id: 'u1', userName: 'x' }, { id: 'u2', userName: 'y' }] } }))
+  await t.rejects(s.run(), JobFailed)
+  t.match((await s.get()).error?.message, /u1, u2/)
+})
+
+t.test('a group changed between read and write is read again', async (t) => {
+  const fake = fakeGenesys()
+  const realGet = fake.genesys.groups.get
+  let first = true
+  fake.genesys.groups.get = async (id) => {
+    const got = await realGet(id)
+    if (first) { first = false; fake.bumpGroup() }
+    return got
+  }
+  const s = await setup(t, fake)
+  await s.run()
+  t.equal((await s.get()).status, 'completed')
+  t.equal(s.calls.filter((c) => c === 'groups.patch').length, 2, 'one stale PATCH, one good one')
+})
+
+t.test('retryable errors: RetryLater with Retry-After as the floor, 429 pauses the queue, last attempt fails', async (t) => {
+  const unavailable = new GenesysError('503', { operation: 'grants.bulkAdd', failure: 'http', upstreamStatus: 503, genesysCode: 'service.unavailable', correlationId: 'corr-1', retryAfterMs: 4000 })
+  const fake = fakeGenesys()
+  fake.genesys.grants.bulkAdd = async () => { throw unavailable }
+  const s = await setup(t, fake)
+  const err = await s.run(1, 3).catch((e: unknown) => e)
+  t.ok(err instanceof RetryLater)
+  t.equal((err as RetryLater).delayMs, 4000)
+  t.equal((await s.get()).attempts, 1)
+
+  fake.genesys.grants.bulkAdd = async () => { throw new GenesysError('429', { operation: 'grants.bulkAdd', failure: 'http', upstreamStatus: 429, retryAfterMs: 3000 }) }
+  const limited = await s.run(2, 3).catch((e: unknown) => e)
+  t.ok(limited instanceof QueueRateLimited)
+  t.equal((limited as QueueRateLimited).delayMs, 3000)
+
+  fake.genesys.grants.bulkAdd = async () => { throw unavailable }
+  await t.rejects(s.run(3, 3), JobFailed)
+  const r = await s.get()
+  t.equal(r.status, 'failed')
+  t.equal(r.error?.genesysCode, 'service.unavailable')
+  t.equal(r.error?.correlationId, 'corr-1')
+  t.equal(r.attempts, 3)
+})
