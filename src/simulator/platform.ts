@@ -1,0 +1,286 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { SimContext } from './context.js'
+import { badRequest, conflict, notFound } from './errors.js'
+import {
+  addGrant, findDivisionByName, findGroupByName, grantsOf, liveUser, queueMemberCount,
+  type SimDivision, type SimGrant, type SimGroup, type SimNamed, type SimQueue, type SimRole,
+} from './state.js'
+
+/**
+ * The platform API routes the service uses: roles, divisions, grants,
+ * official groups, queues, routing skills and languages. Paged lists follow
+ * Genesys' `{entities, pageSize, pageNumber, total, pageCount}` envelope.
+ */
+
+type Obj = Record<string, unknown>
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+interface PageQuery { pageSize?: string, pageNumber?: string, name?: string }
+
+function pageOf<T> (req: FastifyRequest, all: T[], q: PageQuery, render: (t: T) => Obj): Obj {
+  const int = (raw: string | undefined, name: string, fallback: number, max: number): number => {
+    if (raw === undefined || raw === '') return fallback
+    const n = Number(raw)
+    if (!Number.isInteger(n) || n < 1 || n > max) throw badRequest(`${name} must be an integer from 1 to ${max}`)
+    return n
+  }
+  const pageSize = int(q.pageSize, 'pageSize', 25, 100)
+  const pageNumber = int(q.pageNumber, 'pageNumber', 1, Number.MAX_SAFE_INTEGER)
+  const pageCount = Math.ceil(all.length / pageSize)
+  const path = req.url.split('?')[0] ?? ''
+  const uri = (n: number) => `${path}?pageSize=${pageSize}&pageNumber=${n}${q.name === undefined ? '' : `&name=${encodeURIComponent(q.name)}`}`
+  const out: Obj = {
+    entities: all.slice((pageNumber - 1) * pageSize, pageNumber * pageSize).map(render),
+    pageSize,
+    pageNumber,
+    total: all.length,
+    pageCount,
+    firstUri: uri(1),
+    selfUri: uri(pageNumber),
+    lastUri: uri(Math.max(1, pageCount)),
+  }
+  if (pageNumber < pageCount) out.nextUri = uri(pageNumber + 1)
+  if (pageNumber > 1) out.previousUri = uri(pageNumber - 1)
+  return out
+}
+
+const sameName = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase()
+const byName = <T extends { name: string }>(list: Iterable<T>, name: string | undefined): T[] =>
+  [...list].filter((x) => name === undefined || sameName(x.name, name))
+
+type IdReq = FastifyRequest<{ Params: { id: string } }>
+const perm = (permission: string) => ({ config: { permission } })
+
+export function registerPlatform (app: FastifyInstance, ctx: SimContext): void {
+  const { state } = ctx
+  const V2 = '/api/v2'
+
+  // ---- renderers ------------------------------------------------------------
+  const divisionRef = (d: SimDivision | undefined) => (d === undefined ? undefined : { id: d.id, name: d.name, selfUri: `${V2}/authorization/divisions/${d.id}` })
+  const division = (d: SimDivision): Obj => ({ id: d.id, name: d.name, description: d.description, homeDivision: d.homeDivision, selfUri: `${V2}/authorization/divisions/${d.id}` })
+  const role = (r: SimRole): Obj => {
+    let userCount = 0
+    for (const [subjectId, list] of state.grants) if (liveUser(state, subjectId) !== undefined && list.some((g) => g.roleId === r.id)) userCount++
+    return {
+      id: r.id,
+      name: r.name,
+      description: r.description,
+      permissions: [],
+      permissionPolicies: r.permissionPolicies.map((p, i) => ({
+        id: `${r.id}-${i}`,
+        domain: p.domain,
+        entityName: p.entityName,
+        policyName: `${p.domain}_${p.entityName}`,
+        actionSet: [...p.actionSet],
+        allowConditions: p.allowConditions ?? false,
+      })),
+      userCount,
+      base: r.base,
+      default: r.default,
+      selfUri: `${V2}/authorization/roles/${r.id}`,
+    }
+  }
+  const grant = (g: SimGrant): Obj => {
+    const r = state.roles.get(g.roleId)
+    return {
+      subjectId: g.subjectId,
+      division: divisionRef(state.divisions.get(g.divisionId)),
+      role: r === undefined ? { id: g.roleId } : { id: r.id, name: r.name, selfUri: `${V2}/authorization/roles/${r.id}` },
+      grantMadeAt: g.grantMadeAt,
+    }
+  }
+  const group = (g: SimGroup): Obj => ({
+    id: g.id,
+    name: g.name,
+    description: g.description,
+    dateModified: g.dateModified,
+    memberCount: g.memberIds.filter((id) => liveUser(state, id)).length,
+    state: 'active',
+    version: g.version,
+    type: g.type,
+    rulesVisible: g.rulesVisible,
+    visibility: g.visibility,
+    selfUri: `${V2}/groups/${g.id}`,
+  })
+  const queue = (q: SimQueue): Obj => ({
+    ...q.extra,
+    id: q.id,
+    name: q.name,
+    description: q.description,
+    division: divisionRef(state.divisions.get(q.divisionId)),
+    dateCreated: q.dateCreated,
+    dateModified: q.dateModified,
+    memberCount: queueMemberCount(state, q),
+    memberGroups: q.memberGroupIds.map((id) => ({ id, name: state.groups.get(id)?.name, type: 'GROUP', selfUri: `${V2}/groups/${id}` })),
+    selfUri: `${V2}/routing/queues/${q.id}`,
+  })
+  const named = (kind: string) => (x: SimNamed): Obj => ({ id: x.id, name: x.name, state: 'active', dateModified: x.dateModified, selfUri: `${V2}/routing/${kind}/${x.id}` })
+
+  const found = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw notFound(what)
+    return value
+  }
+  /** Grants go to users and groups; anything else is unknown. */
+  const subject = (id: string): { id: string, name: string } => {
+    const u = liveUser(state, id)
+    if (u !== undefined) return { id, name: u.displayName }
+    const g = state.groups.get(id)
+    if (g !== undefined) return { id, name: g.name }
+    throw notFound(`Subject ${id}`)
+  }
+
+  // ---- roles ----------------------------------------------------------------
+  app.get<{ Querystring: PageQuery }>(`${V2}/authorization/roles`, perm('authorization:role:view'), async (req) =>
+    pageOf(req, byName(state.roles.values(), req.query.name), req.query, role))
+  app.get(`${V2}/authorization/roles/:id`, perm('authorization:role:view'), async (req: IdReq) =>
+    role(found(state.roles.get(req.params.id), `Role ${req.params.id}`)))
+
+  // ---- divisions --------------------------------------------------------------
+  app.get<{ Querystring: PageQuery }>(`${V2}/authorization/divisions`, perm('authorization:division:view'), async (req) =>
+    pageOf(req, byName(state.divisions.values(), req.query.name), req.query, division))
+  app.get(`${V2}/authorization/divisions/home`, perm('authorization:division:view'), async () => {
+    for (const d of state.divisions.values()) if (d.homeDivision) return division(d)
+    throw notFound('Home division')
+  })
+  app.get(`${V2}/authorization/divisions/:id`, perm('authorization:division:view'), async (req: IdReq) =>
+    division(found(state.divisions.get(req.params.id), `Division ${req.params.id}`)))
+
+  // ---- grants -----------------------------------------------------------------
+  app.get(`${V2}/authorization/subjects/:id`, perm('authorization:grant:view'), async (req: IdReq) => {
+    const s = subject(req.params.id)
+    return { id: s.id, name: s.name, grants: grantsOf(state, s.id).map(grant), selfUri: `${V2}/authorization/subjects/${s.id}` }
+  })
+
+  /** Validates `{grants:[{roleId, divisionId}]}`; unknown roles or divisions are a 400, checked before anything changes. */
+  const grantList = (body: unknown): Array<{ roleId: string, divisionId: string }> => {
+    const list = isObj(body) ? body.grants : undefined
+    if (!Array.isArray(list)) throw badRequest('The body must be {"grants":[{"roleId","divisionId"}]}')
+    return list.map((g, i) => {
+      if (!isObj(g) || typeof g.roleId !== 'string' || typeof g.divisionId !== 'string') throw badRequest(`grants[${i}] must have roleId and divisionId`)
+      if (!state.roles.has(g.roleId)) throw badRequest(`grants[${i}].roleId ${g.roleId} is not a role`)
+      if (!state.divisions.has(g.divisionId)) throw badRequest(`grants[${i}].divisionId ${g.divisionId} is not a division`)
+      return { roleId: g.roleId, divisionId: g.divisionId }
+    })
+  }
+  app.post(`${V2}/authorization/subjects/:id/bulkadd`, perm('authorization:grant:add'), async (req: IdReq, reply) => {
+    const s = subject(req.params.id)
+    const at = ctx.nowIso()
+    for (const g of grantList(req.body)) addGrant(state, s.id, g.roleId, g.divisionId, at)
+    return reply.code(204).send()
+  })
+  app.post(`${V2}/authorization/subjects/:id/bulkremove`, perm('authorization:grant:delete'), async (req: IdReq, reply) => {
+    const s = subject(req.params.id)
+    const remove = grantList(req.body)
+    state.grants.set(s.id, grantsOf(state, s.id).filter((g) => !remove.some((r) => r.roleId === g.roleId && r.divisionId === g.divisionId)))
+    return reply.code(204).send()
+  })
+  type GrantReq = FastifyRequest<{ Params: { id: string, divisionId: string, roleId: string } }>
+  const grantPath = `${V2}/authorization/subjects/:id/divisions/:divisionId/roles/:roleId`
+  app.post(grantPath, perm('authorization:grant:add'), async (req: GrantReq, reply) => {
+    const s = subject(req.params.id)
+    found(state.divisions.get(req.params.divisionId), `Division ${req.params.divisionId}`)
+    found(state.roles.get(req.params.roleId), `Role ${req.params.roleId}`)
+    addGrant(state, s.id, req.params.roleId, req.params.divisionId, ctx.nowIso())
+    return reply.code(204).send()
+  })
+  app.delete(grantPath, perm('authorization:grant:delete'), async (req: GrantReq, reply) => {
+    const s = subject(req.params.id)
+    const { divisionId, roleId } = req.params
+    state.grants.set(s.id, grantsOf(state, s.id).filter((g) => !(g.roleId === roleId && g.divisionId === divisionId)))
+    return reply.code(204).send()
+  })
+
+  // ---- groups -----------------------------------------------------------------
+  app.post(`${V2}/groups`, perm('directory:group:add'), async (req, reply) => {
+    const b = req.body
+    if (!isObj(b) || typeof b.name !== 'string' || b.name.trim() === '') throw badRequest('name is required')
+    const type = b.type ?? 'official'
+    if (type !== 'official' && type !== 'social') throw badRequest('type must be official or social')
+    const visibility = b.visibility ?? 'public'
+    if (visibility !== 'public' && visibility !== 'members') throw badRequest('visibility must be public or members')
+    if (b.rulesVisible !== undefined && typeof b.rulesVisible !== 'boolean') throw badRequest('rulesVisible must be a boolean')
+    if (b.description !== undefined && typeof b.description !== 'string') throw badRequest('description must be a string')
+    if (findGroupByName(state, b.name) !== undefined) throw conflict(`A group named '${b.name}' already exists`)
+    const g: SimGroup = {
+      id: randomUUID(),
+      name: b.name,
+      description: b.description,
+      type,
+      visibility,
+      rulesVisible: b.rulesVisible ?? true,
+      memberIds: [],
+      version: 1,
+      dateModified: ctx.nowIso(),
+    }
+    state.groups.set(g.id, g)
+    return reply.code(201).send(group(g))
+  })
+  app.get<{ Querystring: PageQuery }>(`${V2}/groups`, perm('directory:group:view'), async (req) =>
+    pageOf(req, [...state.groups.values()], req.query, group))
+  app.get(`${V2}/groups/:id`, perm('directory:group:view'), async (req: IdReq) =>
+    group(found(state.groups.get(req.params.id), `Group ${req.params.id}`)))
+  app.post(`${V2}/groups/:id/members`, perm('directory:group:edit'), async (req: IdReq, reply) => {
+    const g = found(state.groups.get(req.params.id), `Group ${req.params.id}`)
+    const b = req.body
+    if (!isObj(b) || !Array.isArray(b.memberIds) || b.memberIds.length > 50) throw badRequest('memberIds must be an array of at most 50 user ids')
+    if (b.version !== g.version) throw conflict(`The group version is ${g.version}, not ${String(b.version)}`)
+    for (const id of b.memberIds) if (typeof id !== 'string' || liveUser(state, id) === undefined) throw badRequest(`User ${String(id)} does not exist`)
+    for (const id of b.memberIds as string[]) if (!g.memberIds.includes(id)) g.memberIds.push(id)
+    g.version++
+    g.dateModified = ctx.nowIso()
+    return reply.code(202).send({})
+  })
+
+  // ---- queues -----------------------------------------------------------------
+  app.get<{ Querystring: PageQuery }>(`${V2}/routing/queues`, perm('routing:queue:view'), async (req) =>
+    pageOf(req, byName(state.queues.values(), req.query.name), req.query, queue))
+  app.get(`${V2}/routing/queues/:id`, perm('routing:queue:view'), async (req: IdReq) =>
+    queue(found(state.queues.get(req.params.id), `Queue ${req.params.id}`)))
+  app.put(`${V2}/routing/queues/:id`, perm('routing:queue:edit'), async (req: IdReq) => {
+    const q = found(state.queues.get(req.params.id), `Queue ${req.params.id}`)
+    const b = req.body
+    if (!isObj(b) || typeof b.name !== 'string' || b.name.trim() === '') throw badRequest('name is required')
+    const clash = byName(state.queues.values(), b.name).find((other) => other.id !== q.id)
+    if (clash !== undefined) throw conflict(`A queue named '${b.name}' already exists`)
+    let divisionId = q.divisionId
+    if (b.division !== undefined) {
+      const d = isObj(b.division) ? (typeof b.division.id === 'string' ? state.divisions.get(b.division.id) : typeof b.division.name === 'string' ? findDivisionByName(state, b.division.name) : undefined) : undefined
+      if (d === undefined) throw badRequest('division must name an existing division by id')
+      divisionId = d.id
+    }
+    // PUT replaces: memberGroups left out means "no member groups".
+    const groups = b.memberGroups ?? []
+    if (!Array.isArray(groups)) throw badRequest('memberGroups must be an array')
+    const memberGroupIds: string[] = []
+    for (const [i, m] of groups.entries()) {
+      if (!isObj(m) || typeof m.id !== 'string') throw badRequest(`memberGroups[${i}].id is required`)
+      if (m.type !== undefined && m.type !== 'GROUP') throw badRequest(`memberGroups[${i}].type ${String(m.type)} is not supported (GROUP only)`)
+      if (!state.groups.has(m.id)) throw badRequest(`memberGroups[${i}].id ${m.id} is not a group`)
+      if (!memberGroupIds.includes(m.id)) memberGroupIds.push(m.id)
+    }
+    const { id: _id, name, description, division: _d, memberGroups: _m, selfUri: _s, dateCreated: _c, dateModified: _dm, memberCount: _mc, version: _v, ...extra } = b
+    q.name = name as string
+    q.description = typeof description === 'string' ? description : undefined
+    q.divisionId = divisionId
+    q.memberGroupIds = memberGroupIds
+    q.extra = extra
+    q.version++
+    q.dateModified = ctx.nowIso()
+    return queue(q)
+  })
+
+  // ---- routing skills and languages ------------------------------------------
+  const prefixed = (list: Iterable<SimNamed>, name: string | undefined): SimNamed[] => {
+    const p = name?.replace(/\*$/, '').toLowerCase()
+    return [...list].filter((x) => p === undefined || x.name.toLowerCase().startsWith(p))
+  }
+  app.get<{ Querystring: PageQuery }>(`${V2}/routing/skills`, perm('routing:skill:view'), async (req) =>
+    pageOf(req, prefixed(state.skills.values(), req.query.name), req.query, named('skills')))
+  app.get(`${V2}/routing/skills/:id`, perm('routing:skill:view'), async (req: IdReq) =>
+    named('skills')(found(state.skills.get(req.params.id), `Skill ${req.params.id}`)))
+  app.get<{ Querystring: PageQuery }>(`${V2}/routing/languages`, perm('routing:language:view'), async (req) =>
+    pageOf(req, prefixed(state.languages.values(), req.query.name), req.query, named('languages')))
+  app.get(`${V2}/routing/languages/:id`, perm('routing:language:view'), async (req: IdReq) =>
+    named('languages')(found(state.languages.get(req.params.id), `Language ${req.params.id}`)))
+}

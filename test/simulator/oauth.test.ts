@@ -1,0 +1,153 @@
+import t from 'tap'
+import { fetchRes, SCIM, SEED, startSim } from './helpers.js'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+t.test('token endpoint: client credentials via Basic', async (t) => {
+  const h = await startSim(t)
+  const url = `${h.sim.url}/oauth/token`
+  const form = { 'content-type': 'application/x-www-form-urlencoded' }
+
+  t.test('200 with an opaque bearer token and the client lifetime', async (t) => {
+    const res = await fetchRes<Record<string, unknown>>(url, { method: 'POST', headers: { ...form, authorization: h.basic() }, body: 'grant_type=client_credentials' })
+    t.equal(res.status, 200)
+    t.match(res.headers.get('inin-correlation-id'), UUID)
+    t.same(Object.keys(res.body).sort(), ['access_token', 'expires_in', 'token_type'])
+    t.equal(res.body.token_type, 'bearer')
+    t.equal(res.body.expires_in, 86400)
+    t.type(res.body.access_token, 'string')
+    const limited = await fetchRes<Record<string, unknown>>(url, { method: 'POST', headers: { ...form, authorization: h.basic(SEED.limited.clientId, SEED.limited.clientSecret) }, body: 'grant_type=client_credentials' })
+    t.equal(limited.body.expires_in, 3600, 'a seed client may set its own lifetime')
+    t.not(limited.body.access_token, res.body.access_token)
+  })
+
+  t.test('refused without Basic auth', async (t) => {
+    const res = await fetchRes<Record<string, unknown>>(url, { method: 'POST', headers: form, body: 'grant_type=client_credentials' })
+    t.equal(res.status, 400)
+    t.equal(res.body.error, 'invalid_client')
+    t.match(res.headers.get('inin-correlation-id'), UUID)
+    const inBody = await fetchRes<Record<string, unknown>>(url, {
+      method: 'POST', headers: form, body: `grant_type=client_credentials&client_id=${h.sim.credentials.clientId}&client_secret=${h.sim.credentials.clientSecret}`,
+    })
+    t.equal(inBody.status, 400, 'credentials in the form are not accepted')
+  })
+
+  t.test('unknown client and wrong secret: 400 invalid_client bodies as documented', async (t) => {
+    const unknown = await fetchRes(url, { method: 'POST', headers: { ...form, authorization: h.basic('nobody', 'x') }, body: 'grant_type=client_credentials' })
+    t.equal(unknown.status, 400)
+    t.same(unknown.body, { error: 'invalid_client', description: 'client not found' })
+    const wrong = await fetchRes(url, { method: 'POST', headers: { ...form, authorization: h.basic(h.sim.credentials.clientId, 'wrong') }, body: 'grant_type=client_credentials' })
+    t.equal(wrong.status, 400)
+    t.same(wrong.body, { error: 'invalid_client', description: 'authentication failed' })
+  })
+
+  t.test('grant types', async (t) => {
+    const pw = await fetchRes<Record<string, unknown>>(url, { method: 'POST', headers: { ...form, authorization: h.basic() }, body: 'grant_type=password' })
+    t.equal(pw.status, 400)
+    t.equal(pw.body.error, 'unsupported_grant_type')
+    const none = await fetchRes<Record<string, unknown>>(url, { method: 'POST', headers: { ...form, authorization: h.basic() }, body: '' })
+    t.equal(none.status, 400)
+    t.equal(none.body.error, 'invalid_request')
+  })
+
+  t.test('the log records the auth kind and client, never a secret or token', async (t) => {
+    const token = await h.token()
+    await h.call('GET', `${SCIM}/users`, { token })
+    const text = JSON.stringify(h.sim.requests())
+    t.notMatch(text, h.sim.credentials.clientSecret)
+    t.notMatch(text, token)
+    t.notMatch(text, h.basic().slice(6))
+    const last = h.sim.requests().at(-1)
+    t.match(last, { method: 'GET', path: `${SCIM}/users`, status: 200, auth: 'bearer', clientId: h.sim.credentials.clientId })
+    t.ok(h.sim.requests().some((r) => r.path === '/oauth/token' && r.auth === 'basic'))
+    t.ok(h.sim.requests().some((r) => r.path === '/oauth/token' && r.auth === 'none'))
+    t.ok(h.sim.counters().tokenRequests >= 7)
+  })
+})
+
+t.test('API authentication: 401 ErrorBody codes', async (t) => {
+  let now = Date.parse('2030-01-01T00:00:00Z')
+  const h = await startSim(t, { clock: () => now, tokenLifetimeSeconds: 600 })
+
+  t.test('missing token: authentication.required with the full ErrorBody shape', async (t) => {
+    const res = await h.call<Record<string, unknown>>('GET', `${SCIM}/users`, { token: null })
+    t.equal(res.status, 401)
+    t.same(Object.keys(res.body).sort(), ['code', 'contextId', 'details', 'errors', 'message', 'messageParams', 'messageWithParams', 'status'])
+    t.match(res.body, { code: 'authentication.required', status: 401, details: [], errors: [], messageParams: {} })
+    t.equal(res.body.contextId, res.headers.get('inin-correlation-id'))
+    const basic = await h.call<Record<string, unknown>>('GET', `${SCIM}/users`, { token: null, headers: { authorization: h.basic() } })
+    t.equal(basic.body.code, 'authentication.required', 'Basic is not accepted on the API')
+  })
+
+  t.test('unknown token: bad.credentials', async (t) => {
+    const res = await h.call<Record<string, unknown>>('GET', `${SCIM}/users`, { token: 'not-a-token' })
+    t.equal(res.status, 401)
+    t.equal(res.body.code, 'bad.credentials')
+  })
+
+  t.test('revoked tokens: bad.credentials; a new token works', async (t) => {
+    const token = await h.token()
+    t.equal((await h.call('GET', `${SCIM}/users`, { token })).status, 200)
+    h.sim.revokeTokens()
+    const res = await h.call<Record<string, unknown>>('GET', `${SCIM}/users`, { token })
+    t.equal(res.status, 401)
+    t.equal(res.body.code, 'bad.credentials')
+    t.equal((await h.call('GET', `${SCIM}/users`, { token: await h.token() })).status, 200)
+  })
+
+  t.test('expired tokens (fake clock): bad.credentials', async (t) => {
+    const token = await h.token()
+    now += 599_000
+    t.equal((await h.call('GET', `${SCIM}/users`, { token })).status, 200)
+    now += 1_000
+    const res = await h.call<Record<string, unknown>>('GET', `${SCIM}/users`, { token })
+    t.equal(res.status, 401)
+    t.equal(res.body.code, 'bad.credentials')
+  })
+
+  t.test('revocation through the admin API', async (t) => {
+    const token = await h.token()
+    const r = await fetch(`${h.sim.url}/__sim/revoke-tokens`, { method: 'POST' })
+    t.equal(r.status, 204)
+    t.equal((await h.call('GET', `${SCIM}/users`, { token })).status, 401)
+  })
+})
+
+t.test('permissions: the limited client gets 403 missing.permissions', async (t) => {
+  const h = await startSim(t)
+  const token = await h.token(SEED.limited.clientId, SEED.limited.clientSecret)
+  t.equal((await h.call('GET', `${SCIM}/users`, { token })).status, 200, 'it may read users')
+  const cases: Array<[string, string, string, unknown?]> = [
+    ['POST', `${SCIM}/users`, 'directory:user:add', { userName: 'x@example.com', displayName: 'x' }],
+    ['PATCH', `${SCIM}/users/${SEED.users.agent}`, 'directory:user:edit', { schemas: [], Operations: [] }],
+    ['PUT', `${SCIM}/users/${SEED.users.agent}`, 'directory:user:edit', {}],
+    ['DELETE', `${SCIM}/users/${SEED.users.agent}`, 'directory:user:delete'],
+    ['GET', `${SCIM}/groups`, 'directory:group:edit'],
+    ['POST', `/api/v2/authorization/subjects/${SEED.users.agent}/bulkadd`, 'authorization:grant:add', { grants: [] }],
+    ['POST', '/api/v2/groups', 'directory:group:add', { name: 'x' }],
+    ['PUT', `/api/v2/routing/queues/${SEED.queues.sales}`, 'routing:queue:edit', { name: 'Sales' }],
+  ]
+  for (const [method, path, permission, body] of cases) {
+    const res = await h.call<Record<string, unknown>>(method, path, { token, body, contentType: 'application/json' })
+    t.equal(res.status, 403, `${method} ${path}`)
+    t.match(res.body, { code: 'missing.permissions', status: 403 })
+    t.match(res.body.message, permission)
+  }
+  t.equal(h.sim.state.users.get(SEED.users.agent)?.state, 'active', 'nothing was applied')
+})
+
+t.test('every response carries ININ-Correlation-Id, errors included', async (t) => {
+  const h = await startSim(t)
+  const paths = [`${SCIM}/users`, `${SCIM}/users/nope`, '/api/v2/nothing-here', '/api/v2/authorization/roles/nope']
+  const ids = new Set<string>()
+  for (const p of paths) {
+    const res = await h.call('GET', p)
+    const id = res.headers.get('inin-correlation-id') ?? ''
+    t.match(id, UUID, p)
+    ids.add(id)
+  }
+  t.equal(ids.size, paths.length, 'one id per response')
+  const unknownRoute = await h.call<Record<string, unknown>>('GET', '/api/v2/nothing-here')
+  t.equal(unknownRoute.status, 404)
+  t.equal(unknownRoute.body.code, 'not.found')
+})
