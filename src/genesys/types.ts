@@ -36,6 +36,7 @@ export const ScimUserSchema = Open({
     division: Type.Optional(Type.String()),
     department: Type.Optional(Type.String()),
     employeeNumber: Type.Optional(Type.String()),
+    manager: Type.Optional(Open({ value: Type.String() })),
   })),
   [SCIM_GENESYS_USER]: Type.Optional(Open({
     routingSkills: Type.Optional(Type.Array(ProficiencySchema)),

@@ -1,0 +1,46 @@
+import type { FastifyBaseLogger } from 'fastify'
+import { pino } from 'pino'
+import { createGenesysConnection, type GenesysConnection, type GenesysConnectionOptions } from '../../src/genesys/connection.js'
+import { createMemoryRateBudget } from '../../src/genesys/rate-budget.js'
+import { createMemoryTokenProvider } from '../../src/genesys/token-provider.js'
+import { createSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js'
+
+export interface SimAndClient {
+  sim: Simulator
+  genesys: GenesysConnection
+  events: string[]
+  close (): Promise<void>
+}
+
+/** A simulator and a Genesys connection to it over real HTTP (memory token provider and budget unless overridden). */
+export async function simAndClient (opts: {
+  sim?: SimulatorOptions
+  perMinute?: number
+  logger?: FastifyBaseLogger
+  connection?: Partial<GenesysConnectionOptions>
+  credentials?: { clientId: string, clientSecret: string }
+} = {}): Promise<SimAndClient> {
+  const sim = await createSimulator(opts.sim)
+  const events: string[] = []
+  const genesys = createGenesysConnection({
+    apiUrl: sim.url,
+    loginUrl: sim.url,
+    ...(opts.credentials ?? sim.credentials),
+    timeouts: { connectMs: 2000, headersMs: 5000, bodyMs: 5000 },
+    maxConnections: 16,
+    logger: opts.logger ?? pino({ enabled: false }),
+    tokenProvider: (fetchToken) => createMemoryTokenProvider({ fetchToken }),
+    budget: createMemoryRateBudget({ perMinute: opts.perMinute ?? 100_000 }),
+    onEvent: (e, op) => events.push(`${e} ${op}`),
+    ...opts.connection,
+  })
+  return {
+    sim,
+    genesys,
+    events,
+    async close () {
+      await genesys.close()
+      await sim.close()
+    },
+  }
+}
