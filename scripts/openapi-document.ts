@@ -1,10 +1,37 @@
 import { buildApp } from '../src/app.js'
 import { createClientRegistry } from '../src/config/clients.js'
 import { loadConfig } from '../src/config/load-config.js'
+import { staticChecks } from '../src/pipeline/static-checks.js'
+import { createProvisioningService } from '../src/provisioning/service.js'
+import { createMemoryIdempotencyStore, createMemoryRequestStore } from '../src/store/memory-provisioning-store.js'
 
-/** The OpenAPI document as the routes declare it, rendered deterministically. */
+/**
+ * The OpenAPI document as the routes declare it, rendered deterministically.
+ * Routes are registered with in-memory services: only their declarations matter.
+ */
 export async function renderOpenApi (): Promise<string> {
-  const app = await buildApp({ config: loadConfig({}), deps: { clients: createClientRegistry([]), readiness: [] } })
+  const config = loadConfig({})
+  const clock = { now: Date.now }
+  const service = createProvisioningService({
+    requests: createMemoryRequestStore(),
+    idempotency: createMemoryIdempotencyStore(clock),
+    queue: { enqueue: async () => {} },
+    clock,
+    staticChecks,
+    config: { maxGroupDepth: config.maxGroupDepth, idempotencyTtlHours: config.provisioning.idempotencyTtlHours },
+  })
+  const app = await buildApp({
+    config,
+    deps: {
+      clients: createClientRegistry([]),
+      readiness: [],
+      provisioning: {
+        service,
+        idempotencyTtlHours: config.provisioning.idempotencyTtlHours,
+        dryRun: async () => { throw new Error('not used when rendering the document') },
+      },
+    },
+  })
   await app.ready()
   const doc = app.swagger()
   await app.close()

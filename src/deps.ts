@@ -1,62 +1,219 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { Redis } from 'ioredis'
-import { createClientRegistry, createDemoClient, loadClientsFile, type ApiClient, type ClientRegistry } from './config/clients.js'
+import { Redis, type RedisOptions } from 'ioredis'
+import type { AppDeps } from './app.js'
+import { createClientRegistry, createDemoClient, loadClientsFile, type ApiClient } from './config/clients.js'
 import type { Config } from './config/load-config.js'
+import { createGenesysConnection, type GenesysConnection } from './genesys/connection.js'
+import type { RateBudget, TokenProvider, FetchToken } from './genesys/ports.js'
+import { createMemoryRateBudget } from './genesys/rate-budget.js'
+import { createMemoryTokenProvider } from './genesys/token-provider.js'
 import type { ReadinessCheck } from './http/routes/health.js'
+import { createBullQueue } from './jobs/bullmq-queue.js'
+import { createMemoryQueue } from './jobs/memory-queue.js'
+import type { JobQueue } from './jobs/queue.js'
+import { parsePermission, type PermissionPattern } from './pipeline/permissions.js'
+import { staticChecks } from './pipeline/static-checks.js'
+import { createDispatcher } from './provisioning/dispatcher.js'
+import { dryRun } from './provisioning/dry-run.js'
+import { createNameGroupResolver, createReferenceCache } from './provisioning/facts.js'
+import type { Clock, EmailReservations, IdempotencyStore, RequestStore } from './provisioning/ports.js'
+import { createProvisioningService, jobIdFor } from './provisioning/service.js'
+import { createProvisioningWorker, type ProvisioningJob } from './provisioning/worker.js'
+import { createSimulator } from './simulator/index.js'
+import { createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore } from './store/memory-provisioning-store.js'
+import { EMAIL_RESERVATION_SECONDS } from './store/provisioning-keys.js'
+import { createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore } from './store/redis-provisioning-store.js'
+import { createRedisRateBudget } from './store/redis-rate-budget.js'
+import { createRedisTokenProvider } from './store/redis-token-provider.js'
 
-export interface Deps {
-  clients: ClientRegistry
-  readiness: ReadinessCheck[]
+export interface Deps extends AppDeps {
   /** Set only in embedded demo mode without CLIENTS_FILE: shown once at startup. */
   demoApiKey?: string
+  /** The built-in simulator's URL in simulator mode. */
+  simulatorUrl?: string
+  genesys: GenesysConnection
   close (): Promise<void>
 }
 
+/** Reference data looked up by name is reused this long across hires. */
+const REFERENCE_TTL_MS = 60_000
+
 /**
- * The one composition root: builds Redis connections, adapters and services from
- * the configuration and hands them out; `close()` releases them in reverse order.
+ * The one composition root: builds Redis connections, the Genesys connection,
+ * stores, queue, services and (for ROLE=worker|all) the job consumer, and hands
+ * them out; `close()` releases them in reverse order.
  */
 export async function createDeps (config: Readonly<Config>, logger: FastifyBaseLogger): Promise<Deps> {
   const closers: Array<() => Promise<unknown>> = []
   const readiness: ReadinessCheck[] = []
+  const clock: Clock = { now: Date.now }
 
-  let clients: ApiClient[]
-  let demoApiKey: string | undefined
-  if (config.clientsFile) {
-    clients = loadClientsFile(config.clientsFile)
-  } else if (config.genesys.mode === 'simulator') {
-    const demo = createDemoClient()
-    clients = [demo.client]
-    demoApiKey = demo.apiKey
-  } else {
-    throw new Error('CLIENTS_FILE is required when talking to a real Genesys Cloud org (GENESYS_CLIENT_ID is set).')
+  async function close (): Promise<void> {
+    for (const c of closers.reverse()) {
+      await c().catch((err: unknown) => logger.warn({ err }, 'error while closing a dependency'))
+    }
   }
 
-  if (config.redisUrl) {
-    const redis = new Redis(config.redisUrl, {
-      // Health and request paths must fail fast rather than queue behind an outage.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      commandTimeout: 1000,
-      connectTimeout: 2000,
-      lazyConnect: true,
-    })
-    redis.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis connection error'))
-    await redis.connect().catch((err: Error) => logger.warn({ err: { message: err.message } }, 'redis not reachable at startup'))
-    closers.push(async () => redis.quit().catch(() => redis.disconnect()))
-    readiness.push({ name: 'redis', check: () => checkRedis(redis) })
-  }
+  try {
+    let clients: ApiClient[]
+    let demoApiKey: string | undefined
+    if (config.clientsFile) {
+      clients = loadClientsFile(config.clientsFile)
+    } else if (config.genesys.mode === 'simulator') {
+      const demo = createDemoClient()
+      clients = [demo.client]
+      demoApiKey = demo.apiKey
+    } else {
+      throw new Error('CLIENTS_FILE is required when talking to a real Genesys Cloud org (GENESYS_CLIENT_ID is set).')
+    }
 
-  return {
-    clients: createClientRegistry(clients),
-    readiness,
-    demoApiKey,
-    async close () {
-      for (const close of closers.reverse()) {
-        await close().catch((err: unknown) => logger.warn({ err }, 'error while closing a dependency'))
+    let redis: Redis | undefined
+    if (config.redisUrl) {
+      const conn = new Redis(config.redisUrl, {
+        // Request paths must fail fast rather than queue behind an outage.
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        commandTimeout: 1000,
+        connectTimeout: 2000,
+        lazyConnect: true,
+      })
+      conn.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis connection error'))
+      await conn.connect().catch((err: Error) => logger.warn({ err: { message: err.message } }, 'redis not reachable at startup'))
+      closers.push(async () => conn.quit().catch(() => conn.disconnect()))
+      readiness.push({ name: 'redis', check: () => checkRedis(conn) })
+      redis = conn
+    }
+
+    // Genesys: the real org, or the built-in simulator over real HTTP.
+    let genesysTarget: { apiUrl: string, loginUrl: string, clientId: string, clientSecret: string }
+    let simulatorUrl: string | undefined
+    if (config.genesys.mode === 'simulator') {
+      const sim = await createSimulator({ rateLimitPerMinute: config.genesys.rateLimitPerMinute })
+      closers.push(() => sim.close())
+      simulatorUrl = sim.url
+      genesysTarget = { apiUrl: sim.url, loginUrl: sim.url, ...sim.credentials }
+    } else {
+      genesysTarget = {
+        apiUrl: config.genesys.apiUrl ?? '',
+        loginUrl: config.genesys.loginUrl ?? '',
+        clientId: config.genesys.clientId ?? '',
+        clientSecret: config.genesys.clientSecret ?? '',
       }
-    },
+    }
+
+    const genesysLog = logger.child({ module: 'genesys' })
+    const tokenProvider = (fetchToken: FetchToken): TokenProvider => redis
+      ? createRedisTokenProvider({ redis, clientId: genesysTarget.clientId, fetchToken, logger: genesysLog })
+      : createMemoryTokenProvider({ fetchToken })
+    const budget: RateBudget = redis
+      ? createRedisRateBudget({ redis, clientId: genesysTarget.clientId, perMinute: config.genesys.rateLimitPerMinute, logger: genesysLog })
+      : createMemoryRateBudget({ perMinute: config.genesys.rateLimitPerMinute })
+    const genesys = createGenesysConnection({
+      ...genesysTarget,
+      timeouts: config.genesys.timeouts,
+      maxConnections: config.genesys.maxConnections,
+      logger,
+      tokenProvider,
+      budget,
+    })
+    closers.push(() => genesys.close())
+    readiness.push({
+      name: 'genesys',
+      async check () {
+        await genesys.tokens.getToken()
+        return 'token available'
+      },
+    })
+
+    const stores: { requests: RequestStore, reservations: EmailReservations, idempotency: IdempotencyStore } = redis
+      ? { requests: createRedisRequestStore(redis), reservations: createRedisEmailReservations(redis), idempotency: createRedisIdempotencyStore(redis) }
+      : { requests: createMemoryRequestStore(), reservations: createMemoryEmailReservations(clock), idempotency: createMemoryIdempotencyStore(clock) }
+
+    const queue: JobQueue<ProvisioningJob> = config.redisUrl
+      ? createBullQueue<ProvisioningJob>({
+        name: 'provisioning',
+        connection: bullConnection(config.redisUrl),
+        maxAttempts: config.provisioning.jobMaxAttempts,
+        onError: (err, jobId) => logger.warn({ err: errSummary(err), jobId }, 'provisioning job error'),
+      })
+      : createMemoryQueue<ProvisioningJob>({ maxAttempts: config.provisioning.jobMaxAttempts })
+    closers.push(() => queue.close())
+    const provisioningQueue = {
+      enqueue: (r: { id: string, retries: number }, opts?: { delayMs?: number }) => queue.add(jobIdFor(r), { requestId: r.id }, opts),
+    }
+
+    const policy = { denied: config.provisioning.deniedPermissions.map(parsePermission).filter((p): p is PermissionPattern => p !== undefined) }
+    const cache = createReferenceCache(clock, REFERENCE_TTL_MS)
+    const groups = createNameGroupResolver(genesys.client)
+
+    const service = createProvisioningService({
+      ...stores,
+      queue: provisioningQueue,
+      clock,
+      staticChecks,
+      config: { maxGroupDepth: config.maxGroupDepth, idempotencyTtlHours: config.provisioning.idempotencyTtlHours },
+    })
+
+    if (config.role !== 'api') {
+      const handle = createProvisioningWorker({
+        requests: stores.requests,
+        reservations: stores.reservations,
+        genesys: genesys.client,
+        groups,
+        cache,
+        clock,
+        logger: logger.child({ module: 'worker' }),
+        policy,
+        emailReservationSeconds: EMAIL_RESERVATION_SECONDS,
+      })
+      queue.process(handle, { concurrency: config.provisioning.workerConcurrency })
+      const dispatcher = createDispatcher({
+        requests: stores.requests,
+        queue: provisioningQueue,
+        clock,
+        logger: logger.child({ module: 'dispatcher' }),
+        staleAfterMs: 60_000,
+        intervalMs: 30_000,
+      })
+      dispatcher.start()
+      closers.push(() => dispatcher.stop())
+    }
+
+    return {
+      clients: createClientRegistry(clients),
+      readiness,
+      demoApiKey,
+      simulatorUrl,
+      genesys,
+      provisioning: {
+        service,
+        dryRun: (client, body) => dryRun({ directory: genesys.client, groups, cache, reservations: stores.reservations, policy, maxGroupDepth: config.maxGroupDepth }, client, body),
+        idempotencyTtlHours: config.provisioning.idempotencyTtlHours,
+      },
+      close,
+    }
+  } catch (err) {
+    await close()
+    throw err
   }
+}
+
+/** BullMQ's own connections: blocking commands need no per-request retry cap. */
+function bullConnection (url: string): RedisOptions {
+  const u = new URL(url)
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.pathname.length > 1 ? { db: Number(u.pathname.slice(1)) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    maxRetriesPerRequest: null,
+  }
+}
+
+function errSummary (err: unknown): unknown {
+  return err instanceof Error ? { name: err.name, message: err.message } : err
 }
 
 /** Redis must answer and must never evict keys (jobs and idempotency records live there). */

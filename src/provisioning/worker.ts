@@ -60,7 +60,7 @@ export function createProvisioningWorker (deps: WorkerDeps) {
   async function finish (record: ProvisioningRecord): Promise<void> {
     await requests.save(record)
     await deps.reservations.release(record.email, record.id)
-    deps.logger.info({ requestId: record.id, status: record.status, genesysUserId: record.genesysUserId }, 'provisioning request finished')
+    deps.logger.info({ provisioningId: record.id, status: record.status, genesysUserId: record.genesysUserId }, 'provisioning request finished')
     await deps.onTerminal?.(record)
   }
 
@@ -172,7 +172,7 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     const loaded = await requests.get(job.data.requestId)
     if (!loaded || TERMINAL_STATUSES.has(loaded.status)) return
     let record: ProvisioningRecord | undefined = { ...loaded, attempts: loaded.attempts + 1 }
-    const log = deps.logger.child({ requestId: record.id, attempt: job.attempt })
+    const log = deps.logger.child({ provisioningId: record.id, attempt: job.attempt })
     try {
       if (record.status === 'accepted' || record.status === 'validating') {
         record = await validate(record)

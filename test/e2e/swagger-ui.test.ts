@@ -36,5 +36,38 @@ t.test('Swagger UI: authorize with the demo key and execute an authenticated cal
 
   t.match(statusText, /^200/, 'the call shown in the page succeeded')
   t.match(body, /"id": "demo"/, 'the response body shown is the demo client')
+
+  // POST a new hire from the example body: first as a dry run, then for real.
+  const post = page.locator('#operations-provisioning-createProvisioningRequest')
+  await post.locator('.opblock-summary').first().click()
+  await post.locator('button.try-out__btn').click()
+  const dryRunSelect = post.locator('tr[data-param-name="dryRun"] select')
+  await dryRunSelect.selectOption('true')
+  await post.locator('button.execute').click()
+  const dryStatus = post.locator('.live-responses-table .response .response-col_status').first()
+  await dryStatus.waitFor({ timeout: 30_000 })
+  const dryBody = await post.locator('.live-responses-table .response-col_description pre').first().innerText()
+  await page.screenshot({ path: join(t.testdir(), 'swagger-ui-dry-run.png'), fullPage: true })
+  t.match((await dryStatus.innerText()).trim(), /^200/, 'the dry run answered 200')
+  t.match(dryBody, /"valid": true/, 'the example new hire passes validation against the simulator')
+  t.match(dryBody, /"divisionName": "BPO Alpha"/, 'the plan grants in the requested division')
+
+  await dryRunSelect.selectOption('false')
+  await post.locator('button.execute').click()
+  await post.locator('.live-responses-table .response .response-col_status').first().filter({ hasText: /^202/ }).waitFor({ timeout: 30_000 })
+  const realBody = await post.locator('.live-responses-table .response-col_description pre').first().innerText()
+  await page.screenshot({ path: join(t.testdir(), 'swagger-ui-provision.png'), fullPage: true })
+  t.match(realBody, /"status": "accepted"/, 'the new hire was accepted')
+  const id = /"id": "(prq_[0-9A-Z]{26})"/.exec(realBody)?.[1]
+  t.ok(id, 'the response shows the request id')
+
+  // The request completes against the built-in simulator.
+  let outcome = ''
+  for (let i = 0; i < 100 && !['completed', 'rejected', 'failed'].includes(outcome); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const res = await fetch(`${service.url}/v1/provisioning-requests/${id ?? ''}`, { headers: { authorization: `Bearer ${service.demoApiKey ?? ''}` } })
+    outcome = ((await res.json()) as { status: string }).status
+  }
+  t.equal(outcome, 'completed', 'the posted new hire was provisioned')
   t.same(pageErrors, [], 'no script errors in the page')
 })

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
+import { Type, type Static } from 'typebox'
 import { errors } from '../../errors.js'
 import { parseIdempotencyKey } from '../../provisioning/idempotency.js'
 import type { DryRun } from '../../provisioning/dry-run.js'
@@ -11,6 +11,18 @@ import { problemResponses } from '../schemas/problem.js'
 import { DryRunResultSchema, NewHireSchema, ProvisioningRequestSchema, REQUEST_STATUSES } from '../schemas/provisioning.js'
 
 const MAX_WAIT_SECONDS = 30
+
+/** JSON copy without `examples`: OpenAPI 3.0 allows them only at the top of a media type's schema. */
+function withoutExamples (schema: object): object {
+  return JSON.parse(JSON.stringify(schema, (key, value: unknown) => (key === 'examples' ? undefined : value))) as object
+}
+
+/** 200 answers either a dry-run plan or, with `Prefer: wait`, a rejected or failed request. */
+const DryRunOrRequestSchema = Type.Unsafe<Static<typeof ProvisioningRequestSchema> | Static<typeof DryRunResultSchema>>({
+  anyOf: [withoutExamples(ProvisioningRequestSchema), withoutExamples(DryRunResultSchema)],
+  description: 'Dry-run plan, or a rejected/failed request when waiting.',
+  examples: (DryRunResultSchema as { examples?: unknown[] }).examples,
+})
 
 const IdParams = Type.Object({ id: Type.String({ pattern: '^prq_[0-9A-Z]{26}$', description: 'Request id.' }) })
 
@@ -54,7 +66,7 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
       querystring: Type.Object({ dryRun: Type.Boolean({ default: false }) }, { additionalProperties: false }),
       body: NewHireSchema,
       response: {
-        200: Type.Union([ProvisioningRequestSchema, DryRunResultSchema], { description: 'Dry-run plan, or a rejected/failed request when waiting.' }),
+        200: DryRunOrRequestSchema,
         201: ProvisioningRequestSchema,
         202: ProvisioningRequestSchema,
         ...problemResponses(409, 422),

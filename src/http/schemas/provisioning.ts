@@ -1,4 +1,8 @@
 import { Type, type Static } from 'typebox'
+import type { Issue } from '../../errors.js'
+
+/** Shared by reference: the same `$id` inlined twice breaks response serialisation. */
+const IssueRef = Type.Unsafe<Issue>(Type.Ref('Issue'))
 
 /**
  * Request and response schemas of the provisioning API. Lengths and counts are
@@ -49,10 +53,10 @@ export const NewHireSchema = Type.Object({
     department: 'Operations',
     employeeNumber: 'E-167844',
     phoneNumbers: [{ type: 'work', value: '+353871234567' }],
-    division: 'BPO-A',
+    division: 'BPO Alpha',
     roles: ['Agent'],
-    groups: ['Operations/Customer Care/Tier 1'],
-    skills: [{ name: 'English Support', proficiency: 4 }],
+    groups: ['Operations/Customer Care/Support'],
+    skills: [{ name: 'Billing', proficiency: 4 }],
     languages: [{ name: 'English', proficiency: 5 }],
     startDate: '2026-12-01',
   }],
@@ -82,7 +86,7 @@ export const ProvisioningRequestSchema = Type.Object({
   updatedAt: Type.String({ format: 'date-time' }),
   transitions: Type.Array(Type.Object({ status: StatusSchema, at: Type.String({ format: 'date-time' }) }, { additionalProperties: false })),
   steps: Type.Array(StepSchema),
-  issues: Type.Optional(Type.Array(Type.Ref('Issue'))),
+  issues: Type.Optional(Type.Array(IssueRef)),
   error: Type.Optional(Type.Object({
     code: Type.String(),
     message: Type.String(),
@@ -98,7 +102,7 @@ export const ProvisioningRequestSchema = Type.Object({
     status: 'completed',
     hrId: '167844',
     email: 'ada.lovelace@example.com',
-    division: 'BPO-A',
+    division: 'BPO Alpha',
     genesysUserId: '8f1d2c3b-4a5e-4f60-8123-9abcdef01234',
     createdAt: '2026-11-22T09:00:00.000Z',
     updatedAt: '2026-11-22T09:00:01.200Z',
@@ -114,7 +118,7 @@ export type ProvisioningRequestView = Static<typeof ProvisioningRequestSchema>
 export const DryRunResultSchema = Type.Object({
   dryRun: Type.Literal(true),
   valid: Type.Boolean({ description: 'True when a real run would pass validation.' }),
-  issues: Type.Array(Type.Ref('Issue')),
+  issues: Type.Array(IssueRef),
   plan: Type.Object({
     scimUser: Type.Record(Type.String(), Type.Unknown(), { description: 'The SCIM create body that would be sent (never a password).' }),
     grants: Type.Array(Type.Object({ roleId: Type.String(), roleName: Type.String(), divisionId: Type.String(), divisionName: Type.String() }, { additionalProperties: false })),

@@ -1,0 +1,68 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { cpus, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { sha256Hex } from '../src/config/clients.js'
+import { freePort } from '../test/helpers/redis.js'
+
+const SERVER = fileURLToPath(new URL('../src/server.ts', import.meta.url))
+
+export const BENCH_KEY = 'gpk_bench_0123456789abcdefghijklmnopqrstuvwxyz'
+
+/** A clients file with one all-divisions client whose key is BENCH_KEY. */
+export async function benchClientsFile (): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'prov-bench-'))
+  const file = join(dir, 'clients.json')
+  await writeFile(file, JSON.stringify({
+    clients: [{ id: 'bench', name: 'Benchmark', keySha256: sha256Hex(BENCH_KEY), scopes: ['provisioning:write', 'provisioning:read'], divisions: '*' }],
+  }))
+  return file
+}
+
+export interface ServiceProcess {
+  url: string
+  child: ChildProcess
+  stop (): Promise<void>
+}
+
+/** The real server as its own process on a free loopback port (bounded start). */
+export async function startServer (env: Record<string, string>): Promise<ServiceProcess> {
+  const port = await freePort()
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
+    if (await fetch(`${url}/health/live`).then((r) => r.ok, () => false)) break
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return {
+    url,
+    child,
+    stop: () => new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve()
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+      child.once('exit', () => { clearTimeout(killer); resolve() })
+      child.kill('SIGTERM')
+    }),
+  }
+}
+
+export function machine (): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU'
+  return `${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`
+}
+
+export function percentile (values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN
+}
+
+export function median (values: number[]): number {
+  return percentile(values, 50)
+}

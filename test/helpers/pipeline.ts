@@ -1,0 +1,74 @@
+import { pino } from 'pino'
+import type { AuthenticatedClient } from '../../src/config/clients.js'
+import type { NewHireBody } from '../../src/http/schemas/provisioning.js'
+import { createMemoryQueue } from '../../src/jobs/memory-queue.js'
+import { DEFAULT_DENIED_PERMISSIONS, parsePermission, type PermissionPattern } from '../../src/pipeline/permissions.js'
+import { staticChecks } from '../../src/pipeline/static-checks.js'
+import { dryRun } from '../../src/provisioning/dry-run.js'
+import { createNameGroupResolver, createReferenceCache } from '../../src/provisioning/facts.js'
+import type { ProvisioningRecord } from '../../src/provisioning/ports.js'
+import { createProvisioningService, jobIdFor } from '../../src/provisioning/service.js'
+import { createProvisioningWorker, type ProvisioningJob } from '../../src/provisioning/worker.js'
+import type { SimulatorOptions } from '../../src/simulator/index.js'
+import { createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore } from '../../src/store/memory-provisioning-store.js'
+import { simAndClient } from './genesys.js'
+
+export const CLIENT: AuthenticatedClient = { id: 'hris-a', name: 'HRIS A', scopes: ['provisioning:write', 'provisioning:read'], divisions: '*' }
+export const DENIED = DEFAULT_DENIED_PERMISSIONS.map((p) => parsePermission(p) as PermissionPattern)
+
+/** Service + worker on memory adapters, talking to a simulator over HTTP. */
+export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: number } = {}) {
+  const { sim, genesys, close } = await simAndClient({ sim: opts.sim })
+  const clock = { now: Date.now }
+  const requests = createMemoryRequestStore()
+  const reservations = createMemoryEmailReservations(clock)
+  // Fast retries: the tests wait for outcomes, not for production backoff.
+  const queue = createMemoryQueue<ProvisioningJob>({ maxAttempts: opts.maxAttempts ?? 6, backoff: { baseMs: 50, capMs: 500 } })
+  const terminal: ProvisioningRecord[] = []
+  const cache = createReferenceCache(clock, 60_000)
+  const groups = createNameGroupResolver(genesys.client)
+  const service = createProvisioningService({
+    requests,
+    idempotency: createMemoryIdempotencyStore(clock),
+    queue: { enqueue: (r) => queue.add(jobIdFor(r), { requestId: r.id }) },
+    clock,
+    staticChecks,
+    config: { maxGroupDepth: 5, idempotencyTtlHours: 24 },
+  })
+  queue.process(createProvisioningWorker({
+    requests,
+    reservations,
+    genesys: genesys.client,
+    groups,
+    cache,
+    clock,
+    logger: pino({ enabled: false }),
+    policy: { denied: DENIED },
+    emailReservationSeconds: 3600,
+    onTerminal: (r) => { terminal.push(r) },
+  }), { concurrency: 8 })
+
+  return {
+    sim,
+    genesys,
+    service,
+    requests,
+    terminal,
+    async submit (hire: NewHireBody): Promise<string> {
+      const res = await service.accept(CLIENT, hire)
+      return (res.response.body as { id: string }).id
+    },
+    async outcome (id: string, seconds = 20): Promise<ProvisioningRecord> {
+      const r = await service.waitForTerminal(id, seconds)
+      if (!r) throw new Error(`request ${id} vanished`)
+      return r
+    },
+    dryRun: (hire: NewHireBody) => dryRun({ directory: genesys.client, groups, cache: createReferenceCache(clock, 0), reservations, policy: { denied: DENIED }, maxGroupDepth: 5 }, CLIENT, hire),
+    /** Upstream writes seen by the simulator (anything but GET and the token). */
+    writes: () => sim.requests().filter((r) => r.method !== 'GET' && r.path !== '/oauth/token'),
+    async close () {
+      await queue.close()
+      await close()
+    },
+  }
+}

@@ -1,0 +1,147 @@
+import t from 'tap'
+import type { NewHireBody } from '../../src/http/schemas/provisioning.js'
+import { pipeline } from '../helpers/pipeline.js'
+
+let n = 0
+const hire = (over: Partial<NewHireBody> = {}): NewHireBody => {
+  n++
+  return { hrId: `HR-${n}`, email: `hire.${n}@example.com`, givenName: 'New', familyName: `Hire ${n}`, division: 'BPO Alpha', roles: ['Agent'], groups: ['Operations/Customer Care/Support'], ...over }
+}
+
+t.test('happy path: user, division, roles, groups; completed with the Genesys id', async (t) => {
+  const p = await pipeline()
+  t.teardown(p.close)
+  const h = hire({ title: 'Agent', skills: [{ name: 'Billing', proficiency: 3 }], languages: [{ name: 'English', proficiency: 5 }], phoneNumbers: [{ type: 'work', value: '+353871234567' }], startDate: '2026-12-01' })
+  const id = await p.submit(h)
+  const r = await p.outcome(id)
+  t.equal(r.status, 'completed', JSON.stringify(r.error ?? r.issues))
+  t.same(r.transitions.map((x) => x.status), ['accepted', 'validating', 'provisioning', 'completed'])
+  t.same(r.steps.map((s) => `${s.name}:${s.status}`), ['createUser:done', 'grantRoles:done', 'joinGroups:done'])
+  t.ok(r.genesysUserId)
+
+  const user = [...p.sim.state.users.values()].find((u) => u.id === r.genesysUserId)
+  t.ok(user, 'the user exists upstream')
+  t.equal(user?.userName, h.email)
+  t.equal(user?.externalId, h.hrId)
+  const scim = await p.genesys.client.users.get(r.genesysUserId ?? '')
+  t.equal(scim.resource['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User']?.division, 'BPO Alpha')
+  const grants = await p.genesys.client.grants.ofSubject(r.genesysUserId ?? '')
+  t.ok(grants.grants?.some((g) => g.role.name === 'Agent' && g.division.name === 'BPO Alpha'), 'Agent granted in BPO Alpha')
+  const support = await p.genesys.client.groups.findByDisplayName('Support')
+  t.ok(support?.members?.some((m) => m.value === r.genesysUserId), 'member of the Support group')
+  t.equal(p.terminal.length, 1, 'the terminal hook fired once')
+})
+
+t.test('every upstream rule rejects with its code and writes nothing', async (t) => {
+  const p = await pipeline()
+  t.teardown(p.close)
+  const cases: Array<[string, Partial<NewHireBody>]> = [
+    ['email.taken', { email: 'existing.agent@example.com' }],
+    ['email.taken', { email: 'inactive.agent@example.com' }],
+    ['division.notFound', { division: 'Nowhere' }],
+    ['role.notFound', { roles: ['Astronaut'] }],
+    ['role.deniedPermission', { roles: ['Master Admin'] }],
+    ['role.deniedPermission', { roles: ['Admin'] }],
+    ['group.notFound', { groups: ['Operations/Unknown Team'] }],
+    ['manager.notFound', { managerHrId: 'HR-NOBODY' }],
+    ['skill.notFound', { skills: [{ name: 'Juggling', proficiency: 2 }] }],
+    ['language.notFound', { languages: [{ name: 'Klingon', proficiency: 2 }] }],
+  ]
+  for (const [code, over] of cases) {
+    const r = await p.outcome(await p.submit(hire(over)))
+    t.equal(r.status, 'rejected', code)
+    t.same(r.issues?.map((i) => i.code), [code], `${code}: ${JSON.stringify(over)}`)
+  }
+  t.same(p.writes(), [], 'the simulator saw no write at all')
+})
+
+t.test('a deleted user does not block the address, and a manager is linked by HR id', async (t) => {
+  const p = await pipeline()
+  t.teardown(p.close)
+  const existing = [...p.sim.state.users.values()].find((u) => u.userName === 'existing.agent@example.com')
+  const r = await p.outcome(await p.submit(hire({ email: 'deleted.agent@example.com', managerHrId: existing?.externalId ?? '' })))
+  t.equal(r.status, 'completed', JSON.stringify(r.issues ?? r.error))
+  const scim = await p.genesys.client.users.get(r.genesysUserId ?? '')
+  t.equal(scim.resource['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User']?.manager?.value, existing?.id)
+})
+
+t.test('lost response on create: one user, request completed', async (t) => {
+  const p = await pipeline()
+  t.teardown(p.close)
+  p.sim.setFaults({ dropAfterWrite: 1, match: '^POST .*/scim/v2/users$' })
+  const h = hire()
+  const id = await p.submit(h)
+  // The first create is applied and its answer lost; later ones are not dropped.
+  const deadline = Date.now() + 10_000
+  while (!p.sim.requests().some((r) => r.method === 'POST' && r.path.endsWith('/users')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+  p.sim.setFaults({ dropAfterWrite: 0 })
+  const r = await p.outcome(id)
+  t.equal(r.status, 'completed', JSON.stringify(r.error))
+  t.equal([...p.sim.state.users.values()].filter((u) => u.externalId === h.hrId && u.state !== 'deleted').length, 1, 'exactly one user upstream')
+  t.equal(r.steps[0]?.detail.adopted, true, 'the retry adopted the user the lost call created')
+})
+
+t.test('lost response while new users are invisible to filters: still one user', async (t) => {
+  const p = await pipeline({ sim: { faults: { consistencyDelayMs: 1500 } } })
+  t.teardown(p.close)
+  p.sim.setFaults({ dropAfterWrite: 1, match: '^POST .*/scim/v2/users$' })
+  const h = hire({ groups: [] })
+  const id = await p.submit(h)
+  const deadline = Date.now() + 10_000
+  while (!p.sim.requests().some((r) => r.method === 'POST' && r.path.endsWith('/users')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+  p.sim.setFaults({ dropAfterWrite: 0 })
+  const r = await p.outcome(id, 30)
+  t.equal(r.status, 'completed', JSON.stringify(r.error))
+  t.equal([...p.sim.state.users.values()].filter((u) => u.externalId === h.hrId && u.state !== 'deleted').length, 1)
+})
+
+t.test('two requests, one email, different HR ids: one completes, the other is rejected email.taken', async (t) => {
+  const p = await pipeline()
+  t.teardown(p.close)
+  const [a, b] = await Promise.all([
+    p.submit(hire({ hrId: 'TWIN-A', email: 'twin@example.com' })),
+    p.submit(hire({ hrId: 'TWIN-B', email: 'twin@example.com' })),
+  ])
+  const outcomes = await Promise.all([p.outcome(a), p.outcome(b)])
+  t.same(outcomes.map((r) => r.status).sort(), ['completed', 'rejected'])
+  t.same(outcomes.find((r) => r.status === 'rejected')?.issues?.map((i) => i.code), ['email.taken'])
+  t.equal([...p.sim.state.users.values()].filter((u) => u.userName === 'twin@example.com' && u.state !== 'deleted').length, 1)
+})
+
+t.test('dry run: reads only, the plan, and the issues a real run reaches', async (t) => {
+  const p = await pipeline()
+  t.teardown(p.close)
+  const good = await p.dryRun(hire())
+  t.equal(good.valid, true)
+  t.equal(good.plan.scimUser.userName, `hire.${n}@example.com`)
+  t.notOk('password' in good.plan.scimUser)
+  t.equal(good.plan.grants[0]?.roleName, 'Agent')
+  t.equal(good.plan.grants[0]?.divisionName, 'BPO Alpha')
+  t.equal(good.plan.groups[0]?.groupName, 'Support')
+
+  const bad = hire({ roles: ['Master Admin'], division: 'Nowhere' })
+  const dry = await p.dryRun(bad)
+  t.equal(dry.valid, false)
+  t.same(p.writes(), [], 'the dry runs wrote nothing')
+  const real = await p.outcome(await p.submit(bad))
+  t.same(dry.issues.map((i) => i.code).sort(), (real.issues ?? []).map((i) => i.code).sort(), 'same issues as the real run')
+})
+
+t.test('transient upstream failures are retried; exhausted attempts fail with the Genesys code', async (t) => {
+  const p = await pipeline({ maxAttempts: 3 })
+  t.teardown(p.close)
+  p.sim.setFaults({ rate5xx: 1, match: 'bulkadd' })
+  const r = await p.outcome(await p.submit(hire()))
+  t.equal(r.status, 'failed')
+  t.equal(r.error?.genesysCode, 'service.unavailable')
+  t.ok(r.error?.correlationId)
+  t.equal(r.attempts, 3)
+  t.same(r.steps.map((s) => s.name), ['createUser'], 'the finished step is in the ledger')
+
+  p.sim.setFaults({ rate5xx: 0 })
+  const retried = await p.service.retry({ id: 'hris-a', name: 'HRIS A', scopes: ['provisioning:write'], divisions: '*' }, r.id)
+  t.equal(retried.status, 'provisioning')
+  const done = await p.outcome(r.id)
+  t.equal(done.status, 'completed', JSON.stringify(done.error))
+  t.equal([...p.sim.state.users.values()].filter((u) => u.externalId === r.hrId && u.state !== 'deleted').length, 1, 'the retry did not create again')
+})
