@@ -44,7 +44,7 @@ export async function startServer (env: Record<string, string>): Promise<Service
     url,
     child,
     stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve()
+      if (child.exitCode !== null || child.signalCode !== null) return resolve()
       const killer = setTimeout(() => child.kill('SIGKILL'), 10_000)
       child.once('exit', () => { clearTimeout(killer); resolve() })
       child.kill('SIGTERM')

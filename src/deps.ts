@@ -134,6 +134,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
         name: 'provisioning',
         connection: bullConnection(config.redisUrl),
         maxAttempts: config.provisioning.jobMaxAttempts,
+        lockDurationMs: config.provisioning.jobLockMs,
         onError: (err, jobId) => logger.warn({ err: errSummary(err), jobId }, 'provisioning job error'),
       })
       : createMemoryQueue<ProvisioningJob>({ maxAttempts: config.provisioning.jobMaxAttempts })

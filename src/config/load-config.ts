@@ -32,6 +32,7 @@ export interface Config {
     idempotencyTtlHours: number
     workerConcurrency: number
     jobMaxAttempts: number
+    jobLockMs: number
   }
   http: {
     bodyLimit: number
@@ -166,6 +167,7 @@ function toConfig (env: Env, isTTY: boolean): Config {
       idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
       workerConcurrency: env.WORKER_CONCURRENCY,
       jobMaxAttempts: env.JOB_MAX_ATTEMPTS,
+      jobLockMs: env.JOB_LOCK_MS,
     },
     http: {
       bodyLimit: env.BODY_LIMIT_BYTES,

@@ -41,6 +41,7 @@ export const EnvSchema = Type.Object({
   DENIED_PERMISSIONS: Type.Optional(Type.String({ description: 'Comma-separated domain:entity:action patterns (* wildcards) a granted role must not cover; replaces the built-in list.' })),
   IDEMPOTENCY_TTL_HOURS: Type.Integer({ minimum: 24, maximum: 720, default: 24, description: 'How long an Idempotency-Key outcome is kept and replayed.' }),
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 16, description: 'Provisioning jobs run at once per worker process.' }),
+  JOB_LOCK_MS: Type.Integer({ minimum: 1000, maximum: 600_000, default: 30_000, description: 'A killed worker\'s jobs run again after at most twice this (BullMQ lock and stalled check).' }),
   JOB_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'Attempts per provisioning job before the request is failed.' }),
 
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024, default: 65_536, description: 'Largest accepted request body.' }),

@@ -1,33 +1,46 @@
 import { RateBudgetExceeded, type RateBudget } from './ports.js'
 
+export type RateBudgetEvent = 'wait' | 'paused' | 'exceeded'
+
 export interface RateBudgetOptions {
   perMinute: number
-  /** Requests that may go at once after a quiet spell; default max(1, perMinute / 30). */
+  /** Requests that may go at once after a quiet spell; default max(1, floor(perMinute / 30)). */
   burst?: number
   /** Epoch ms (memory twin only; the Redis twin uses Redis's clock). */
   clock?: () => number
-  onEvent?: (e: 'wait' | 'paused' | 'exceeded') => void
+  onEvent?: (e: RateBudgetEvent) => void
+  /** How the memory twin waits; replaced in tests that drive a fake clock. */
+  sleep?: (ms: number) => Promise<void>
 }
 
 export interface Gcra {
-  /** Emission interval: ms between requests at the sustained rate. */
+  /** Emission interval T: ms between requests at the sustained rate. */
   intervalMs: number
-  /** Burst tolerance: how far ahead of the schedule a request may go. */
+  /** Burst tolerance tau = (B − 1)·T: how far ahead of the schedule a request may go. */
   tauMs: number
+  /** B: requests that may go at once from idle. */
+  burst: number
 }
 
 /**
  * GCRA parameters that never put more than `perMinute` requests in any 60 s
- * window, which is how Genesys counts. A GCRA allows at most B + W/T requests
- * in a window W, so the sustained rate gives up what the burst takes, plus one
- * slot of slack for requests that arrive closer together than they were sent:
- * T = 60 s / (perMinute − B). With 300/min that is a burst of 10 and 290/min.
+ * window, which is how Genesys counts (per token, sliding minute).
+ *
+ * With tolerance tau = (B − 1)·T, the n-th request of a run can go no earlier
+ * than (n − 1)·T − tau = (n − B)·T after the first, so a window of length
+ * W holds at most B + W/T − 1 requests (the one exactly W after the first
+ * belongs to the next window). Choosing T = 60 s / (perMinute − B) makes that
+ * perMinute − 1, one below the limit as slack for requests that arrive closer
+ * together than they were sent: the burst is paid for by a slightly slower
+ * sustained rate (300/min: burst 10, then 290/min).
  */
 export function gcraFor (perMinute: number, burst?: number): Gcra {
-  const b = Math.max(1, Math.min(burst ?? Math.floor(perMinute / 30), perMinute - 1))
-  const sustained = Math.max(1, perMinute - b)
-  const intervalMs = 60_000 / sustained
-  return { intervalMs, tauMs: (b - 1) * intervalMs }
+  const limit = Math.max(1, Math.floor(perMinute))
+  const b = Math.min(limit, Math.max(1, Math.floor(burst ?? limit / 30)))
+  // One slot of slack when there is room: requests sent T apart can arrive closer
+  // together at Genesys (network jitter), and its window would then hold one too many.
+  const intervalMs = 60_000 / Math.max(1, limit - b)
+  return { intervalMs, tauMs: (b - 1) * intervalMs, burst: b }
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
@@ -35,10 +48,17 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 /** In-process twin for one replica (embedded mode, or while Redis is unreachable). */
 export function createMemoryRateBudget (opts: RateBudgetOptions): RateBudget {
   const clock = opts.clock ?? Date.now
+  const wait = opts.sleep ?? sleep
   const event = opts.onEvent ?? (() => {})
   const { intervalMs, tauMs } = gcraFor(opts.perMinute, opts.burst)
+  // Theoretical arrival time of the next request at the sustained rate.
   let tat = 0
   let pausedUntil = 0
+
+  function exceeded (ms: number): never {
+    event('exceeded')
+    throw new RateBudgetExceeded(Math.max(1, Math.ceil(ms)))
+  }
 
   return {
     async acquire ({ maxWaitMs = 30_000 } = {}) {
@@ -46,31 +66,32 @@ export function createMemoryRateBudget (opts: RateBudgetOptions): RateBudget {
       for (;;) {
         const now = clock()
         if (pausedUntil > now) {
-          const wait = pausedUntil - now
-          if (now + wait > deadline) {
-            event('exceeded')
-            throw new RateBudgetExceeded(wait)
-          }
+          // A 429's Retry-After is in force: wait it out first, then queue.
+          if (pausedUntil > deadline) exceeded(pausedUntil - now)
           event('paused')
-          await sleep(wait)
+          await wait(pausedUntil - now)
           continue
         }
         const at = Math.max(tat, now)
-        const wait = Math.max(0, at - tauMs - now)
-        if (now + wait > deadline) {
-          event('exceeded')
-          throw new RateBudgetExceeded(wait)
-        }
-        // Reserve the slot now: callers queue fairly instead of racing for it.
+        const raw = at - tauMs - now
+        // T and tau are fractional ms: ignore float dust, or the B-th burst slot waits.
+        const delay = raw < 0.001 ? 0 : raw
+        if (now + delay > deadline) exceeded(delay)
+        // Reserve the slot before sleeping: callers queue in order for
+        // successive slots instead of all waking at once and racing for one.
         tat = at + intervalMs
-        if (wait > 0) {
+        if (delay > 0) {
           event('wait')
-          await sleep(wait)
+          await wait(delay)
+          // A 429 arrived while we slept: the pause wins over the reservation.
+          // Queue again after it; the abandoned slot only makes us slower.
+          if (pausedUntil > clock()) continue
         }
         return
       }
     },
     async pause (ms) {
+      // Only ever extends: Retry-After is a floor.
       pausedUntil = Math.max(pausedUntil, clock() + ms)
     },
     async close () {},

@@ -2,8 +2,9 @@ import type { FetchedToken, FetchToken, TokenEvent, TokenProvider } from './port
 
 export interface TokenProviderOptions {
   fetchToken: FetchToken
-  /** Epoch ms. */
+  /** Epoch ms; decides when a token is due for refresh or expired. */
   clock?: () => number
+  /** In [0, 1); draws the refresh point of each token. */
   random?: () => number
   onEvent?: (e: TokenEvent) => void
   /**
@@ -21,11 +22,29 @@ export interface CachedToken {
   refreshAt: number
 }
 
-/** Expiry and a jittered refresh point for a token fetched at `now`. */
-export function schedule (fetched: FetchedToken, now: number, random: () => number, ahead = { min: 0.1, max: 0.2 }): CachedToken {
+export const DEFAULT_REFRESH_AHEAD = { min: 0.1, max: 0.2 }
+
+/**
+ * Expiry and a jittered refresh point for a token requested at `requestedAt`.
+ * The lifetime counts from the request, not the answer: the endpoint started
+ * the clock before we heard back, so this errs on the early side.
+ */
+export function schedule (fetched: FetchedToken, requestedAt: number, random: () => number, ahead = DEFAULT_REFRESH_AHEAD): CachedToken {
   const lifetime = fetched.expiresInSeconds * 1000
   const fraction = ahead.min + random() * (ahead.max - ahead.min)
-  return { token: fetched.accessToken, expiresAt: now + lifetime, refreshAt: now + lifetime * (1 - fraction) }
+  return { token: fetched.accessToken, expiresAt: requestedAt + lifetime, refreshAt: requestedAt + lifetime * (1 - fraction) }
+}
+
+/**
+ * In-process single flight: concurrent callers share one promise, cleared when
+ * it settles (so a failure reaches every waiter and the next call tries again).
+ */
+export function singleFlight<T> (work: () => Promise<T>): () => Promise<T> {
+  let inflight: Promise<T> | undefined
+  return () => {
+    inflight ??= work().finally(() => { inflight = undefined })
+    return inflight
+  }
 }
 
 /**
@@ -37,17 +56,14 @@ export function createMemoryTokenProvider (opts: TokenProviderOptions): TokenPro
   const random = opts.random ?? Math.random
   const event = opts.onEvent ?? (() => {})
   let current: CachedToken | undefined
-  let inflight: Promise<CachedToken> | undefined
 
-  function refresh (): Promise<CachedToken> {
-    inflight ??= (async () => {
-      event('fetch')
-      const fetched = await opts.fetchToken()
-      current = schedule(fetched, clock(), random, opts.refreshAhead)
-      return current
-    })().finally(() => { inflight = undefined })
-    return inflight
-  }
+  const refresh = singleFlight(async () => {
+    const requestedAt = clock()
+    event('fetch')
+    const fetched = await opts.fetchToken()
+    current = schedule(fetched, requestedAt, random, opts.refreshAhead)
+    return current
+  })
 
   return {
     async getToken () {
@@ -55,18 +71,21 @@ export function createMemoryTokenProvider (opts: TokenProviderOptions): TokenPro
       if (current && now < current.expiresAt) {
         event('hit')
         // Past the refresh point: serve the current token, refresh behind it.
+        // A failed background refresh is dropped; the next caller tries again.
         if (now >= current.refreshAt) refresh().catch(() => {})
         return current.token
       }
       return (await refresh()).token
     },
     async invalidate (token) {
+      // Compare-and-delete: a newer token fetched meanwhile survives a stale 401.
       if (current?.token === token) {
         current = undefined
         event('invalidate')
       }
     },
     async close () {
+      // No timers to stop: refreshes are driven by callers.
       current = undefined
     },
   }

@@ -53,6 +53,11 @@ export function createBullQueue<T> (opts: {
         connection: opts.connection,
         concurrency: processOpts.concurrency,
         lockDuration: opts.lockDurationMs ?? 30_000,
+        // Stalled jobs (their worker died) are looked for as often as a lock lives.
+        stalledInterval: opts.lockDurationMs ?? 30_000,
+        // A job stalls when its worker dies (deploys, OOM kills); that is no reason
+        // to fail it. Steps are idempotent, so it simply runs again.
+        maxStalledCount: 1000,
         settings: {
           backoffStrategy: (attemptsMade, _type, err) =>
             backoffDelay(attemptsMade, backoff, random, err instanceof RetryLater ? err.delayMs : 0),

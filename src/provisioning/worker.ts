@@ -34,7 +34,7 @@ export interface WorkerDeps {
 }
 
 /** A group PATCH that keeps meeting a newer version is re-read this many times before the job retries. */
-const VERSION_RETRIES = 3
+const VERSION_RETRIES = 5
 
 /**
  * The provisioning job. At-least-once: it may run again after a crash at any
@@ -134,8 +134,12 @@ export function createProvisioningWorker (deps: WorkerDeps) {
           await genesys.groups.patchMembers(g.groupId, { add: [userId] }, current.version)
           break
         } catch (err) {
-          // Someone else changed the group between our read and write: read again.
-          if (!isVersionConflict(err) || attempt >= VERSION_RETRIES) throw err
+          if (!isVersionConflict(err)) throw err
+          // Someone else changed the group between our read and write (busy groups
+          // take many hires at once): read again after a jittered pause, and past a
+          // few rounds hand the job back to the queue rather than fail it.
+          if (attempt >= VERSION_RETRIES) throw new RetryLater(`group ${g.groupId} kept changing under concurrent updates`, 1000, { cause: err })
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * 2 ** attempt))
         }
       }
       joined.push(g.groupId)

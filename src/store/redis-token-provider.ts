@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import type { FetchedToken, TokenProvider } from '../genesys/ports.js'
-import { schedule, type CachedToken, type TokenProviderOptions } from '../genesys/token-provider.js'
-import { sleep } from '../genesys/rate-budget.js'
-import { genesysKeys, TOKEN_EXPIRY_MARGIN_MS } from './genesys-keys.js'
+import type { TokenProvider } from '../genesys/ports.js'
+import { schedule, singleFlight, type CachedToken, type TokenProviderOptions } from '../genesys/token-provider.js'
+import { genesysKeys, TOKEN_LOCK_TTL_MS, tokenMarginMs, tokenTtlMs } from './genesys-keys.js'
 import { withScripts } from './lua.js'
-import { bounded, RedisUnavailable, type WarnLogger } from './redis-bounded.js'
+import { bounded, RedisUnavailable } from './redis-bounded.js'
 
 interface TokenScripts {
   compareAndDelete (key: string, value: string): Promise<number>
@@ -17,140 +16,205 @@ const SCRIPTS = {
   tokenInvalidate: { file: 'token-invalidate', keys: 1 },
 }
 
-export interface RedisTokenProviderOptions extends TokenProviderOptions {
-  /** A request-path connection: `enableOfflineQueue: false` and a `commandTimeout`. */
-  redis: Redis
-  clientId: string
-  /** How long one replica may hold the fetch lock (a dead holder frees it after this). */
-  lockTtlMs?: number
-  /** How long other replicas wait for the holder's token before fetching themselves. */
-  waitForOtherMs?: number
-  pollMs?: number
-  /** A Redis call slower than this counts as Redis being down. */
-  redisTimeoutMs?: number
-  logger?: WarnLogger
+/** The slice of a pino logger the Redis adapters use. Never handed a token. */
+export interface StoreLogger {
+  warn (obj: object, msg: string): void
+  debug? (obj: object, msg: string): void
 }
 
+export interface RedisTokenProviderOptions extends TokenProviderOptions {
+  /** A request-path connection: `enableOfflineQueue: false` and a `commandTimeout`; not closed by `close()`. */
+  redis: Redis
+  clientId: string
+  /** How long one replica may hold the fetch lock (a dead holder frees it after this). Default 15 s. */
+  lockTtlMs?: number
+  /** How long other replicas wait for the holder's token before fetching themselves. Default 10 s. */
+  waitForOtherMs?: number
+  /** How often waiters look for the holder's token. Default 50 ms. */
+  pollMs?: number
+  /** A Redis call slower than this counts as Redis being down. Default 500 ms. */
+  redisTimeoutMs?: number
+  logger?: StoreLogger
+}
+
+/** A token plus the moment it stops being handed out (a margin before expiry). */
+interface Held extends CachedToken {
+  usableUntil: number
+}
+
+const errInfo = (err: unknown) => ({ err: { name: err instanceof Error ? err.name : 'Error', message: err instanceof Error ? err.message : String(err) } })
+
 /**
- * The fleet's token cache: one token per OAuth client in Redis, fetched by one
- * replica at a time (`SET NX PX` lock, compare-and-delete release) while the
- * others poll for it, at most `waitForOtherMs`, then fetch themselves (the
- * holder may have died). Each process keeps a local copy until its refresh
- * point, so a cached `getToken()` costs no Redis round trip; after a revocation
- * seen by another replica, this one gets its own 401 once, invalidates, and
- * picks up the new token from Redis.
+ * The fleet's token cache: one token per OAuth client in Redis, stored as JSON
+ * {accessToken, expiresAt, refreshAt, usableUntil} with a PX a little under its
+ * lifetime, fetched by one replica at a time (`SET NX PX` lock, compare-and-delete
+ * release) while the others poll for it, at most `waitForOtherMs`, then fetch
+ * themselves (the holder may have died).
+ *
+ * Each process also keeps a local copy until its refresh point, so a cached
+ * `getToken()` costs no Redis round trip. The price: after a revocation seen by
+ * another replica, this one gets its own 401 once, invalidates, and then picks
+ * up the new token from Redis.
  *
  * Redis down or hung: every Redis call is bounded by `redisTimeoutMs`, and the
- * provider falls back to an in-process single-flight fetch.
+ * provider falls back to an in-process single-flight fetch cached locally.
  */
 export function createRedisTokenProvider (opts: RedisTokenProviderOptions): TokenProvider {
   const redis = withScripts<TokenScripts>(opts.redis, SCRIPTS)
   const clock = opts.clock ?? Date.now
   const random = opts.random ?? Math.random
   const event = opts.onEvent ?? (() => {})
+  const log = opts.logger
   const tokenKey = genesysKeys.token(opts.clientId)
   const lockKey = genesysKeys.tokenLock(opts.clientId)
-  const lockTtlMs = opts.lockTtlMs ?? 15_000
+  const lockTtlMs = opts.lockTtlMs ?? TOKEN_LOCK_TTL_MS
   const waitForOtherMs = opts.waitForOtherMs ?? 10_000
   const pollMs = opts.pollMs ?? 50
   const timeoutMs = opts.redisTimeoutMs ?? 500
-  let local: CachedToken | undefined
-  let inflight: Promise<CachedToken> | undefined
+  let local: Held | undefined
+  // The last token refused by a 401 here: never adopted again from Redis, even
+  // if a read raced with the compare-and-delete that drops it there.
+  let refused: string | undefined
   let closed = false
+  const wakers = new Set<() => void>()
 
+  // Both the ioredis commandTimeout and this bound: a SIGSTOPped Redis keeps the
+  // socket open, and a missing commandTimeout would wait forever.
   const r = <T>(p: Promise<T>) => bounded(p, timeoutMs)
 
-  async function readShared (): Promise<CachedToken | undefined> {
+  /** A sleep that `close()` cuts short. */
+  function nap (ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => { clearTimeout(timer); wakers.delete(wake); resolve() }
+      const timer = setTimeout(wake, ms)
+      wakers.add(wake)
+    })
+  }
+
+  function held (cached: CachedToken, lifetimeMs: number): Held {
+    const usableUntil = cached.expiresAt - tokenMarginMs(lifetimeMs)
+    return { ...cached, refreshAt: Math.min(cached.refreshAt, usableUntil), usableUntil }
+  }
+
+  async function readShared (): Promise<Held | undefined> {
     const raw = await r(redis.get(tokenKey))
     if (raw === null) return undefined
     try {
-      const parsed = JSON.parse(raw) as { accessToken?: unknown, expiresAt?: unknown, refreshAt?: unknown }
-      if (typeof parsed.accessToken !== 'string' || typeof parsed.expiresAt !== 'number' || typeof parsed.refreshAt !== 'number') return undefined
-      return { token: parsed.accessToken, expiresAt: parsed.expiresAt, refreshAt: parsed.refreshAt }
+      const v = JSON.parse(raw) as Partial<Record<keyof Held | 'accessToken', unknown>>
+      if (typeof v.accessToken !== 'string' || typeof v.expiresAt !== 'number' || typeof v.refreshAt !== 'number' || typeof v.usableUntil !== 'number') return undefined
+      return { token: v.accessToken, expiresAt: v.expiresAt, refreshAt: v.refreshAt, usableUntil: v.usableUntil }
     } catch {
       return undefined
     }
   }
 
-  /** A shared token this replica should adopt: valid, and not the one it is trying to replace. */
-  function usable (shared: CachedToken | undefined, replacing: string | undefined): shared is CachedToken {
-    return shared !== undefined && shared.token !== replacing && clock() < shared.expiresAt - TOKEN_EXPIRY_MARGIN_MS
+  /** A shared token to adopt: valid, not refused, not the one being replaced, and not itself due for refresh. */
+  function adoptable (shared: Held | undefined, replacing: string | undefined): shared is Held {
+    if (shared === undefined || shared.token === replacing || shared.token === refused) return false
+    const now = clock()
+    return now < shared.usableUntil && (replacing === undefined || now < shared.refreshAt)
   }
 
-  async function fetchAndStore (): Promise<CachedToken> {
+  async function fetchOnly (): Promise<{ token: Held, lifetimeMs: number }> {
+    const requestedAt = clock()
     event('fetch')
-    const fetched: FetchedToken = await opts.fetchToken()
-    const cached = schedule(fetched, clock(), random, opts.refreshAhead)
-    const ttl = Math.max(1000, Math.floor(cached.expiresAt - clock() - TOKEN_EXPIRY_MARGIN_MS))
-    await r(redis.set(tokenKey, JSON.stringify({ accessToken: cached.token, expiresAt: cached.expiresAt, refreshAt: cached.refreshAt }), 'PX', ttl))
-      .catch((err: unknown) => warn(err, 'could not store the token in Redis'))
-    return cached
+    const fetched = await opts.fetchToken()
+    const lifetimeMs = fetched.expiresInSeconds * 1000
+    return { token: held(schedule(fetched, requestedAt, random, opts.refreshAhead), lifetimeMs), lifetimeMs }
   }
 
-  function warn (err: unknown, msg: string): void {
-    opts.logger?.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, `token cache: ${msg}`)
+  async function fetchAndStore (): Promise<Held> {
+    const { token, lifetimeMs } = await fetchOnly()
+    const value = JSON.stringify({ accessToken: token.token, expiresAt: token.expiresAt, refreshAt: token.refreshAt, usableUntil: token.usableUntil })
+    // Not storing it only costs the other replicas a fetch of their own.
+    await r(redis.set(tokenKey, value, 'PX', tokenTtlMs(lifetimeMs)))
+      .catch((err: unknown) => log?.warn(errInfo(err), 'token cache: could not store the token in Redis'))
+    return token
   }
 
-  async function obtain (replacing: string | undefined): Promise<CachedToken> {
+  /** Attempts the lock; on success fetches (unless a token landed meanwhile), stores, releases. */
+  async function tryAsHolder (replacing: string | undefined): Promise<Held | undefined> {
+    const lockValue = randomBytes(16).toString('hex')
+    if (await r(redis.set(lockKey, lockValue, 'PX', lockTtlMs, 'NX')) !== 'OK') return undefined
+    try {
+      // The previous holder may have stored its token and released between our GET and SET.
+      const again = await readShared()
+      if (adoptable(again, replacing)) return again
+      return await fetchAndStore()
+    } finally {
+      await r(redis.compareAndDelete(lockKey, lockValue))
+        .catch((err: unknown) => log?.warn(errInfo(err), 'token cache: could not release the fetch lock (it expires on its own)'))
+    }
+  }
+
+  async function obtain (replacing: string | undefined): Promise<Held> {
     try {
       const shared = await readShared()
-      // Another replica already refreshed: take its token.
-      if (usable(shared, replacing) && (replacing === undefined || clock() < shared.refreshAt)) return shared
+      if (adoptable(shared, replacing)) return shared
+      const mine = await tryAsHolder(replacing)
+      if (mine) return mine
 
-      const lockValue = randomBytes(16).toString('hex')
-      const got = await r(redis.set(lockKey, lockValue, 'PX', lockTtlMs, 'NX'))
-      if (got === 'OK') {
-        try {
-          return await fetchAndStore()
-        } finally {
-          await r(redis.compareAndDelete(lockKey, lockValue)).catch((err: unknown) => warn(err, 'could not release the fetch lock'))
-        }
-      }
-
-      // Someone else is fetching. Wait for their token, bounded.
+      // Another replica is fetching: wait for its token, bounded by real time
+      // (not the injectable clock, which only judges token validity).
       event('wait')
-      const deadline = clock() + waitForOtherMs
-      while (clock() < deadline && !closed) {
-        await sleep(pollMs)
+      const deadline = Date.now() + waitForOtherMs
+      while (Date.now() < deadline) {
+        await nap(pollMs)
+        if (closed) throw new Error('token provider closed while waiting for a token')
         const next = await readShared()
-        if (usable(next, replacing)) return next
+        if (adoptable(next, replacing)) return next
+        // The holder failed and released the lock: take over rather than sit out the bound.
+        const taken = await tryAsHolder(replacing)
+        if (taken) return taken
       }
-      // The holder died or is stuck: fetch ourselves rather than wait forever.
+      // The holder died or is stuck (its lock lives on): fetch ourselves.
+      log?.debug?.({ waitedMs: waitForOtherMs }, 'token cache: no token from the lock holder in time, fetching')
       return await fetchAndStore()
     } catch (err) {
       if (!(err instanceof RedisUnavailable)) throw err
       event('fallback')
-      warn(err, 'Redis unavailable, fetching in-process')
-      event('fetch')
-      return schedule(await opts.fetchToken(), clock(), random, opts.refreshAhead)
+      log?.warn(errInfo(err), 'token cache: Redis unavailable, fetching the token in-process')
+      return (await fetchOnly()).token
     }
   }
 
-  function refresh (): Promise<CachedToken> {
-    const replacing = local?.token
-    inflight ??= obtain(replacing)
-      .then((cached) => { local = cached; return cached })
-      .finally(() => { inflight = undefined })
-    return inflight
-  }
+  // In-process single flight on top of the fleet lock: 50 concurrent callers in
+  // this process make at most one lock attempt.
+  const refresh = singleFlight(async () => {
+    const got = await obtain(local?.token)
+    local = got
+    return got
+  })
 
   return {
     async getToken () {
       const now = clock()
-      if (local && now < local.expiresAt - TOKEN_EXPIRY_MARGIN_MS) {
+      if (local && now < local.usableUntil) {
         event('hit')
-        if (now >= local.refreshAt) refresh().catch((err: unknown) => warn(err, 'background refresh failed'))
+        if (now >= local.refreshAt) {
+          refresh().catch((err: unknown) => log?.warn(errInfo(err), 'token cache: background refresh failed; the next caller retries'))
+        }
         return local.token
       }
       return (await refresh()).token
     },
     async invalidate (token) {
-      if (local?.token === token) local = undefined
-      event('invalidate')
-      await r(redis.tokenInvalidate(tokenKey, token)).catch((err: unknown) => warn(err, 'could not drop the refused token from Redis'))
+      refused = token
+      let dropped = false
+      if (local?.token === token) {
+        local = undefined
+        dropped = true
+      }
+      try {
+        if (await r(redis.tokenInvalidate(tokenKey, token)) === 1) dropped = true
+      } catch (err) {
+        log?.warn(errInfo(err), 'token cache: could not drop the refused token from Redis')
+      }
+      if (dropped) event('invalidate')
     },
     async close () {
       closed = true
+      for (const wake of [...wakers]) wake()
     },
   }
 }

@@ -74,7 +74,9 @@ t.test('lock holder killed mid-fetch: the others still get a token within 10 s +
   const elapsed = Date.now() - started
   for (const r of results) t.equal(r.distinct, 1)
   t.equal(await probe.exists(genesysKeys.token(base.clientId)), 1, 'the token is shared again')
-  t.ok(elapsed < 10_000 + 3000 + 3000, `token obtained in ${elapsed} ms (bound: 10 s wait + one 3 s fetch + process start)`)
+  // Measured inside each replica, from its first getToken() call: process start-up is not part of the bound.
+  const waited = Math.max(...results.map((r) => Number(r.ms)))
+  t.ok(waited < 10_000 + 3000 + 1500, `token obtained ${waited} ms after asking (bound: 10 s wait + one 3 s fetch; ${elapsed} ms with process start)`)
 })
 
 t.test('shared budget: 3 replicas at 120/min against a 120/min simulator ⇒ no 429, throughput near the budget', async (t) => {

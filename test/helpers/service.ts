@@ -43,7 +43,7 @@ export async function startService (env: Record<string, string> = {}, timeoutMs 
     output: () => out,
     process: child,
     stop (signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode !== null) return Promise.resolve(child.exitCode)
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
       return new Promise((resolve) => {
         const killer = setTimeout(() => child.kill('SIGKILL'), 15_000)
         child.once('exit', (code) => { clearTimeout(killer); resolve(code) })

@@ -2,7 +2,8 @@ import { Redis } from 'ioredis'
 import fc from 'fast-check'
 import t, { type Test } from 'tap'
 import { RateBudgetExceeded, type RateBudget } from '../../src/genesys/ports.js'
-import { createMemoryRateBudget, gcraFor } from '../../src/genesys/rate-budget.js'
+import { createMemoryRateBudget, gcraFor, type RateBudgetEvent } from '../../src/genesys/rate-budget.js'
+import { genesysKeys } from '../../src/store/genesys-keys.js'
 import { createRedisRateBudget } from '../../src/store/redis-rate-budget.js'
 import { startRedis, type TestRedis } from '../helpers/redis.js'
 
@@ -15,82 +16,156 @@ async function ready (r: Redis): Promise<void> {
   if (r.status !== 'ready') await new Promise<void>((resolve) => r.once('ready', () => resolve()))
 }
 
-t.test('GCRA parameters never allow more than the limit in a 60 s window', async (t) => {
-  for (const perMinute of [1, 2, 30, 60, 120, 300, 3000]) {
-    const { intervalMs, tauMs } = gcraFor(perMinute)
-    const burst = Math.round(tauMs / intervalMs) + 1
-    t.ok(burst + 60_000 / intervalMs - 1 <= perMinute, `${perMinute}/min: burst ${burst}, ${(60_000 / intervalMs).toFixed(1)}/min sustained`)
+const granted = (p: Promise<void>) => p.then(() => true, (err: unknown) => {
+  if (err instanceof RateBudgetExceeded) return false
+  throw err
+})
+
+/** Most grants in any half-open window [g, g + 60 s). */
+function busiestMinute (grants: number[]): number {
+  const sorted = [...grants].sort((a, b) => a - b)
+  let most = 0
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while ((sorted[i] ?? 0) - (sorted[j] ?? 0) >= 60_000) j++
+    most = Math.max(most, i - j + 1)
   }
-  t.equal(Math.round(tauMs300() / gcraFor(300).intervalMs) + 1, 10, '300/min allows a burst of 10')
-  function tauMs300 () { return gcraFor(300).tauMs }
-})
+  return most
+}
 
-t.test('property: no 60 s window ever holds more grants than perMinute (fake clock)', async (t) => {
-  await fc.assert(fc.asyncProperty(
-    fc.integer({ min: 2, max: 400 }),
-    fc.array(fc.integer({ min: 0, max: 5000 }), { minLength: 1, maxLength: 300 }),
-    async (perMinute, gaps) => {
-      let now = 0
-      const { intervalMs, tauMs } = gcraFor(perMinute)
-      // Drive the same arithmetic as the twins: a grant goes out at max(now, tat - tau).
-      let tat = 0
-      const grants: number[] = []
-      for (const gap of gaps) {
-        now += gap
-        const at = Math.max(tat, now)
-        const sendAt = Math.max(now, at - tauMs)
-        tat = at + intervalMs
-        grants.push(sendAt)
+/** A fake clock with timers that fire in order as the test advances it. */
+function virtualTime () {
+  let now = 0
+  let seq = 0
+  const timers: Array<{ at: number, seq: number, wake: () => void }> = []
+  // Microtasks (promise continuations) all run before the next macrotask.
+  const settle = () => new Promise<void>((resolve) => setImmediate(resolve))
+  return {
+    clock: () => now,
+    sleep: (ms: number) => new Promise<void>((resolve) => { timers.push({ at: now + ms, seq: seq++, wake: resolve }) }),
+    async advanceTo (until: number) {
+      for (;;) {
+        await settle()
+        timers.sort((a, b) => a.at - b.at || a.seq - b.seq)
+        const next = timers[0]
+        if (next === undefined || next.at > until) break
+        timers.shift()
+        now = Math.max(now, next.at)
+        next.wake()
       }
-      grants.sort((a, b) => a - b)
-      for (let i = 0, j = 0; i < grants.length; i++) {
-        while ((grants[i] ?? 0) - (grants[j] ?? 0) >= 60_000) j++
-        if (i - j + 1 > perMinute) return false
-      }
-      return true
+      now = Math.max(now, until)
+      await settle()
     },
-  ), { numRuns: 200 })
-  t.pass('held for 200 random schedules')
+  }
+}
+
+t.test('GCRA parameters: B + 60 s / T − 1 ≤ perMinute, defaults as documented', async (t) => {
+  for (const perMinute of [1, 2, 29, 30, 60, 120, 300, 600, 3000]) {
+    for (const burst of [undefined, 1, 5, perMinute]) {
+      const g = gcraFor(perMinute, burst)
+      const ok = g.burst >= 1 && g.burst <= perMinute && g.tauMs === (g.burst - 1) * g.intervalMs &&
+        g.burst + 60_000 / g.intervalMs - 1 <= perMinute + 1e-9
+      t.ok(ok, `${perMinute}/min, burst ${g.burst}: ${(60_000 / g.intervalMs).toFixed(1)}/min sustained`)
+    }
+  }
+  t.equal(gcraFor(300).burst, 10, '300/min: burst of max(1, floor(300/30))')
+  t.equal(gcraFor(300).intervalMs, 60_000 / 290, '290/min sustained: one slot of slack below the limit')
+  t.equal(gcraFor(20).burst, 1, 'small limits still allow one at a time')
 })
 
-type Make = (t: Test, perMinute: number, clientId: string) => Promise<RateBudget>
+t.test('property (memory twin, fake clock): no 60 s window holds more than perMinute grants', async (t) => {
+  const step = fc.oneof(
+    { weight: 8, arbitrary: fc.record({ gap: fc.integer({ min: 0, max: 4000 }), maxWaitMs: fc.constantFrom(0, 50, 1000, 30_000, 120_000) }) },
+    { weight: 1, arbitrary: fc.record({ gap: fc.integer({ min: 0, max: 4000 }), pauseMs: fc.integer({ min: 1, max: 20_000 }) }) },
+  )
+  let runs = 0
+  await fc.assert(fc.asyncProperty(
+    fc.integer({ min: 1, max: 300 }),
+    fc.option(fc.integer({ min: 1, max: 60 }), { nil: undefined }),
+    fc.array(step, { minLength: 1, maxLength: 400, size: 'large' }),
+    async (perMinute, burst, steps) => {
+      runs++
+      const vt = virtualTime()
+      const b = createMemoryRateBudget({ perMinute, burst, clock: vt.clock, sleep: vt.sleep })
+      const grants: number[] = []
+      const pauses: Array<{ from: number, until: number }> = []
+      let at = 0
+      for (const s of steps) {
+        at += s.gap
+        await vt.advanceTo(at)
+        if ('pauseMs' in s) {
+          pauses.push({ from: vt.clock(), until: vt.clock() + s.pauseMs })
+          await b.pause(s.pauseMs)
+        } else {
+          // Not awaited: callers overlap, queued by their reservations.
+          void granted(b.acquire({ maxWaitMs: s.maxWaitMs }).then(() => { grants.push(vt.clock()) }))
+        }
+      }
+      await vt.advanceTo(at + 10 * 60_000)
+      if (busiestMinute(grants) > perMinute) return false
+      // Retry-After is a floor: nothing goes out while a pause is in force.
+      return grants.every((g) => !pauses.some((p) => g > p.from && g < p.until))
+    },
+  ), { numRuns: 150 })
+  t.equal(runs >= 150, true, 'held for every random schedule')
+})
 
+interface MakeOpts { perMinute: number, burst?: number, clientId: string, onEvent?: (e: RateBudgetEvent) => void }
+type Make = (t: Test, opts: MakeOpts) => Promise<RateBudget>
+
+/** One contract, two twins. */
 function contract (t: Test, name: string, make: Make): void {
-  t.test(`${name}: a burst, then the sustained pace`, async (t) => {
-    const b = await make(t, 600, `pace-${name}`)
-    const { intervalMs, tauMs } = gcraFor(600)
-    const burst = Math.round(tauMs / intervalMs) + 1
+  t.test(`${name}: the first B acquisitions go at once, then the sustained pace`, async (t) => {
+    // 60/min with a burst of 5: T ≈ 1.07 s, so the 6th cannot be free yet.
+    const b = await make(t, { perMinute: 60, burst: 5, clientId: `burst-${name}` })
+    const results = []
+    for (let i = 0; i < 6; i++) results.push(await granted(b.acquire({ maxWaitMs: 0 })))
+    t.same(results, [true, true, true, true, true, false], 'exactly B without waiting')
+  })
+
+  t.test(`${name}: 20 acquisitions at 600/min take at least (20 − B)·T`, async (t) => {
+    const events: RateBudgetEvent[] = []
+    const b = await make(t, { perMinute: 600, burst: 5, clientId: `pace-${name}`, onEvent: (e) => events.push(e) })
+    const { intervalMs, burst } = gcraFor(600, 5)
     const started = Date.now()
-    for (let i = 0; i < burst; i++) await b.acquire()
-    t.ok(Date.now() - started < 200, `the first ${burst} go at once`)
-    for (let i = burst; i < burst + 15; i++) await b.acquire()
+    // Concurrent callers: each reserves its own slot and sleeps until it.
+    await Promise.all(Array.from({ length: 20 }, () => b.acquire()))
     const elapsed = Date.now() - started
-    t.ok(elapsed >= 15 * intervalMs * 0.9, `${burst + 15} acquisitions took ${elapsed} ms (≥ ${(15 * intervalMs * 0.9).toFixed(0)})`)
+    const floor = (20 - burst) * intervalMs * 0.9
+    t.ok(elapsed >= floor, `took ${elapsed} ms (≥ ${floor.toFixed(0)})`)
+    t.ok(events.includes('wait'))
   })
 
   t.test(`${name}: no slot within the bound ⇒ RateBudgetExceeded, nothing consumed`, async (t) => {
-    const b = await make(t, 2, `bound-${name}`)
+    const events: RateBudgetEvent[] = []
+    const b = await make(t, { perMinute: 2, clientId: `bound-${name}`, onEvent: (e) => events.push(e) })
     await b.acquire({ maxWaitMs: 0 })
     const err = await b.acquire({ maxWaitMs: 0 }).catch((e: unknown) => e)
-    t.ok(err instanceof RateBudgetExceeded)
-    t.ok((err as RateBudgetExceeded).retryAfterMs > 0)
-    const again = await b.acquire({ maxWaitMs: 0 }).catch((e: unknown) => e)
-    t.ok(again instanceof RateBudgetExceeded, 'the refused attempt reserved nothing')
-    t.ok(Math.abs((again as RateBudgetExceeded).retryAfterMs - (err as RateBudgetExceeded).retryAfterMs) < 200)
+    t.type(err, RateBudgetExceeded)
+    const first = (err as RateBudgetExceeded).retryAfterMs
+    t.ok(first > 0 && first <= 60_000, `retryAfterMs ${first}`)
+    const again = await b.acquire({ maxWaitMs: 1000 }).catch((e: unknown) => e)
+    t.type(again, RateBudgetExceeded, 'a bound shorter than the next slot refuses too')
+    const second = (again as RateBudgetExceeded).retryAfterMs
+    t.ok(second <= first && second > first - 5000, `the refused attempts reserved nothing (${first} → ${second} ms)`)
+    t.ok(events.includes('exceeded'))
   })
 
   t.test(`${name}: a pause is a floor and is never shortened`, async (t) => {
-    const b = await make(t, 6000, `pause-${name}`)
+    const events: RateBudgetEvent[] = []
+    const b = await make(t, { perMinute: 6000, clientId: `pause-${name}`, onEvent: (e) => events.push(e) })
     await b.acquire()
+    const started = Date.now()
     await b.pause(1500)
     await b.pause(200)
-    const started = Date.now()
     await b.acquire()
-    t.ok(Date.now() - started >= 1450, `waited ${Date.now() - started} ms for a 1500 ms pause`)
+    const waited = Date.now() - started
+    t.ok(waited >= 1450, `waited ${waited} ms for a 1500 ms pause`)
+    t.ok(events.includes('paused'))
     await b.pause(5000)
+    await b.pause(10)
     const err = await b.acquire({ maxWaitMs: 100 }).catch((e: unknown) => e)
-    t.ok(err instanceof RateBudgetExceeded, 'a pause longer than the bound refuses')
-    t.ok((err as RateBudgetExceeded).retryAfterMs > 4000)
+    t.type(err, RateBudgetExceeded, 'a pause longer than the bound refuses')
+    t.ok((err as RateBudgetExceeded).retryAfterMs > 4000, 'and says how long the pause has left')
   })
 }
 
@@ -98,51 +173,79 @@ let server: TestRedis
 t.before(async () => { server = await startRedis() })
 t.teardown(() => server.stop())
 
-contract(t, 'memory', async (_t, perMinute) => createMemoryRateBudget({ perMinute }))
-contract(t, 'redis', async (t, perMinute, clientId) => {
+contract(t, 'memory', async (t, o) => {
+  const b = createMemoryRateBudget(o)
+  t.teardown(() => b.close())
+  return b
+})
+contract(t, 'redis', async (t, o) => {
   const redis = redisConn(server.url)
   await ready(redis)
-  t.teardown(() => redis.quit())
-  return createRedisRateBudget({ redis, clientId, perMinute })
+  const b = createRedisRateBudget({ redis, ...o })
+  t.teardown(async () => { await b.close(); await redis.quit() })
+  return b
 })
 
 t.test('redis: two replicas share one budget and one pause', async (t) => {
   const [r1, r2] = [redisConn(server.url), redisConn(server.url)]
   await Promise.all([ready(r1), ready(r2)])
   t.teardown(() => Promise.all([r1.quit(), r2.quit()]))
-  const a = createRedisRateBudget({ redis: r1, clientId: 'shared', perMinute: 60 })
-  const b = createRedisRateBudget({ redis: r2, clientId: 'shared', perMinute: 60 })
-  const { intervalMs, tauMs } = gcraFor(60)
-  const burst = Math.round(tauMs / intervalMs) + 1
-  let granted = 0
-  for (let i = 0; i < 10; i++) {
-    const which = i % 2 === 0 ? a : b
-    if (await which.acquire({ maxWaitMs: 0 }).then(() => true, () => false)) granted++
-  }
-  t.equal(granted, burst, 'only the shared burst is granted at once, whichever replica asks')
+  const a = createRedisRateBudget({ redis: r1, clientId: 'shared', perMinute: 60, burst: 4 })
+  const b = createRedisRateBudget({ redis: r2, clientId: 'shared', perMinute: 60, burst: 4 })
+  const other = createRedisRateBudget({ redis: r2, clientId: 'someone-else', perMinute: 60, burst: 4 })
+  // 20 concurrent attempts across both replicas, none willing to wait: only the shared burst goes.
+  const results = await Promise.all(Array.from({ length: 20 }, (_, i) => granted((i % 2 === 0 ? a : b).acquire({ maxWaitMs: 0 }))))
+  t.equal(results.filter(Boolean).length, 4, 'the burst is shared, whichever replica asks')
+  t.ok(await granted(other.acquire({ maxWaitMs: 0 })), 'another OAuth client has its own budget')
   await a.pause(60_000)
   const err = await b.acquire({ maxWaitMs: 0 }).catch((e: unknown) => e)
-  t.ok(err instanceof RateBudgetExceeded, 'a pause set by one replica holds the other')
+  t.type(err, RateBudgetExceeded, 'a pause set by one replica holds the other')
   t.ok((err as RateBudgetExceeded).retryAfterMs > 55_000)
+  await b.pause(1000)
+  const pttl = await r1.pttl(genesysKeys.budgetPause('shared'))
+  t.ok(pttl > 55_000, 'a shorter pause from the other replica does not shorten it')
+  const tatTtl = await r1.pttl(genesysKeys.budgetTat('shared'))
+  t.ok(tatTtl > 0 && tatTtl <= 60_000 + 5 * gcraFor(60, 4).intervalMs, `the GCRA key expires when idle (PX ${tatTtl})`)
 })
 
-t.test('redis down or hung: falls back to a per-process budget in bounded time', async (t) => {
-  const own = await startRedis()
-  t.teardown(() => own.stop())
-  const redis = redisConn(own.url)
-  await ready(redis)
-  t.teardown(() => redis.disconnect())
-  const warnings: string[] = []
-  const b = createRedisRateBudget({ redis, clientId: 'down', perMinute: 60, logger: { warn: (_o, msg) => warnings.push(msg) } })
-  own.pause()
-  t.teardown(() => own.resume())
+t.test('redis: concurrent waiters across replicas are spaced by the shared schedule', async (t) => {
+  const [r1, r2] = [redisConn(server.url), redisConn(server.url)]
+  await Promise.all([ready(r1), ready(r2)])
+  t.teardown(() => Promise.all([r1.quit(), r2.quit()]))
+  const opts = { clientId: 'spaced', perMinute: 600, burst: 2 }
+  const a = createRedisRateBudget({ redis: r1, ...opts })
+  const b = createRedisRateBudget({ redis: r2, ...opts })
+  const { intervalMs } = gcraFor(600, 2)
   const started = Date.now()
-  await b.acquire()
-  t.ok(Date.now() - started < 2000, `acquired in ${Date.now() - started} ms while Redis hangs`)
-  t.equal(warnings.length, 1, 'logged once')
-  const { intervalMs, tauMs } = gcraFor(60)
-  const burst = Math.round(tauMs / intervalMs) + 1
-  let granted = 1
-  for (let i = 0; i < 5; i++) if (await b.acquire({ maxWaitMs: 0 }).then(() => true, () => false)) granted++
-  t.ok(granted <= burst, 'the fallback still limits')
+  await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? a : b).acquire()))
+  const elapsed = Date.now() - started
+  t.ok(elapsed >= 10 * intervalMs * 0.9, `12 grants across two replicas took ${elapsed} ms (≥ ${(10 * intervalMs * 0.9).toFixed(0)})`)
 })
+
+for (const [name, breakIt, fixIt] of [
+  ['stopped', (r: TestRedis) => r.kill(), (r: TestRedis) => r.restart()],
+  ['hung (SIGSTOP)', async (r: TestRedis) => { r.pause() }, async (r: TestRedis) => { r.resume() }],
+] as const) {
+  t.test(`redis ${name}: falls back to a per-process budget in bounded time, still limiting`, async (t) => {
+    const own = await startRedis()
+    t.teardown(() => own.stop())
+    const redis = redisConn(own.url)
+    await ready(redis)
+    t.teardown(() => redis.disconnect())
+    const warnings: string[] = []
+    const b = createRedisRateBudget({ redis, clientId: 'down', perMinute: 60, burst: 3, logger: { warn: (_o, msg) => warnings.push(msg) } })
+    await breakIt(own)
+    t.teardown(() => fixIt(own))
+    const started = Date.now()
+    await b.acquire()
+    const elapsed = Date.now() - started
+    t.ok(elapsed < 3000, `acquired in ${elapsed} ms with Redis ${name}`)
+    let count = 1
+    for (let i = 0; i < 6; i++) if (await granted(b.acquire({ maxWaitMs: 0 }))) count++
+    t.equal(count, 3, 'the fallback still limits to the burst')
+    await b.pause(60_000)
+    const err = await b.acquire({ maxWaitMs: 0 }).catch((e: unknown) => e)
+    t.type(err, RateBudgetExceeded, 'pauses still hold while Redis is away')
+    t.equal(warnings.length, 1, 'logged once per outage')
+  })
+}

@@ -4,15 +4,17 @@ import t, { type Test } from 'tap'
 import type { FetchedToken, TokenEvent, TokenProvider } from '../../src/genesys/ports.js'
 import { createMemoryTokenProvider } from '../../src/genesys/token-provider.js'
 import { genesysKeys } from '../../src/store/genesys-keys.js'
-import { createRedisTokenProvider } from '../../src/store/redis-token-provider.js'
+import { createRedisTokenProvider, type StoreLogger } from '../../src/store/redis-token-provider.js'
 import { startRedis, type TestRedis } from '../helpers/redis.js'
 
 /** A token endpoint stand-in: counts fetches, takes `latencyMs`, can fail on demand. */
 function endpoint (opts: { latencyMs?: number, expiresInSeconds?: number } = {}) {
   let n = 0
   let failNext = false
+  const issued: string[] = []
   return {
     get fetches () { return n },
+    issued,
     failOnce () { failNext = true },
     async fetch (): Promise<FetchedToken> {
       n++
@@ -21,7 +23,9 @@ function endpoint (opts: { latencyMs?: number, expiresInSeconds?: number } = {})
         failNext = false
         throw new Error('token endpoint down')
       }
-      return { accessToken: `tok-canary-${n}-${Math.random().toString(36).slice(2)}`, expiresInSeconds: opts.expiresInSeconds ?? 3600 }
+      const accessToken = `tok-canary-${n}-${Math.random().toString(36).slice(2)}`
+      issued.push(accessToken)
+      return { accessToken, expiresInSeconds: opts.expiresInSeconds ?? 3600 }
     },
   }
 }
@@ -36,36 +40,64 @@ async function ready (r: Redis): Promise<void> {
   if (r.status !== 'ready') await new Promise<void>((resolve) => r.once('ready', () => resolve()))
 }
 
-type Make = (t: Test, opts: { fetch: () => Promise<FetchedToken>, clock?: () => number, refreshAhead?: { min: number, max: number }, onEvent?: (e: TokenEvent) => void }) => Promise<TokenProvider>
+/** A pino-like logger that keeps every argument it is given, serialised. */
+function captureLogger (): StoreLogger & { text (): string, count (): number } {
+  const lines: string[] = []
+  return {
+    warn: (obj, msg) => { lines.push(JSON.stringify(['warn', obj, msg])) },
+    debug: (obj, msg) => { lines.push(JSON.stringify(['debug', obj, msg])) },
+    text: () => lines.join('\n'),
+    count: () => lines.length,
+  }
+}
 
+interface MakeOpts {
+  fetch: () => Promise<FetchedToken>
+  refreshAhead?: { min: number, max: number }
+  onEvent?: (e: TokenEvent) => void
+}
+type Make = (t: Test, opts: MakeOpts) => Promise<TokenProvider>
+
+async function until (cond: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!cond() && Date.now() < deadline) await sleep(10)
+}
+
+/** One contract, two twins. */
 function contract (t: Test, name: string, make: Make): void {
   t.test(`${name}: caches, and 100 concurrent callers share one fetch`, async (t) => {
     const ep = endpoint({ latencyMs: 100 })
-    const p = await make(t, { fetch: () => ep.fetch() })
+    const events: TokenEvent[] = []
+    const p = await make(t, { fetch: () => ep.fetch(), onEvent: (e) => events.push(e) })
     const tokens = await Promise.all(Array.from({ length: 100 }, () => p.getToken()))
     t.equal(new Set(tokens).size, 1)
     t.equal(ep.fetches, 1)
     t.equal(await p.getToken(), tokens[0], 'served from cache')
     t.equal(ep.fetches, 1)
+    t.equal(events.filter((e) => e === 'fetch').length, 1)
+    t.ok(events.includes('hit'))
   })
 
-  t.test(`${name}: refreshes ahead of expiry while serving the current token`, async (t) => {
-    const ep = endpoint({ expiresInSeconds: 3600 })
-    let now = Date.now()
-    const p = await make(t, { fetch: () => ep.fetch(), clock: () => now, refreshAhead: { min: 0.1, max: 0.1 } })
+  t.test(`${name}: refreshes ahead of expiry (short-lived token) while serving the current one`, async (t) => {
+    // 4 s token, refresh once 75 % is left (at 1 s); served at least until 3.6 s.
+    const ep = endpoint({ expiresInSeconds: 4, latencyMs: 200 })
+    const p = await make(t, { fetch: () => ep.fetch(), refreshAhead: { min: 0.75, max: 0.75 } })
     const first = await p.getToken()
-    now += 3600 * 1000 * 0.95 // past the refresh point (90 %), before expiry
-    t.equal(await p.getToken(), first, 'the current token is still served')
-    const deadline = Date.now() + 3000
-    while (ep.fetches < 2 && Date.now() < deadline) await sleep(10)
-    t.equal(ep.fetches, 2, 'one background refresh')
-    await sleep(50)
-    t.not(await p.getToken(), first, 'the refreshed token is served next')
+    await sleep(1100)
+    t.equal(await p.getToken(), first, 'past the refresh point the current token is still served')
+    await until(() => ep.fetches >= 2, 2000)
+    t.equal(ep.fetches, 2, 'one refresh, started ahead of expiry')
+    await until(() => ep.issued.length >= 2, 2000)
+    await sleep(20)
+    const next = await p.getToken()
+    t.not(next, first, 'the refreshed token is served next')
+    t.equal(next, ep.issued[1])
   })
 
   t.test(`${name}: invalidate drops exactly that token`, async (t) => {
     const ep = endpoint()
-    const p = await make(t, { fetch: () => ep.fetch() })
+    const events: TokenEvent[] = []
+    const p = await make(t, { fetch: () => ep.fetch(), onEvent: (e) => events.push(e) })
     const a = await p.getToken()
     await p.invalidate(a)
     const b = await p.getToken()
@@ -73,6 +105,7 @@ function contract (t: Test, name: string, make: Make): void {
     await p.invalidate(a)
     t.equal(await p.getToken(), b, 'invalidating a stale token leaves the newer one')
     t.equal(ep.fetches, 2)
+    t.equal(events.filter((e) => e === 'invalidate').length, 1, 'only the real drop counts')
   })
 
   t.test(`${name}: a failed fetch reaches every waiter; the next call tries again`, async (t) => {
@@ -81,9 +114,24 @@ function contract (t: Test, name: string, make: Make): void {
     ep.failOnce()
     const results = await Promise.allSettled([p.getToken(), p.getToken(), p.getToken()])
     t.same(results.map((r) => r.status), ['rejected', 'rejected', 'rejected'])
+    t.match((results[0] as PromiseRejectedResult).reason, { message: 'token endpoint down' })
     t.equal(ep.fetches, 1)
     t.ok(await p.getToken())
     t.equal(ep.fetches, 2)
+  })
+
+  t.test(`${name}: a failed background refresh keeps serving; the next caller retries`, async (t) => {
+    const ep = endpoint({ expiresInSeconds: 4, latencyMs: 20 })
+    const p = await make(t, { fetch: () => ep.fetch(), refreshAhead: { min: 0.75, max: 0.75 } })
+    const first = await p.getToken()
+    await sleep(1100)
+    ep.failOnce()
+    t.equal(await p.getToken(), first)
+    await until(() => ep.fetches >= 2, 2000)
+    await sleep(50)
+    t.equal(await p.getToken(), first, 'still served after the failed refresh')
+    await until(() => ep.issued.length >= 2, 2000)
+    t.equal(ep.fetches, 3, 'the next caller started another refresh')
   })
 }
 
@@ -91,14 +139,39 @@ let server: TestRedis
 t.before(async () => { server = await startRedis() })
 t.teardown(() => server.stop())
 
-contract(t, 'memory', async (_t, o) => createMemoryTokenProvider({ fetchToken: o.fetch, clock: o.clock, refreshAhead: o.refreshAhead, onEvent: o.onEvent }))
+contract(t, 'memory', async (t, o) => {
+  const p = createMemoryTokenProvider({ fetchToken: o.fetch, refreshAhead: o.refreshAhead, onEvent: o.onEvent })
+  t.teardown(() => p.close())
+  return p
+})
 
 let clientSeq = 0
 contract(t, 'redis', async (t, o) => {
   const redis = redisConn(server.url)
   await ready(redis)
-  t.teardown(() => redis.quit())
-  return createRedisTokenProvider({ redis, clientId: `contract-${++clientSeq}`, fetchToken: o.fetch, clock: o.clock, refreshAhead: o.refreshAhead, onEvent: o.onEvent })
+  const p = createRedisTokenProvider({ redis, clientId: `contract-${++clientSeq}`, fetchToken: o.fetch, refreshAhead: o.refreshAhead, onEvent: o.onEvent })
+  t.teardown(async () => { await p.close(); await redis.quit() })
+  return p
+})
+
+t.test('memory: refresh ahead with an injected clock, then a blocking fetch at expiry', async (t) => {
+  const ep = endpoint({ expiresInSeconds: 3600 })
+  let now = 1_000_000
+  const p = createMemoryTokenProvider({ fetchToken: () => ep.fetch(), clock: () => now, random: () => 0.5, refreshAhead: { min: 0.1, max: 0.3 } })
+  const first = await p.getToken()
+  now += 3600 * 1000 * 0.75 // refresh point at 80 % (0.1 + 0.5 × 0.2 left); not there yet
+  t.equal(await p.getToken(), first)
+  t.equal(ep.fetches, 1, 'no refresh before the refresh point')
+  now += 3600 * 1000 * 0.1 // 85 %: past the refresh point, before expiry
+  t.equal(await p.getToken(), first, 'the current token is still served')
+  await until(() => ep.issued.length >= 2, 2000)
+  t.equal(ep.fetches, 2, 'one background refresh')
+  const second = await p.getToken()
+  t.not(second, first)
+  now += 3600 * 1000 * 2 // long past expiry
+  const third = await p.getToken()
+  t.not(third, second, 'an expired token is never served')
+  t.equal(ep.fetches, 3)
 })
 
 t.test('redis: 3 replicas × 50 callers, empty cache, slow endpoint ⇒ one fetch', async (t) => {
@@ -110,6 +183,25 @@ t.test('redis: 3 replicas × 50 callers, empty cache, slow endpoint ⇒ one fetc
   const tokens = await Promise.all(providers.flatMap((p) => Array.from({ length: 50 }, () => p.getToken())))
   t.equal(new Set(tokens).size, 1)
   t.equal(ep.fetches, 1)
+  await Promise.all(providers.map((p) => p.close()))
+})
+
+t.test('redis: 3 replicas refresh ahead of expiry with one fetch between them', async (t) => {
+  const ep = endpoint({ expiresInSeconds: 4, latencyMs: 200 })
+  const conns = [1, 2, 3].map(() => redisConn(server.url))
+  await Promise.all(conns.map(ready))
+  t.teardown(() => Promise.all(conns.map((c) => c.quit())))
+  const providers = conns.map((redis) => createRedisTokenProvider({ redis, clientId: 'fleet-refresh', fetchToken: () => ep.fetch(), refreshAhead: { min: 0.75, max: 0.75 } }))
+  const first = await Promise.all(providers.map((p) => p.getToken()))
+  t.equal(new Set(first).size, 1)
+  await sleep(1100)
+  const during = await Promise.all(providers.flatMap((p) => [p.getToken(), p.getToken()]))
+  t.same(new Set(during), new Set(first), 'the current token is served while one replica refreshes')
+  await until(() => ep.issued.length >= 2, 2000)
+  await sleep(300)
+  const after = await Promise.all(providers.map((p) => p.getToken()))
+  t.equal(ep.fetches, 2, 'one refresh for the fleet')
+  t.same(after, [ep.issued[1], ep.issued[1], ep.issued[1]], 'every replica adopted the refreshed token')
 })
 
 t.test('redis: a lock left by a dead holder delays, never blocks', async (t) => {
@@ -121,10 +213,32 @@ t.test('redis: a lock left by a dead holder delays, never blocks', async (t) => 
   const events: TokenEvent[] = []
   const p = createRedisTokenProvider({ redis, clientId: 'orphan', fetchToken: () => ep.fetch(), waitForOtherMs: 300, onEvent: (e) => events.push(e) })
   const started = Date.now()
-  t.ok(await p.getToken())
-  t.ok(Date.now() - started >= 290, 'waited for the holder first')
+  const tokens = await Promise.all(Array.from({ length: 10 }, () => p.getToken()))
+  const elapsed = Date.now() - started
+  t.equal(new Set(tokens).size, 1)
+  t.ok(elapsed >= 290, `waited for the holder first (${elapsed} ms)`)
+  t.ok(elapsed < 5000, 'then fetched itself, long before the lock would expire')
   t.equal(ep.fetches, 1)
   t.ok(events.includes('wait'))
+  t.equal(await redis.get(genesysKeys.tokenLock('orphan')), 'someone-dead', 'a lock it does not hold is left alone')
+})
+
+t.test('redis: a holder that fails releases the lock and a waiter takes over', async (t) => {
+  const ep = endpoint({ latencyMs: 200 })
+  const [r1, r2] = [redisConn(server.url), redisConn(server.url)]
+  await Promise.all([ready(r1), ready(r2)])
+  t.teardown(() => Promise.all([r1.quit(), r2.quit()]))
+  const p1 = createRedisTokenProvider({ redis: r1, clientId: 'failing-holder', fetchToken: () => ep.fetch() })
+  const p2 = createRedisTokenProvider({ redis: r2, clientId: 'failing-holder', fetchToken: () => ep.fetch() })
+  ep.failOnce()
+  const a = p1.getToken().then(() => undefined, (err: unknown) => err)
+  await sleep(50)
+  const started = Date.now()
+  const b = await p2.getToken()
+  t.match(await a, { message: 'token endpoint down' }, 'the holder saw its own failure')
+  t.ok(b)
+  t.ok(Date.now() - started < 5000, 'did not sit out the whole 10 s wait bound')
+  t.equal(ep.fetches, 2)
 })
 
 t.test('redis: invalidate in one replica, the other picks up the new token after its own 401', async (t) => {
@@ -135,47 +249,116 @@ t.test('redis: invalidate in one replica, the other picks up the new token after
   const p1 = createRedisTokenProvider({ redis: r1, clientId: 'revoked', fetchToken: () => ep.fetch() })
   const p2 = createRedisTokenProvider({ redis: r2, clientId: 'revoked', fetchToken: () => ep.fetch() })
   const old = await p1.getToken()
-  t.equal(await p2.getToken(), old)
+  t.equal(await p2.getToken(), old, 'shared through Redis')
   await p1.invalidate(old)
   const fresh = await p1.getToken()
   t.not(fresh, old)
+  t.equal(await p2.getToken(), old, 'p2 still serves its local copy until its own 401')
   await p2.invalidate(old)
   t.equal(await p2.getToken(), fresh, 'adopted from Redis, not fetched again')
   t.equal(ep.fetches, 2)
+  const raw = await r1.get(genesysKeys.token('revoked'))
+  t.match(JSON.parse(raw ?? '{}'), { accessToken: fresh }, 'the stale invalidate left the new token in Redis')
+})
+
+t.test('redis: keys hash the client id; the token key has a TTL under the lifetime', async (t) => {
+  const ep = endpoint({ expiresInSeconds: 300 })
+  const redis = redisConn(server.url)
+  await ready(redis)
+  t.teardown(() => redis.quit())
+  const clientId = 'client-id-that-must-not-leak'
+  const p = createRedisTokenProvider({ redis, clientId, fetchToken: () => ep.fetch() })
+  await p.getToken()
+  const keys = await redis.keys('genesys:token*')
+  t.notOk(keys.some((k) => k.includes(clientId)))
+  t.match(genesysKeys.token(clientId), /^genesys:token:[0-9a-f]{32}$/)
+  const ttl = await redis.pttl(genesysKeys.token(clientId))
+  t.ok(ttl > 250_000 && ttl <= 270_000, `PX ${ttl} is the lifetime less the 30 s margin`)
 })
 
 for (const [name, breakIt, fixIt] of [
   ['stopped', (r: TestRedis) => r.kill(), (r: TestRedis) => r.restart()],
   ['hung (SIGSTOP)', async (r: TestRedis) => { r.pause() }, async (r: TestRedis) => { r.resume() }],
 ] as const) {
-  t.test(`redis ${name}: getToken falls back in bounded time and never logs the token`, async (t) => {
+  t.test(`redis ${name}: getToken falls back in bounded time`, async (t) => {
     const own = await startRedis()
     t.teardown(() => own.stop())
     const redis = redisConn(own.url)
     await ready(redis)
     t.teardown(() => redis.disconnect())
     const ep = endpoint({ latencyMs: 100 })
-    const logged: string[] = []
+    const log = captureLogger()
     const events: TokenEvent[] = []
-    const p = createRedisTokenProvider({
-      redis,
-      clientId: `down-${name}`,
-      fetchToken: () => ep.fetch(),
-      onEvent: (e) => events.push(e),
-      logger: { warn: (obj, msg) => logged.push(JSON.stringify(obj) + msg) },
-    })
+    const p = createRedisTokenProvider({ redis, clientId: `down-${name}`, fetchToken: () => ep.fetch(), onEvent: (e) => events.push(e), logger: log })
     await breakIt(own)
     t.teardown(() => fixIt(own))
     const started = Date.now()
-    const token = await p.getToken()
+    const tokens = await Promise.all(Array.from({ length: 20 }, () => p.getToken()))
     const elapsed = Date.now() - started
-    t.ok(token)
+    t.equal(new Set(tokens).size, 1)
+    t.equal(ep.fetches, 1, 'in-process single flight')
     t.ok(elapsed < 3000, `obtained in ${elapsed} ms (fetch 100 ms + bounded Redis calls)`)
     t.ok(events.includes('fallback'))
-    t.ok(logged.length > 0, 'the fallback is logged')
-    t.notOk(logged.join('\n').includes(token), 'the token is not in the log')
+    t.ok(log.count() > 0, 'the fallback is logged')
     const again = Date.now()
-    t.equal(await p.getToken(), token, 'the fallback token is cached in-process')
+    t.equal(await p.getToken(), tokens[0], 'the fallback token is cached in-process')
     t.ok(Date.now() - again < 100)
+    const invalidating = Date.now()
+    await p.invalidate(tokens[0] ?? '')
+    t.ok(Date.now() - invalidating < 3000, 'invalidate is bounded too')
+    t.not(await p.getToken(), tokens[0])
+    t.notOk(ep.issued.some((tok) => log.text().includes(tok)), 'no token in the log')
+    await p.close()
   })
 }
+
+t.test('redis: no token ever reaches the logger, whatever the path', async (t) => {
+  const own = await startRedis()
+  t.teardown(() => own.stop())
+  const redis = redisConn(own.url)
+  await ready(redis)
+  t.teardown(() => redis.disconnect())
+  const ep = endpoint({ latencyMs: 20, expiresInSeconds: 4 })
+  const log = captureLogger()
+  const events: TokenEvent[] = []
+  const p = createRedisTokenProvider({ redis, clientId: 'logs', fetchToken: () => ep.fetch(), logger: log, onEvent: (e) => events.push(e), waitForOtherMs: 200, refreshAhead: { min: 0.75, max: 0.75 } })
+  // The lock held by someone else (debug line when giving up), a 401, a refresh,
+  // a failed refresh, then Redis hanging.
+  await redis.set(genesysKeys.tokenLock('logs'), 'other', 'PX', 60_000)
+  const a = await p.getToken()
+  await p.invalidate(a)
+  await p.getToken()
+  await sleep(1100)
+  ep.failOnce()
+  await p.getToken()
+  await until(() => ep.fetches >= 3, 2000)
+  await sleep(50)
+  own.pause()
+  t.teardown(() => own.resume())
+  await p.getToken()
+  await until(() => ep.issued.length >= 4, 3000)
+  await p.invalidate(ep.issued.at(-1) ?? '')
+  await p.getToken()
+  t.ok(log.count() >= 3, `${log.count()} log lines captured`)
+  t.ok(ep.issued.length >= 3)
+  for (const tok of ep.issued) t.notOk(log.text().includes(tok), 'token absent from the log')
+  t.notOk(log.text().includes('tok-canary'), 'not even a prefix')
+  t.notOk(events.some((e) => e.includes('tok')), 'events carry no token')
+  await p.close()
+})
+
+t.test('redis: close() cuts a wait short', async (t) => {
+  const ep = endpoint()
+  const redis = redisConn(server.url)
+  await ready(redis)
+  t.teardown(() => redis.quit())
+  await redis.set(genesysKeys.tokenLock('closing'), 'other', 'PX', 60_000)
+  const p = createRedisTokenProvider({ redis, clientId: 'closing', fetchToken: () => ep.fetch() })
+  const pending = p.getToken()
+  await sleep(100)
+  const started = Date.now()
+  await p.close()
+  await t.rejects(pending, /closed/)
+  t.ok(Date.now() - started < 1000)
+  t.equal(ep.fetches, 0)
+})

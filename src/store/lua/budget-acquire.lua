@@ -1,16 +1,17 @@
 --[[
   GCRA reservation on the shared Genesys rate budget, on Redis's own clock (the
-  replicas' clocks differ).
+  replicas' clocks differ). A reservation advances the theoretical arrival time
+  (TAT) at once, so concurrent callers queue for successive slots.
 
-  KEYS[1]  theoretical arrival time (ms)
-  KEYS[2]  paused-until (ms), set after an upstream 429
-  ARGV[1]  emission interval T (ms per request)
-  ARGV[2]  burst tolerance tau (ms)
+  KEYS[1]  theoretical arrival time (ms, may be fractional); PX until a minute after it
+  KEYS[2]  paused-until (ms), set by budget-pause.lua after an upstream 429
+  ARGV[1]  emission interval T (ms per request, may be fractional)
+  ARGV[2]  burst tolerance tau = (B - 1) * T (ms)
   ARGV[3]  the longest wait the caller accepts (ms)
 
-  Returns {reserved, waitMs}:
+  Returns {reserved, waitMs} (integers, the wait rounded up so nobody sends early):
     {1, w}  a slot is reserved for now + w; the caller sleeps w, then sends
-    {0, w}  nothing reserved: paused, or the next slot is w ms away (> max wait)
+    {0, w}  nothing reserved: paused for w more ms, or the next slot is w ms away (> max wait)
 ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -28,12 +29,13 @@ if tat < now then
   tat = now
 end
 local wait = tat - tau - now
-if wait < 0 then
+-- T and tau are fractional ms: ignore float dust, or the B-th burst slot waits 1 ms.
+if wait < 0.001 then
   wait = 0
 end
 if wait > maxWait then
-  return {0, wait}
+  return {0, math.ceil(wait)}
 end
 local nextTat = tat + interval
-redis.call('SET', KEYS[1], nextTat, 'PX', math.floor(nextTat - now + 60000))
-return {1, wait}
+redis.call('SET', KEYS[1], string.format('%.6f', nextTat), 'PX', math.ceil(nextTat - now + 60000))
+return {1, math.ceil(wait)}

@@ -1,11 +1,13 @@
 --[[
   Drops the shared token only while it is still the one a caller saw refused
-  (401): a newer token stored meanwhile by another replica survives.
+  (401): a newer token stored meanwhile by another replica survives. The value
+  is JSON, so the comparison is on its accessToken field; a value that is not
+  our JSON cannot be a usable token and is dropped too.
 
-  KEYS[1]  the token key (JSON {accessToken, expiresAt, refreshAt})
+  KEYS[1]  the token key (JSON {accessToken, expiresAt, refreshAt, usableUntil})
   ARGV[1]  the refused access token
 
-  Returns 1 when deleted, 0 otherwise.
+  Returns 1 when deleted, 0 otherwise (no key, or it holds another token).
 ]]
 local raw = redis.call('GET', KEYS[1])
 if not raw then
