@@ -76,6 +76,7 @@ async function main (): Promise<void> {
       `  accepted all in ${((accepted - started) / 1000).toFixed(1)} s; terminal ${done.size}/${ids.length}; completed ${completed.length}; others ${done.size - completed.length}`,
       `  wall time to last completion ${(minutes * 60).toFixed(1)} s → ${(completed.length / minutes).toFixed(0)} hires/min`,
       `  upstream: ${counters.apiRequests} API calls (${callsPerHire.toFixed(2)} per hire) = ${upstreamPerMin.toFixed(0)}/min = ${(100 * upstreamPerMin / limit).toFixed(1)} % of the limit; 429s: ${counters.rateLimited}; token requests: ${counters.tokenRequests}`,
+      `  busiest routes: ${Object.entries(counters.byRoute).sort((a, b) => b[1] - a[1]).slice(0, 6).map(([r, n]) => `${r} ${n}`).join('; ')}`,
       `  request→completed latency: p50 ${(percentile(latencies, 50) / 1000).toFixed(1)} s, p95 ${(percentile(latencies, 95) / 1000).toFixed(1)} s, max ${(Math.max(...latencies) / 1000).toFixed(1)} s`,
     ]
     console.log(lines.join('\n'))

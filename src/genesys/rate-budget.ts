@@ -29,17 +29,19 @@ export interface Gcra {
  * With tolerance tau = (B − 1)·T, the n-th request of a run can go no earlier
  * than (n − 1)·T − tau = (n − B)·T after the first, so a window of length
  * W holds at most B + W/T − 1 requests (the one exactly W after the first
- * belongs to the next window). Choosing T = 60 s / (perMinute − B) makes that
- * perMinute − 1, one below the limit as slack for requests that arrive closer
- * together than they were sent: the burst is paid for by a slightly slower
- * sustained rate (300/min: burst 10, then 290/min).
+ * belongs to the next window). Choosing T = 60 s / (perMinute − B − S + 1) makes
+ * that perMinute − S, where the slack S ≈ 1 % of the limit absorbs requests that
+ * arrive closer together than they were granted: the burst and the slack are
+ * paid for by a slightly slower sustained rate (300/min: burst 10, then 288/min).
  */
 export function gcraFor (perMinute: number, burst?: number): Gcra {
   const limit = Math.max(1, Math.floor(perMinute))
   const b = Math.min(limit, Math.max(1, Math.floor(burst ?? limit / 30)))
-  // One slot of slack when there is room: requests sent T apart can arrive closer
-  // together at Genesys (network jitter), and its window would then hold one too many.
-  const intervalMs = 60_000 / Math.max(1, limit - b)
+  // Slack of about 1 % of the limit (at least one slot): requests granted T apart
+  // can reach Genesys closer together (event-loop stalls, network jitter), and a
+  // window there would then hold more than it did here.
+  const slack = Math.max(1, Math.ceil(limit / 100))
+  const intervalMs = 60_000 / Math.max(1, limit - b - slack + 1)
   return { intervalMs, tauMs: (b - 1) * intervalMs, burst: b }
 }
 

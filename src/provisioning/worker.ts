@@ -1,10 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { isProvisioningError } from '../errors.js'
 import type { GenesysClient } from '../genesys/client.js'
-import { isGenesysError, isNotFound, isUniquenessConflict, isVersionConflict, type GenesysError } from '../genesys/errors.js'
+import { isGenesysError, isNotFound, isUniquenessConflict, type GenesysError } from '../genesys/errors.js'
 import { JobFailed, QueueRateLimited, RetryLater, type Job } from '../jobs/queue.js'
 import type { PermissionPattern } from '../pipeline/permissions.js'
 import { buildPlan, upstreamIssues } from '../pipeline/upstream-checks.js'
+import { createGroupMembership, type GroupMembership } from './group-membership.js'
 import { gatherFacts, type Directory, type GroupResolver, type ReferenceCache } from './facts.js'
 import { TERMINAL_STATUSES, type Clock, type EmailReservations, type ProvisioningRecord, type RequestStatus, type RequestStore, type StepRecord } from './ports.js'
 
@@ -31,10 +32,10 @@ export interface WorkerDeps {
   emailReservationSeconds: number
   /** Called once a request reaches a terminal state (webhooks listen here). */
   onTerminal?: (record: ProvisioningRecord) => Promise<void> | void
+  /** Coalesces group adds per group; one per process is shared by all jobs. */
+  membership?: GroupMembership
 }
 
-/** A group PATCH that keeps meeting a newer version is re-read this many times before the job retries. */
-const VERSION_RETRIES = 5
 
 /**
  * The provisioning job. At-least-once: it may run again after a crash at any
@@ -45,6 +46,7 @@ const VERSION_RETRIES = 5
 export function createProvisioningWorker (deps: WorkerDeps) {
   const { requests, genesys, clock } = deps
   const iso = () => new Date(clock.now()).toISOString()
+  const membership = deps.membership ?? createGroupMembership(genesys.groups)
 
   function move (record: ProvisioningRecord, status: RequestStatus, patch: Partial<ProvisioningRecord> = {}): ProvisioningRecord {
     const at = iso()
@@ -125,26 +127,9 @@ export function createProvisioningWorker (deps: WorkerDeps) {
   async function joinGroups (record: ProvisioningRecord, userId: string): Promise<{ status: StepRecord['status'], detail: Record<string, unknown> }> {
     const groups = record.plan?.groups ?? []
     if (groups.length === 0) return { status: 'skipped', detail: {} }
-    const joined: string[] = []
-    for (const g of groups) {
-      for (let attempt = 0; ; attempt++) {
-        const current = await genesys.groups.get(g.groupId)
-        if ((current.resource.members ?? []).some((m) => m.value === userId)) break
-        try {
-          await genesys.groups.patchMembers(g.groupId, { add: [userId] }, current.version)
-          break
-        } catch (err) {
-          if (!isVersionConflict(err)) throw err
-          // Someone else changed the group between our read and write (busy groups
-          // take many hires at once): read again after a jittered pause, and past a
-          // few rounds hand the job back to the queue rather than fail it.
-          if (attempt >= VERSION_RETRIES) throw new RetryLater(`group ${g.groupId} kept changing under concurrent updates`, 1000, { cause: err })
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * 2 ** attempt))
-        }
-      }
-      joined.push(g.groupId)
-    }
-    return { status: 'done', detail: { groupIds: joined } }
+    // Idempotent: a user who is already a member is left as is.
+    await Promise.all(groups.map((g) => membership.add(g.groupId, userId)))
+    return { status: 'done', detail: { groupIds: groups.map((g) => g.groupId) } }
   }
 
   async function provision (record: ProvisioningRecord): Promise<void> {

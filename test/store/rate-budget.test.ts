@@ -68,7 +68,7 @@ t.test('GCRA parameters: B + 60 s / T − 1 ≤ perMinute, defaults as documente
     }
   }
   t.equal(gcraFor(300).burst, 10, '300/min: burst of max(1, floor(300/30))')
-  t.equal(gcraFor(300).intervalMs, 60_000 / 290, '290/min sustained: one slot of slack below the limit')
+  t.equal(gcraFor(300).intervalMs, 60_000 / 288, '288/min sustained: burst 10 and 3 slots of slack below the limit')
   t.equal(gcraFor(20).burst, 1, 'small limits still allow one at a time')
 })
 
