@@ -297,7 +297,8 @@ for (const [name, breakIt, fixIt] of [
     const elapsed = Date.now() - started
     t.equal(new Set(tokens).size, 1)
     t.equal(ep.fetches, 1, 'in-process single flight')
-    t.ok(elapsed < 3000, `obtained in ${elapsed} ms (fetch 100 ms + bounded Redis calls)`)
+    // The bound asked for is fetch latency + 500 ms; 500 ms more absorbs a busy CI machine.
+    t.ok(elapsed < 100 + 500 + 500, `obtained in ${elapsed} ms (fetch 100 ms + Redis calls bounded at 500 ms)`)
     t.ok(events.includes('fallback'))
     t.ok(log.count() > 0, 'the fallback is logged')
     const again = Date.now()
