@@ -11,6 +11,7 @@ import { genReqId, registerRequestId } from './http/plugins/request-id.js'
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.js'
 import { meRoutes } from './http/routes/me.js'
 import { provisioningRoutes, type ProvisioningRoutesOptions } from './http/routes/provisioning.js'
+import { webhookRoutes, type WebhookRoutesOptions } from './http/routes/webhooks.js'
 import { IssueSchema, ProblemSchema } from './http/schemas/problem.js'
 
 /** What the HTTP layer needs from the composition root; tests pass fakes. */
@@ -19,6 +20,8 @@ export interface AppDeps {
   readiness: readonly ReadinessCheck[]
   /** The provisioning API; absent in tests that exercise only the conventions. */
   provisioning?: ProvisioningRoutesOptions
+  /** The webhook API; absent in tests that exercise only the conventions. */
+  webhooks?: WebhookRoutesOptions
 }
 
 export interface BuildAppOptions {
@@ -84,5 +87,6 @@ export async function buildApp ({ config, deps, logger, surface = 'all' }: Build
 
   await app.register(meRoutes)
   if (deps.provisioning) await app.register(provisioningRoutes, deps.provisioning)
+  if (deps.webhooks) await app.register(webhookRoutes, deps.webhooks)
   return app
 }

@@ -10,7 +10,7 @@ import { createMemoryTokenProvider } from './genesys/token-provider.js'
 import type { ReadinessCheck } from './http/routes/health.js'
 import { createBullQueue } from './jobs/bullmq-queue.js'
 import { createMemoryQueue } from './jobs/memory-queue.js'
-import type { JobQueue } from './jobs/queue.js'
+import { RetryLater, type JobQueue } from './jobs/queue.js'
 import { parsePermission, type PermissionPattern } from './pipeline/permissions.js'
 import { staticChecks } from './pipeline/static-checks.js'
 import { createDispatcher } from './provisioning/dispatcher.js'
@@ -25,6 +25,14 @@ import { EMAIL_RESERVATION_SECONDS } from './store/provisioning-keys.js'
 import { createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore } from './store/redis-provisioning-store.js'
 import { createRedisRateBudget } from './store/redis-rate-budget.js'
 import { createRedisTokenProvider } from './store/redis-token-provider.js'
+import { createMemoryDeliveryStore } from './store/memory-webhook-store.js'
+import { createRedisDeliveryStore } from './store/redis-webhook-store.js'
+import { createDeliveryHandler, createRelay } from './webhooks/delivery.js'
+import { deliveryFor } from './webhooks/events.js'
+import { deliveryJobId, type DeliveryJob, type DeliveryQueue, type DeliveryStore } from './webhooks/ports.js'
+import { createSender } from './webhooks/sender.js'
+import { createWebhookService, summarize } from './webhooks/service.js'
+import { parseAllowedNetworks } from './webhooks/ssrf.js'
 
 export interface Deps extends AppDeps {
   /** Set only in embedded demo mode without CLIENTS_FILE: shown once at startup. */
@@ -34,6 +42,9 @@ export interface Deps extends AppDeps {
   genesys: GenesysConnection
   close (): Promise<void>
 }
+
+/** Attempts a webhook job may spend on its own errors (a Redis blip) beyond the schedule. */
+const WEBHOOK_SPARE_ATTEMPTS = 20
 
 /** Reference data looked up by name is reused this long across hires. */
 const REFERENCE_TTL_MS = 60_000
@@ -66,6 +77,8 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     } else {
       throw new Error('CLIENTS_FILE is required when talking to a real Genesys Cloud org (GENESYS_CLIENT_ID is set).')
     }
+
+    const registry = createClientRegistry(clients)
 
     let redis: Redis | undefined
     if (config.redisUrl) {
@@ -125,9 +138,16 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       },
     })
 
-    const stores: { requests: RequestStore, reservations: EmailReservations, idempotency: IdempotencyStore } = redis
-      ? { requests: createRedisRequestStore(redis), reservations: createRedisEmailReservations(redis), idempotency: createRedisIdempotencyStore(redis) }
-      : { requests: createMemoryRequestStore(), reservations: createMemoryEmailReservations(clock), idempotency: createMemoryIdempotencyStore(clock) }
+    let deliveries: DeliveryStore
+    let stores: { requests: RequestStore, reservations: EmailReservations, idempotency: IdempotencyStore }
+    if (redis) {
+      deliveries = createRedisDeliveryStore(redis)
+      stores = { requests: createRedisRequestStore(redis), reservations: createRedisEmailReservations(redis), idempotency: createRedisIdempotencyStore(redis) }
+    } else {
+      const memoryDeliveries = createMemoryDeliveryStore()
+      deliveries = memoryDeliveries
+      stores = { requests: createMemoryRequestStore({ outbox: memoryDeliveries }), reservations: createMemoryEmailReservations(clock), idempotency: createMemoryIdempotencyStore(clock) }
+    }
 
     const queue: JobQueue<ProvisioningJob> = config.redisUrl
       ? createBullQueue<ProvisioningJob>({
@@ -142,6 +162,28 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     const provisioningQueue = {
       enqueue: (r: { id: string, retries: number }, opts?: { delayMs?: number }) => queue.add(jobIdFor(r), { requestId: r.id }, opts),
     }
+
+    // Webhooks: an outbox written with each terminal state, a durable delivery
+    // queue with its own retry schedule, and a relay between the two.
+    const webhookSchedule = config.webhooks.retryScheduleMs
+    const webhookMaxAttempts = webhookSchedule.length + 1 + WEBHOOK_SPARE_ATTEMPTS
+    const webhookQueue: JobQueue<DeliveryJob> = config.redisUrl
+      ? createBullQueue<DeliveryJob>({
+        name: 'webhooks',
+        connection: bullConnection(config.redisUrl),
+        maxAttempts: webhookMaxAttempts,
+        // The handler names each delay (schedule ±20 %, Retry-After as a floor).
+        backoff: { baseMs: 0, capMs: 0 },
+        lockDurationMs: config.provisioning.jobLockMs,
+        onError: (err, jobId) => { if (!(err instanceof RetryLater)) logger.warn({ err: errSummary(err), jobId }, 'webhook job error') },
+      })
+      : createMemoryQueue<DeliveryJob>({ maxAttempts: webhookMaxAttempts, backoff: { baseMs: 0, capMs: 0 } })
+    closers.push(() => webhookQueue.close())
+    const deliveryQueue: DeliveryQueue = {
+      enqueue: (d) => webhookQueue.add(deliveryJobId(d), { deliveryId: d.id, generation: d.generation }),
+    }
+    const relay = createRelay({ store: deliveries, queue: deliveryQueue, clock, logger: logger.child({ module: 'webhooks' }), intervalMs: 5000, graceMs: 2000 })
+    const webhooks = createWebhookService({ store: deliveries, queue: deliveryQueue, clients: registry, clock, schedule: webhookSchedule })
 
     const policy = { denied: config.provisioning.deniedPermissions.map(parsePermission).filter((p): p is PermissionPattern => p !== undefined) }
     const cache = createReferenceCache(clock, REFERENCE_TTL_MS)
@@ -166,8 +208,23 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
         logger: logger.child({ module: 'worker' }),
         policy,
         emailReservationSeconds: EMAIL_RESERVATION_SECONDS,
+        outbox: (record) => deliveryFor(record, registry.get(record.clientId)),
+        onTerminal: async (record) => { if (record.webhookId !== undefined) await relay.dispatch(record.webhookId) },
       })
       queue.process(handle, { concurrency: config.provisioning.workerConcurrency })
+
+      const sender = createSender({ allowed: parseAllowedNetworks(config.webhookAllowedNetworks), timeoutMs: config.webhooks.timeoutMs })
+      closers.push(() => sender.close())
+      webhookQueue.process(createDeliveryHandler({
+        store: deliveries,
+        clients: registry,
+        sender,
+        clock,
+        schedule: webhookSchedule,
+        logger: logger.child({ module: 'webhooks' }),
+      }), { concurrency: config.webhooks.concurrency })
+      relay.start()
+      closers.push(() => relay.stop())
       const dispatcher = createDispatcher({
         requests: stores.requests,
         queue: provisioningQueue,
@@ -181,7 +238,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     }
 
     return {
-      clients: createClientRegistry(clients),
+      clients: registry,
       readiness,
       demoApiKey,
       simulatorUrl,
@@ -190,7 +247,12 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
         service,
         dryRun: (client, body) => dryRun({ directory: genesys.client, groups, cache, reservations: stores.reservations, policy, maxGroupDepth: config.maxGroupDepth }, client, body),
         idempotencyTtlHours: config.provisioning.idempotencyTtlHours,
+        webhookSummary: async (record) => {
+          const d = record.webhookId === undefined ? undefined : await deliveries.get(record.webhookId)
+          return d && summarize(d)
+        },
       },
+      webhooks: { service: webhooks },
       close,
     }
   } catch (err) {

@@ -2,6 +2,7 @@ import { isIP } from 'node:net'
 import { Value } from 'typebox/value'
 import { REGIONS, resolveHosts } from '../genesys/hosts.js'
 import { DEFAULT_DENIED_PERMISSIONS, parsePermission } from '../pipeline/permissions.js'
+import { parseSchedule } from '../webhooks/schedule.js'
 import { EnvSchema, type Env, type LOG_LEVELS, type ROLES } from './schema.js'
 
 export interface Config {
@@ -26,6 +27,12 @@ export interface Config {
   clientsFile?: string
   maxGroupDepth: number
   webhookAllowedNetworks: string[]
+  webhooks: {
+    /** Gaps between delivery attempts, ms (each ±20 %); one more attempt than gaps. */
+    retryScheduleMs: number[]
+    timeoutMs: number
+    concurrency: number
+  }
   provisioning: {
     /** `domain:entity:action` patterns no granted role may cover. */
     deniedPermissions: string[]
@@ -119,6 +126,11 @@ function crossChecks (env: Env, alreadyInvalid: Set<string>): Problem[] {
       break
     }
   }
+  try {
+    parseSchedule(env.WEBHOOK_RETRY_SCHEDULE)
+  } catch (err) {
+    problems.push({ variable: 'WEBHOOK_RETRY_SCHEDULE', reason: (err as Error).message })
+  }
   return problems
 }
 
@@ -162,6 +174,11 @@ function toConfig (env: Env, isTTY: boolean): Config {
     clientsFile: env.CLIENTS_FILE,
     maxGroupDepth: env.MAX_GROUP_DEPTH,
     webhookAllowedNetworks: splitList(env.WEBHOOK_ALLOWED_NETWORKS),
+    webhooks: {
+      retryScheduleMs: parseSchedule(env.WEBHOOK_RETRY_SCHEDULE),
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      concurrency: env.WEBHOOK_CONCURRENCY,
+    },
     provisioning: {
       deniedPermissions: env.DENIED_PERMISSIONS === undefined ? [...DEFAULT_DENIED_PERMISSIONS] : splitList(env.DENIED_PERMISSIONS),
       idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,

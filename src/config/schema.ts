@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox'
+import { DEFAULT_RETRY_SCHEDULE } from '../webhooks/schedule.js'
 
 /**
  * The environment the service reads, as a TypeBox schema. Every variable the
@@ -38,6 +39,9 @@ export const EnvSchema = Type.Object({
   CLIENTS_FILE: Type.Optional(Type.String({ minLength: 1, description: 'JSON file of API clients (hashed keys, scopes, divisions).' })),
   MAX_GROUP_DEPTH: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'Maximum depth of an HR group path.' }),
   WEBHOOK_ALLOWED_NETWORKS: Type.String({ default: '', description: 'Comma-separated CIDRs exempt from the private-address block.' }),
+  WEBHOOK_RETRY_SCHEDULE: Type.String({ default: DEFAULT_RETRY_SCHEDULE, description: 'Gaps between webhook attempts (ms, s, m, h), each varied ±20 %; after the last, a delivery is dead-lettered.' }),
+  WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 1000, maximum: 30_000, default: 15_000, description: 'Total time allowed for one webhook POST.' }),
+  WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 8, description: 'Webhook deliveries in flight at once per worker process.' }),
   DENIED_PERMISSIONS: Type.Optional(Type.String({ description: 'Comma-separated domain:entity:action patterns (* wildcards) a granted role must not cover; replaces the built-in list.' })),
   IDEMPOTENCY_TTL_HOURS: Type.Integer({ minimum: 24, maximum: 720, default: 24, description: 'How long an Idempotency-Key outcome is kept and replayed.' }),
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 16, description: 'Provisioning jobs run at once per worker process.' }),

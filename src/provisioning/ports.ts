@@ -1,6 +1,7 @@
 import type { Issue } from '../errors.js'
 import type { NewHireBody } from '../http/schemas/provisioning.js'
 import type { Plan } from '../pipeline/upstream-checks.js'
+import type { Delivery } from '../webhooks/ports.js'
 
 /**
  * What the provisioning use cases need from the outside world, defined by them.
@@ -51,6 +52,8 @@ export interface ProvisioningRecord {
   attempts: number
   /** Manual retries (POST …/retry); each starts a new job generation. */
   retries: number
+  /** The webhook delivery reporting this run's outcome, once terminal. */
+  webhookId?: string
 }
 
 export interface ListQuery {
@@ -70,8 +73,12 @@ export interface RequestStore {
    */
   insert (record: ProvisioningRecord): Promise<{ inserted: true } | { inserted: false, existingId: string }>
   get (id: string): Promise<ProvisioningRecord | undefined>
-  /** Replaces the record; terminal records leave the pending set and free their hrId. */
-  save (record: ProvisioningRecord): Promise<void>
+  /**
+   * Replaces the record; terminal records leave the pending set and free their
+   * hrId. An `outbox` delivery (the webhook the new state owes) is written in the
+   * same atomic step, unless a delivery with its id exists.
+   */
+  save (record: ProvisioningRecord, outbox?: Delivery): Promise<void>
   list (clientId: string, query: ListQuery): Promise<{ items: ProvisioningRecord[], nextCursor?: string }>
   /** Ids of non-terminal requests last updated before `olderThan` (ISO), oldest first. */
   pending (olderThan: string, limit: number): Promise<string[]>

@@ -4,6 +4,7 @@ import type { NewHireBody } from '../http/schemas/provisioning.js'
 import { fingerprint } from '../lib/canonical-json.js'
 import { newId } from '../lib/ids.js'
 import { decodeCursor } from '../store/cursor.js'
+import type { WebhookSummary } from '../webhooks/service.js'
 import type {
   Clock, IdempotencyStore, ListQuery, ProvisioningQueue, ProvisioningRecord, RequestStatus, RequestStore, StoredResponse,
 } from './ports.js'
@@ -143,6 +144,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
         ...record,
         status: record.steps.length > 0 ? 'provisioning' : 'accepted',
         error: undefined,
+        webhookId: undefined,
         retries: record.retries + 1,
         updatedAt: now,
         transitions: [...record.transitions, { status: record.steps.length > 0 ? 'provisioning' : 'accepted', at: now }],
@@ -174,7 +176,7 @@ function requestIdOf (response: StoredResponse): string | undefined {
 }
 
 /** The public view of a record: the fields clients see, nothing internal. */
-export function toView (r: ProvisioningRecord) {
+export function toView (r: ProvisioningRecord, webhook?: WebhookSummary) {
   return {
     id: r.id,
     status: r.status,
@@ -189,6 +191,7 @@ export function toView (r: ProvisioningRecord) {
     ...(r.issues ? { issues: r.issues } : {}),
     ...(r.error ? { error: r.error } : {}),
     attempts: r.attempts,
+    ...(webhook ? { webhook } : {}),
     hire: r.hire,
   }
 }

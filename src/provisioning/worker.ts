@@ -6,6 +6,7 @@ import { JobFailed, QueueRateLimited, RetryLater, type Job } from '../jobs/queue
 import type { PermissionPattern } from '../pipeline/permissions.js'
 import { buildPlan, upstreamIssues } from '../pipeline/upstream-checks.js'
 import { createGroupMembership, type GroupMembership } from './group-membership.js'
+import type { Delivery } from '../webhooks/ports.js'
 import { gatherFacts, type Directory, type GroupResolver, type ReferenceCache } from './facts.js'
 import { TERMINAL_STATUSES, type Clock, type EmailReservations, type ProvisioningRecord, type RequestStatus, type RequestStore, type StepRecord } from './ports.js'
 
@@ -30,7 +31,12 @@ export interface WorkerDeps {
   logger: FastifyBaseLogger
   policy: { denied: readonly PermissionPattern[] }
   emailReservationSeconds: number
-  /** Called once a request reaches a terminal state (webhooks listen here). */
+  /**
+   * The webhook a terminal record owes (or undefined); it is written in the same
+   * atomic step as the terminal state, so a crash cannot lose it.
+   */
+  outbox?: (record: ProvisioningRecord) => Delivery | undefined
+  /** Called once a request reaches a terminal state, after it was saved (hands its webhook to the queue). */
   onTerminal?: (record: ProvisioningRecord) => Promise<void> | void
   /** Coalesces group adds per group; one per process is shared by all jobs. */
   membership?: GroupMembership
@@ -60,10 +66,18 @@ export function createProvisioningWorker (deps: WorkerDeps) {
   }
 
   async function finish (record: ProvisioningRecord): Promise<void> {
-    await requests.save(record)
+    const delivery = deps.outbox?.(record)
+    if (delivery) record = { ...record, webhookId: delivery.id }
+    await requests.save(record, delivery)
     await deps.reservations.release(record.email, record.id)
     deps.logger.info({ provisioningId: record.id, status: record.status, genesysUserId: record.genesysUserId }, 'provisioning request finished')
-    await deps.onTerminal?.(record)
+    try {
+      await deps.onTerminal?.(record)
+    } catch (err) {
+      // The outcome is saved and its webhook is in the outbox; the relay's sweep
+      // hands it on. A listener's failure must never turn into a failed request.
+      deps.logger.warn({ provisioningId: record.id, err: safeErr(err) }, 'terminal-state listener failed')
+    }
   }
 
   async function validate (record: ProvisioningRecord): Promise<ProvisioningRecord | undefined> {

@@ -2,6 +2,7 @@ import type {
   Clock, EmailReservations, IdempotencyBegin, IdempotencyStore, ListQuery, ProvisioningRecord, RequestStore, StoredResponse,
 } from '../provisioning/ports.js'
 import { TERMINAL_STATUSES } from '../provisioning/ports.js'
+import type { MemoryDeliveryStore } from './memory-webhook-store.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
 
 /**
@@ -10,7 +11,7 @@ import { decodeCursor, encodeCursor } from './cursor.js'
  * survives a restart.
  */
 
-export function createMemoryRequestStore (): RequestStore {
+export function createMemoryRequestStore (opts: { outbox?: Pick<MemoryDeliveryStore, 'insertNow'> } = {}): RequestStore {
   const records = new Map<string, ProvisioningRecord>()
   const activeHr = new Map<string, string>()
   const hrKey = (r: Pick<ProvisioningRecord, 'clientId' | 'hrId'>) => `${r.clientId}\u0000${r.hrId}`
@@ -28,7 +29,11 @@ export function createMemoryRequestStore (): RequestStore {
       const r = records.get(id)
       return r ? copy(r) : undefined
     },
-    async save (record) {
+    async save (record, outbox) {
+      if (outbox) {
+        if (!opts.outbox) throw new Error('this request store was built without a webhook outbox')
+        opts.outbox.insertNow(outbox)
+      }
       records.set(record.id, copy(record))
       if (TERMINAL_STATUSES.has(record.status) && activeHr.get(hrKey(record)) === record.id) activeHr.delete(hrKey(record))
     },

@@ -4,10 +4,12 @@ import { TERMINAL_STATUSES } from '../provisioning/ports.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
 import { withScripts } from './lua.js'
 import { provisioningKeys as keys, REQUEST_RETENTION_SECONDS } from './provisioning-keys.js'
+import { webhookInsertArgs } from './redis-webhook-store.js'
 
 interface ProvScripts {
   provInsertRequest (hrKey: string, recordKey: string, indexKey: string, pendingKey: string, id: string, json: string, createdMs: number, updatedMs: number): Promise<string>
-  provSaveRequest (recordKey: string, pendingKey: string, hrKey: string, id: string, json: string, updatedMs: number, terminal: string, retention: number): Promise<number>
+  /** Variable keys: 3 for the record, 4 more with a webhook delivery (see the script). */
+  provSaveRequest (numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>
   claimIfFree (key: string, value: string, ttlSeconds: number): Promise<string>
   compareAndDelete (key: string, value: string): Promise<number>
   idempotencyBegin (key: string, fingerprint: string, lockSeconds: number): Promise<string[]>
@@ -16,7 +18,7 @@ interface ProvScripts {
 
 const SCRIPTS = {
   provInsertRequest: { file: 'prov-insert-request', keys: 4 },
-  provSaveRequest: { file: 'prov-save-request', keys: 3 },
+  provSaveRequest: { file: 'prov-save-request', keys: -1, libs: ['lib-webhook-insert'] },
   claimIfFree: { file: 'claim-if-free', keys: 1 },
   compareAndDelete: { file: 'compare-and-delete', keys: 1 },
   idempotencyBegin: { file: 'idempotency-begin', keys: 1 },
@@ -40,9 +42,13 @@ export function createRedisRequestStore (redisConn: Redis, opts: { retentionSeco
     async get (id) {
       return parse(await redis.get(keys.request(id)))
     },
-    async save (record) {
-      await redis.provSaveRequest(keys.request(record.id), keys.pending(), keys.activeHrId(record.clientId, record.hrId),
-        record.id, JSON.stringify(record), ms(record.updatedAt), TERMINAL_STATUSES.has(record.status) ? '1' : '0', retention)
+    async save (record, outbox) {
+      const recordKeys = [keys.request(record.id), keys.pending(), keys.activeHrId(record.clientId, record.hrId)]
+      const recordArgs = [record.id, JSON.stringify(record), ms(record.updatedAt), TERMINAL_STATUSES.has(record.status) ? '1' : '0', retention]
+      // The state change and the webhook it owes are one script: both or neither.
+      const hook = outbox ? webhookInsertArgs(outbox) : { keys: [], args: [] }
+      const allKeys = [...recordKeys, ...hook.keys]
+      await redis.provSaveRequest(allKeys.length, ...allKeys, ...recordArgs, ...hook.args)
     },
     async list (clientId, query) {
       const after = query.cursor ? decodeCursor(query.cursor) : undefined

@@ -22,6 +22,8 @@ export const OPENAPI_INFO = {
 export const TAGS = [
   { name: 'clients', description: 'The calling API client.' },
   { name: 'health', description: 'Liveness and readiness probes (no authentication).' },
+  { name: 'provisioning', description: 'New hires: intake, dry run, status, retry.' },
+  { name: 'webhooks', description: 'Signed outcome events to your endpoint: its settings, deliveries and replays.' },
 ]
 
 export async function registerOpenApi (app: FastifyInstance): Promise<void> {

@@ -5,6 +5,8 @@ import { errors } from '../../errors.js'
 import { parseIdempotencyKey } from '../../provisioning/idempotency.js'
 import type { DryRun } from '../../provisioning/dry-run.js'
 import { statusCodeForTerminal, toView, type ProvisioningService } from '../../provisioning/service.js'
+import type { ProvisioningRecord } from '../../provisioning/ports.js'
+import type { WebhookSummary } from '../../webhooks/service.js'
 import { BEARER_SECURITY, requireClient } from '../plugins/auth.js'
 import { PROBLEM_CONTENT_TYPE } from '../plugins/errors.js'
 import { problemResponses } from '../schemas/problem.js'
@@ -30,6 +32,8 @@ export interface ProvisioningRoutesOptions {
   service: ProvisioningService
   dryRun: DryRun
   idempotencyTtlHours: number
+  /** The state of a terminal request's webhook, shown on the request resource. */
+  webhookSummary?: (record: ProvisioningRecord) => Promise<WebhookSummary | undefined>
 }
 
 function parseWait (prefer: string | undefined): number | undefined {
@@ -40,6 +44,7 @@ function parseWait (prefer: string | undefined): number | undefined {
 export async function provisioningRoutes (base: FastifyInstance, opts: ProvisioningRoutesOptions): Promise<void> {
   const app = base.withTypeProvider<TypeBoxTypeProvider>()
   const { service } = opts
+  const summary = async (record: ProvisioningRecord) => (record.webhookId !== undefined ? opts.webhookSummary?.(record) : undefined)
 
   app.post('/v1/provisioning-requests', {
     config: { scope: 'provisioning:write' },
@@ -92,7 +97,7 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
     const record = await service.waitForTerminal(result.requestId, wait)
     stored.header('preference-applied', `wait=${wait}`)
     if (!record) throw errors.internal('The accepted request vanished while waiting.')
-    return stored.code(statusCodeForTerminal(record.status)).send(toView(record))
+    return stored.code(statusCodeForTerminal(record.status)).send(toView(record, await summary(record)))
   })
 
   app.get('/v1/provisioning-requests/:id', {
@@ -105,7 +110,10 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
       params: IdParams,
       response: { 200: ProvisioningRequestSchema, ...problemResponses(400, 404) },
     },
-  }, async (request) => toView(await service.get(requireClient(request), request.params.id)))
+  }, async (request) => {
+    const record = await service.get(requireClient(request), request.params.id)
+    return toView(record, await summary(record))
+  })
 
   app.get('/v1/provisioning-requests', {
     config: { scope: 'provisioning:read' },
@@ -134,7 +142,7 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
       ...request.query,
       createdAfter: request.query.createdAfter === undefined ? undefined : new Date(request.query.createdAfter).toISOString(),
     })
-    return { items: items.map(toView), ...(nextCursor ? { nextCursor } : {}) }
+    return { items: items.map((r) => toView(r)), ...(nextCursor ? { nextCursor } : {}) }
   })
 
   app.post('/v1/provisioning-requests/:id/retry', {

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox'
 import type { Issue } from '../../errors.js'
+import { WebhookSummarySchema } from './webhooks.js'
 
 /** Shared by reference: the same `$id` inlined twice breaks response serialisation. */
 const IssueRef = Type.Unsafe<Issue>(Type.Ref('Issue'))
@@ -94,6 +95,7 @@ export const ProvisioningRequestSchema = Type.Object({
     correlationId: Type.Optional(Type.String()),
   }, { additionalProperties: false })),
   attempts: Type.Integer(),
+  webhook: Type.Optional(WebhookSummarySchema),
   hire: NewHireSchema,
 }, {
   additionalProperties: false,

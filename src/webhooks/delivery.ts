@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto'
+import type { FastifyBaseLogger } from 'fastify'
+import type { ClientRegistry } from '../config/clients.js'
+import { RetryLater, type Job } from '../jobs/queue.js'
+import type { Clock } from '../provisioning/ports.js'
+import type { Delivery, DeliveryAttempt, DeliveryJob, DeliveryQueue, DeliveryStore } from './ports.js'
+import { nextDelay } from './schedule.js'
+import type { Sender } from './sender.js'
+
+/** A `Retry-After` longer than this is read as this (a week); shorter ones are always honoured. */
+const MAX_RETRY_AFTER_MS = 7 * 24 * 3600 * 1000
+/** Attempts kept per delivery (the newest); older ones are summarised by the count. */
+const MAX_ATTEMPTS_KEPT = 50
+
+export const urlSha256 = (url: string) => createHash('sha256').update(url).digest('hex')
+
+export interface DeliveryHandlerDeps {
+  store: DeliveryStore
+  clients: Pick<ClientRegistry, 'get'>
+  sender: Sender
+  clock: Clock
+  /** Gaps between attempts, ms; one more attempt than gaps. */
+  schedule: readonly number[]
+  logger: FastifyBaseLogger
+  random?: () => number
+  /** Called with each attempt's outcome (metrics listen here). */
+  onAttempt?: (delivery: Delivery, attempt: DeliveryAttempt) => void
+}
+
+/**
+ * One delivery attempt per job run. At-least-once: a worker killed after the
+ * receiver got the request but before the outcome was saved sends it again with
+ * the same `webhook-id`, which receivers use to drop the duplicate.
+ */
+export function createDeliveryHandler (deps: DeliveryHandlerDeps) {
+  const { store, clock, logger } = deps
+  const random = deps.random ?? Math.random
+  const iso = (ms = clock.now()) => new Date(ms).toISOString()
+
+  return async function handle (job: Job<DeliveryJob>): Promise<void> {
+    try {
+      await attempt(job)
+    } catch (err) {
+      if (err instanceof RetryLater) throw err
+      // The job's own trouble (a store blip), not the receiver's: try again soon
+      // without touching the delivery's schedule.
+      throw new RetryLater(`webhook job error: ${err instanceof Error ? err.message : String(err)}`, 5000, { cause: err })
+    }
+  }
+
+  async function attempt (job: Job<DeliveryJob>): Promise<void> {
+    const delivery = await store.get(job.data.deliveryId)
+    if (!delivery || delivery.generation !== job.data.generation || delivery.status !== 'pending') return
+    const log = logger.child({ deliveryId: delivery.id, clientId: delivery.clientId, eventType: delivery.type })
+    const endpoint = deps.clients.get(delivery.clientId)?.webhook
+
+    if (!endpoint) {
+      log.error({ alert: 'webhook_dead_letter' }, 'webhook dead-lettered: the client has no webhook endpoint any more')
+      await store.save({ ...delivery, status: 'dead', nextAttemptAt: undefined }, delivery.generation)
+      return
+    }
+    const state = await store.endpointState(delivery.clientId)
+    if (state && state.urlSha256 === urlSha256(endpoint.url)) {
+      log.warn('webhook held: the endpoint is disabled (it answered 410 Gone)')
+      await store.save({ ...delivery, status: 'disabled', nextAttemptAt: undefined }, delivery.generation)
+      return
+    }
+
+    const attemptNo = delivery.attempts.filter((a) => a.generation === delivery.generation).length + 1
+    const timestamp = Math.floor(clock.now() / 1000)
+    const at = iso()
+    const result = await deps.sender.send(endpoint.url, endpoint.secrets, delivery.id, timestamp, delivery.body)
+    const record: DeliveryAttempt = {
+      generation: delivery.generation,
+      attempt: attemptNo,
+      at,
+      durationMs: result.durationMs,
+      timestamp,
+      ...(result.statusCode !== undefined ? { statusCode: result.statusCode } : {}),
+      ...(result.error !== undefined ? { error: result.error } : {}),
+    }
+    const attempts = [...delivery.attempts, record].slice(-MAX_ATTEMPTS_KEPT)
+    deps.onAttempt?.(delivery, record)
+    const fields = { attempt: attemptNo, statusCode: result.statusCode, durationMs: result.durationMs }
+
+    if (result.ok) {
+      log.info(fields, 'webhook delivered')
+      await store.save({ ...delivery, attempts, status: 'delivered', deliveredAt: at, nextAttemptAt: undefined }, delivery.generation)
+      return
+    }
+    if (result.statusCode === 410) {
+      log.error({ ...fields, alert: 'webhook_endpoint_disabled' }, 'webhook endpoint answered 410 Gone: disabled; later events are held until it is enabled')
+      await store.disableEndpoint(delivery.clientId, { urlSha256: urlSha256(endpoint.url), disabledAt: at, deliveryId: delivery.id, statusCode: 410 })
+      await store.save({ ...delivery, attempts, status: 'disabled', nextAttemptAt: undefined }, delivery.generation)
+      return
+    }
+    const floor = Math.min(result.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS)
+    const delay = nextDelay(deps.schedule, attemptNo, random, floor)
+    if (delay === undefined) {
+      log.error({ ...fields, error: result.error, alert: 'webhook_dead_letter' }, 'webhook dead-lettered after its last scheduled attempt')
+      await store.save({ ...delivery, attempts, status: 'dead', nextAttemptAt: undefined }, delivery.generation)
+      return
+    }
+    log.warn({ ...fields, error: result.error, retryInMs: delay }, 'webhook attempt failed; will retry')
+    const saved = await store.save({ ...delivery, attempts, nextAttemptAt: iso(clock.now() + delay) }, delivery.generation)
+    if (saved) throw new RetryLater(`webhook attempt ${attemptNo} failed: ${result.error ?? 'unknown'}`, delay)
+  }
+}
+
+/**
+ * Hands outbox entries to the delivery queue: right after the state change that
+ * wrote them (the fast path), and on a timer for any a crash left behind. Adding
+ * a job is idempotent per delivery generation, so both paths may race.
+ */
+export function createRelay (deps: {
+  store: DeliveryStore
+  queue: DeliveryQueue
+  clock: Clock
+  logger: FastifyBaseLogger
+  intervalMs: number
+  /** Entries younger than this are left to the fast path. */
+  graceMs: number
+}) {
+  let timer: NodeJS.Timeout | undefined
+  let running: Promise<void> | undefined
+
+  async function dispatch (id: string): Promise<void> {
+    const delivery = await deps.store.get(id)
+    if (delivery) await deps.queue.enqueue(delivery)
+    await deps.store.dispatched(id)
+  }
+
+  async function sweep (): Promise<number> {
+    const ids = await deps.store.outbox(new Date(deps.clock.now() - deps.graceMs).toISOString(), 500)
+    for (const id of ids) await dispatch(id)
+    if (ids.length > 0) deps.logger.info({ count: ids.length }, 'webhook outbox entries handed to the delivery queue')
+    return ids.length
+  }
+
+  return {
+    dispatch,
+    sweep,
+    start () {
+      timer = setInterval(() => {
+        running ??= sweep()
+          .catch((err: unknown) => deps.logger.warn({ err: err instanceof Error ? { message: err.message } : err }, 'webhook outbox sweep failed'))
+          .then(() => { running = undefined })
+      }, deps.intervalMs)
+      timer.unref()
+    },
+    async stop () {
+      clearInterval(timer)
+      await running
+    },
+  }
+}

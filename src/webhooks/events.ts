@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto'
+import type { ApiClient } from '../config/clients.js'
+import type { Issue } from '../errors.js'
+import type { ProvisioningRecord } from '../provisioning/ports.js'
+import type { Delivery, WebhookEventType } from './ports.js'
+
+/**
+ * Event payloads. Thin on purpose: ids, statuses and what the HRIS needs to
+ * store against the employee; never a password, token or secret (the intake API
+ * takes none, and Genesys errors are reduced to code, message and correlation id).
+ */
+
+/** Bodies stay under this size; long issue lists are cut and marked as such. */
+export const MAX_BODY_BYTES = 20_000
+
+export interface WebhookEvent {
+  type: WebhookEventType
+  timestamp: string
+  data: Record<string, unknown>
+}
+
+/**
+ * A provisioning request's outcome event. The id is derived from the request and
+ * its run generation, so a job that runs again after a crash produces the same
+ * `webhook-id` rather than a second event.
+ */
+export function provisioningEvent (record: ProvisioningRecord): { id: string, event: WebhookEvent } | undefined {
+  const base = { requestId: record.id, hrId: record.hrId, email: record.email }
+  const at = record.updatedAt
+  let event: WebhookEvent
+  switch (record.status) {
+    case 'completed':
+      event = {
+        type: 'provisioning.completed',
+        timestamp: at,
+        data: {
+          ...base,
+          genesysUserId: record.genesysUserId,
+          division: record.division ?? record.plan?.grants[0]?.divisionName,
+          roles: (record.plan?.grants ?? []).map((g) => ({ name: g.roleName, roleId: g.roleId, divisionId: g.divisionId })),
+          groups: (record.plan?.groups ?? []).map((g) => ({ hrPath: g.hrPath, genesysGroup: g.groupName, groupId: g.groupId })),
+          acceptedAt: record.createdAt,
+          completedAt: at,
+          durationMs: Date.parse(at) - Date.parse(record.createdAt),
+        },
+      }
+      break
+    case 'rejected':
+      event = { type: 'provisioning.rejected', timestamp: at, data: { ...base, rejectedAt: at, issues: record.issues ?? [] } }
+      break
+    case 'failed':
+      event = {
+        type: 'provisioning.failed',
+        timestamp: at,
+        data: {
+          ...base,
+          failedAt: at,
+          error: {
+            code: record.error?.code ?? 'PROV_ERR_INTERNAL',
+            message: record.error?.message ?? 'provisioning failed',
+            ...(record.error?.genesysCode !== undefined ? { genesysCode: record.error.genesysCode } : {}),
+            ...(record.error?.correlationId !== undefined ? { correlationId: record.error.correlationId } : {}),
+          },
+          attempts: record.attempts,
+        },
+      }
+      break
+    default:
+      return undefined
+  }
+  return { id: eventId(`provisioning:${record.id}:${record.retries}`), event }
+}
+
+/** `msg_` and 26 characters derived from what the event is about. */
+export function eventId (subject: string): string {
+  return `msg_${createHash('sha256').update(subject).digest('base64url').slice(0, 26)}`
+}
+
+/** Serialises an event, cutting a long issue list until the body fits. */
+export function serializeEvent (event: WebhookEvent): string {
+  let body = JSON.stringify(event)
+  const issues = event.data.issues as Issue[] | undefined
+  if (Buffer.byteLength(body) <= MAX_BODY_BYTES || !Array.isArray(issues)) return body
+  let keep = issues.length
+  while (keep > 0 && Buffer.byteLength(body) > MAX_BODY_BYTES) {
+    keep = Math.floor(keep / 2)
+    body = JSON.stringify({ ...event, data: { ...event.data, issues: issues.slice(0, keep), issuesTruncated: issues.length - keep } })
+  }
+  return body
+}
+
+/** Whether a client's endpoint takes this event type (no list = every type). */
+export function wants (client: Pick<ApiClient, 'webhook'> | undefined, type: WebhookEventType): boolean {
+  const endpoint = client?.webhook
+  if (!endpoint) return false
+  return endpoint.events === undefined || endpoint.events.includes(type)
+}
+
+/**
+ * The outbox entry for a request that reached a terminal state, or undefined
+ * when its client has no endpoint or does not take this event type.
+ */
+export function deliveryFor (record: ProvisioningRecord, client: Pick<ApiClient, 'webhook'> | undefined): Delivery | undefined {
+  const made = provisioningEvent(record)
+  if (!made || !wants(client, made.event.type)) return undefined
+  return {
+    id: made.id,
+    clientId: record.clientId,
+    type: made.event.type,
+    subjectId: record.id,
+    body: serializeEvent(made.event),
+    createdAt: record.updatedAt,
+    status: 'pending',
+    generation: 0,
+    attempts: [],
+  }
+}
