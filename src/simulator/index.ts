@@ -41,6 +41,8 @@ export interface SimulatorOptions {
   scimMaxCount?: number | null
   /** Request-log entries kept (newest first to go); counters are unaffected. Default 100 000. */
   requestLogLimit?: number
+  /** Makes access tokens (tests plant a marker in them to prove tokens never leak). Default: 48 random bytes. */
+  mintToken?: () => string
 }
 
 export interface Simulator {
@@ -72,7 +74,7 @@ export async function createSimulator (opts: SimulatorOptions = {}): Promise<Sim
     clock,
     nowIso: () => new Date(clock()).toISOString(),
     faults: createFaultController(opts.faults ?? {}, random),
-    tokens: createTokenStore(clock),
+    tokens: createTokenStore(clock, opts.mintToken),
     baseUrl: () => url,
     scimMaxCount: opts.scimMaxCount ?? null,
     tokenLifetimeSeconds: opts.tokenLifetimeSeconds ?? 86400,

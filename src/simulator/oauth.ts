@@ -18,11 +18,14 @@ export interface TokenStore {
   revokeAll (): void
 }
 
-export function createTokenStore (clock: () => number): TokenStore {
+/** Opaque tokens: 48 random bytes, base64url. */
+export const randomToken = (): string => randomBytes(48).toString('base64url')
+
+export function createTokenStore (clock: () => number, mint: () => string = randomToken): TokenStore {
   const tokens = new Map<string, IssuedToken>()
   return {
     issue (client, lifetimeSeconds) {
-      const token = randomBytes(48).toString('base64url')
+      const token = mint()
       tokens.set(token, { clientId: client.clientId, expiresAt: clock() + lifetimeSeconds * 1000 })
       return { token, expiresIn: lifetimeSeconds }
     },
