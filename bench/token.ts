@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util'
 import type { TokenProvider } from '../src/genesys/ports.js'
 import { createMemoryTokenProvider } from '../src/genesys/token-provider.js'
 import { createRedisTokenProvider } from '../src/store/redis-token-provider.js'
+import { sealKeyFor } from '../src/store/token-seal.js'
 import { startRedis } from '../test/helpers/redis.js'
 import { machine, median } from './lib.js'
 
@@ -30,7 +31,7 @@ async function main (): Promise<void> {
   await new Promise<void>((resolve) => (redis.status === 'ready' ? resolve() : redis.once('ready', () => resolve())))
   const fetchToken = async () => ({ accessToken: 'bench-token', expiresInSeconds: 86_400 })
   const memory: TokenProvider = createMemoryTokenProvider({ fetchToken })
-  const shared: TokenProvider = createRedisTokenProvider({ redis, clientId: 'bench', fetchToken })
+  const shared: TokenProvider = createRedisTokenProvider({ redis, clientId: 'bench', sealKey: sealKeyFor('bench', 'bench-secret'), fetchToken })
   await memory.getToken()
   await shared.getToken()
   const baseline = async () => 'bench-token'

@@ -25,6 +25,7 @@ import { EMAIL_RESERVATION_SECONDS } from './store/provisioning-keys.js'
 import { createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore } from './store/redis-provisioning-store.js'
 import { createRedisRateBudget } from './store/redis-rate-budget.js'
 import { createRedisTokenProvider } from './store/redis-token-provider.js'
+import { sealKeyFor } from './store/token-seal.js'
 import { createMemoryDeliveryStore } from './store/memory-webhook-store.js'
 import { createRedisDeliveryStore } from './store/redis-webhook-store.js'
 import { createDeliveryHandler, createRelay } from './webhooks/delivery.js'
@@ -116,7 +117,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
 
     const genesysLog = logger.child({ module: 'genesys' })
     const tokenProvider = (fetchToken: FetchToken): TokenProvider => redis
-      ? createRedisTokenProvider({ redis, clientId: genesysTarget.clientId, fetchToken, logger: genesysLog })
+      ? createRedisTokenProvider({ redis, clientId: genesysTarget.clientId, sealKey: sealKeyFor(genesysTarget.clientId, genesysTarget.clientSecret), fetchToken, logger: genesysLog })
       : createMemoryTokenProvider({ fetchToken })
     const budget: RateBudget = redis
       ? createRedisRateBudget({ redis, clientId: genesysTarget.clientId, perMinute: config.genesys.rateLimitPerMinute, logger: genesysLog })

@@ -9,8 +9,8 @@ const h = (value: string) => createHash('sha256').update(value).digest('hex').sl
 
 export const genesysKeys = {
   /**
-   * JSON {accessToken, expiresAt, refreshAt, usableUntil} (epoch ms of the
-   * fetching replica); PX `tokenTtlMs(lifetime)`, a little under the lifetime.
+   * JSON {sealed, digest, expiresAt, refreshAt, usableUntil} (the token sealed
+   * with a key derived from the client secret; epoch ms of the fetching replica); PX `tokenTtlMs(lifetime)`, a little under the lifetime.
    */
   token: (clientId: string) => `genesys:token:${h(clientId)}`,
   /** Random holder value while one replica fetches a token; PX `lockTtlMs` (default `TOKEN_LOCK_TTL_MS`). */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { TokenProvider } from '../genesys/ports.js'
 import { schedule, singleFlight, type CachedToken, type TokenProviderOptions } from '../genesys/token-provider.js'
+import { openToken, sealToken, tokenDigest } from './token-seal.js'
 import { genesysKeys, TOKEN_LOCK_TTL_MS, tokenMarginMs, tokenTtlMs } from './genesys-keys.js'
 import { withScripts } from './lua.js'
 import { bounded, RedisUnavailable } from './redis-bounded.js'
@@ -26,6 +27,8 @@ export interface RedisTokenProviderOptions extends TokenProviderOptions {
   /** A request-path connection: `enableOfflineQueue: false` and a `commandTimeout`; not closed by `close()`. */
   redis: Redis
   clientId: string
+  /** Seals the token stored in Redis (`sealKeyFor(clientId, clientSecret)`). */
+  sealKey: Buffer
   /** How long one replica may hold the fetch lock (a dead holder frees it after this). Default 15 s. */
   lockTtlMs?: number
   /** How long other replicas wait for the holder's token before fetching themselves. Default 10 s. */
@@ -46,7 +49,8 @@ const errInfo = (err: unknown) => ({ err: { name: err instanceof Error ? err.nam
 
 /**
  * The fleet's token cache: one token per OAuth client in Redis, stored as JSON
- * {accessToken, expiresAt, refreshAt, usableUntil} with a PX a little under its
+ * {sealed, digest, expiresAt, refreshAt, usableUntil} (the token itself sealed,
+ * see token-seal.ts) with a PX a little under its
  * lifetime, fetched by one replica at a time (`SET NX PX` lock, compare-and-delete
  * release) while the others poll for it, at most `waitForOtherMs`, then fetch
  * themselves (the holder may have died).
@@ -100,9 +104,11 @@ export function createRedisTokenProvider (opts: RedisTokenProviderOptions): Toke
     const raw = await r(redis.get(tokenKey))
     if (raw === null) return undefined
     try {
-      const v = JSON.parse(raw) as Partial<Record<keyof Held | 'accessToken', unknown>>
-      if (typeof v.accessToken !== 'string' || typeof v.expiresAt !== 'number' || typeof v.refreshAt !== 'number' || typeof v.usableUntil !== 'number') return undefined
-      return { token: v.accessToken, expiresAt: v.expiresAt, refreshAt: v.refreshAt, usableUntil: v.usableUntil }
+      const v = JSON.parse(raw) as Partial<Record<keyof Held | 'sealed', unknown>>
+      if (typeof v.sealed !== 'string' || typeof v.expiresAt !== 'number' || typeof v.refreshAt !== 'number' || typeof v.usableUntil !== 'number') return undefined
+      // Sealed with another secret (a rotation in progress) or altered: as good as absent.
+      const token = openToken(opts.sealKey, v.sealed)
+      return token === undefined ? undefined : { token, expiresAt: v.expiresAt, refreshAt: v.refreshAt, usableUntil: v.usableUntil }
     } catch {
       return undefined
     }
@@ -125,7 +131,7 @@ export function createRedisTokenProvider (opts: RedisTokenProviderOptions): Toke
 
   async function fetchAndStore (): Promise<Held> {
     const { token, lifetimeMs } = await fetchOnly()
-    const value = JSON.stringify({ accessToken: token.token, expiresAt: token.expiresAt, refreshAt: token.refreshAt, usableUntil: token.usableUntil })
+    const value = JSON.stringify({ sealed: sealToken(opts.sealKey, token.token), digest: tokenDigest(token.token), expiresAt: token.expiresAt, refreshAt: token.refreshAt, usableUntil: token.usableUntil })
     // Not storing it only costs the other replicas a fetch of their own.
     await r(redis.set(tokenKey, value, 'PX', tokenTtlMs(lifetimeMs)))
       .catch((err: unknown) => log?.warn(errInfo(err), 'token cache: could not store the token in Redis'))
@@ -206,7 +212,7 @@ export function createRedisTokenProvider (opts: RedisTokenProviderOptions): Toke
         dropped = true
       }
       try {
-        if (await r(redis.tokenInvalidate(tokenKey, token)) === 1) dropped = true
+        if (await r(redis.tokenInvalidate(tokenKey, tokenDigest(token))) === 1) dropped = true
       } catch (err) {
         log?.warn(errInfo(err), 'token cache: could not drop the refused token from Redis')
       }

@@ -3,7 +3,10 @@ import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
 import type { FetchedToken, TokenEvent, TokenProvider } from '../../src/genesys/ports.js'
 import { createMemoryTokenProvider } from '../../src/genesys/token-provider.js'
+import { sealKeyFor, tokenDigest } from '../../src/store/token-seal.js'
 import { genesysKeys } from '../../src/store/genesys-keys.js'
+
+const KEY = sealKeyFor('test-client', 'test-secret')
 import { createRedisTokenProvider, type StoreLogger } from '../../src/store/redis-token-provider.js'
 import { startRedis, type TestRedis } from '../helpers/redis.js'
 
@@ -149,7 +152,7 @@ let clientSeq = 0
 contract(t, 'redis', async (t, o) => {
   const redis = redisConn(server.url)
   await ready(redis)
-  const p = createRedisTokenProvider({ redis, clientId: `contract-${++clientSeq}`, fetchToken: o.fetch, refreshAhead: o.refreshAhead, onEvent: o.onEvent })
+  const p = createRedisTokenProvider({ redis, clientId: `contract-${++clientSeq}`, sealKey: KEY, fetchToken: o.fetch, refreshAhead: o.refreshAhead, onEvent: o.onEvent })
   t.teardown(async () => { await p.close(); await redis.quit() })
   return p
 })
@@ -179,7 +182,7 @@ t.test('redis: 3 replicas × 50 callers, empty cache, slow endpoint ⇒ one fetc
   const conns = [1, 2, 3].map(() => redisConn(server.url))
   await Promise.all(conns.map(ready))
   t.teardown(() => Promise.all(conns.map((c) => c.quit())))
-  const providers = conns.map((redis) => createRedisTokenProvider({ redis, clientId: 'fleet', fetchToken: () => ep.fetch() }))
+  const providers = conns.map((redis) => createRedisTokenProvider({ redis, clientId: 'fleet', sealKey: KEY, fetchToken: () => ep.fetch() }))
   const tokens = await Promise.all(providers.flatMap((p) => Array.from({ length: 50 }, () => p.getToken())))
   t.equal(new Set(tokens).size, 1)
   t.equal(ep.fetches, 1)
@@ -191,7 +194,7 @@ t.test('redis: 3 replicas refresh ahead of expiry with one fetch between them', 
   const conns = [1, 2, 3].map(() => redisConn(server.url))
   await Promise.all(conns.map(ready))
   t.teardown(() => Promise.all(conns.map((c) => c.quit())))
-  const providers = conns.map((redis) => createRedisTokenProvider({ redis, clientId: 'fleet-refresh', fetchToken: () => ep.fetch(), refreshAhead: { min: 0.75, max: 0.75 } }))
+  const providers = conns.map((redis) => createRedisTokenProvider({ redis, clientId: 'fleet-refresh', sealKey: KEY, fetchToken: () => ep.fetch(), refreshAhead: { min: 0.75, max: 0.75 } }))
   const first = await Promise.all(providers.map((p) => p.getToken()))
   t.equal(new Set(first).size, 1)
   await sleep(1100)
@@ -211,7 +214,7 @@ t.test('redis: a lock left by a dead holder delays, never blocks', async (t) => 
   t.teardown(() => redis.quit())
   await redis.set(genesysKeys.tokenLock('orphan'), 'someone-dead', 'PX', 60_000)
   const events: TokenEvent[] = []
-  const p = createRedisTokenProvider({ redis, clientId: 'orphan', fetchToken: () => ep.fetch(), waitForOtherMs: 300, onEvent: (e) => events.push(e) })
+  const p = createRedisTokenProvider({ redis, clientId: 'orphan', sealKey: KEY, fetchToken: () => ep.fetch(), waitForOtherMs: 300, onEvent: (e) => events.push(e) })
   const started = Date.now()
   const tokens = await Promise.all(Array.from({ length: 10 }, () => p.getToken()))
   const elapsed = Date.now() - started
@@ -228,8 +231,8 @@ t.test('redis: a holder that fails releases the lock and a waiter takes over', a
   const [r1, r2] = [redisConn(server.url), redisConn(server.url)]
   await Promise.all([ready(r1), ready(r2)])
   t.teardown(() => Promise.all([r1.quit(), r2.quit()]))
-  const p1 = createRedisTokenProvider({ redis: r1, clientId: 'failing-holder', fetchToken: () => ep.fetch() })
-  const p2 = createRedisTokenProvider({ redis: r2, clientId: 'failing-holder', fetchToken: () => ep.fetch() })
+  const p1 = createRedisTokenProvider({ redis: r1, clientId: 'failing-holder', sealKey: KEY, fetchToken: () => ep.fetch() })
+  const p2 = createRedisTokenProvider({ redis: r2, clientId: 'failing-holder', sealKey: KEY, fetchToken: () => ep.fetch() })
   ep.failOnce()
   const a = p1.getToken().then(() => undefined, (err: unknown) => err)
   await sleep(50)
@@ -246,8 +249,8 @@ t.test('redis: invalidate in one replica, the other picks up the new token after
   const [r1, r2] = [redisConn(server.url), redisConn(server.url)]
   await Promise.all([ready(r1), ready(r2)])
   t.teardown(() => Promise.all([r1.quit(), r2.quit()]))
-  const p1 = createRedisTokenProvider({ redis: r1, clientId: 'revoked', fetchToken: () => ep.fetch() })
-  const p2 = createRedisTokenProvider({ redis: r2, clientId: 'revoked', fetchToken: () => ep.fetch() })
+  const p1 = createRedisTokenProvider({ redis: r1, clientId: 'revoked', sealKey: KEY, fetchToken: () => ep.fetch() })
+  const p2 = createRedisTokenProvider({ redis: r2, clientId: 'revoked', sealKey: KEY, fetchToken: () => ep.fetch() })
   const old = await p1.getToken()
   t.equal(await p2.getToken(), old, 'shared through Redis')
   await p1.invalidate(old)
@@ -258,7 +261,25 @@ t.test('redis: invalidate in one replica, the other picks up the new token after
   t.equal(await p2.getToken(), fresh, 'adopted from Redis, not fetched again')
   t.equal(ep.fetches, 2)
   const raw = await r1.get(genesysKeys.token('revoked'))
-  t.match(JSON.parse(raw ?? '{}'), { accessToken: fresh }, 'the stale invalidate left the new token in Redis')
+  t.match(JSON.parse(raw ?? '{}'), { digest: tokenDigest(fresh) }, 'the stale invalidate left the new token in Redis')
+})
+
+t.test('redis: the stored token is sealed; a replica without the secret cannot use it', async (t) => {
+  const ep = endpoint()
+  const [r1, r2] = [redisConn(server.url), redisConn(server.url)]
+  await Promise.all([ready(r1), ready(r2)])
+  t.teardown(() => Promise.all([r1.quit(), r2.quit()]))
+  const p1 = createRedisTokenProvider({ redis: r1, clientId: 'sealed', sealKey: sealKeyFor('sealed', 'the secret'), fetchToken: () => ep.fetch() })
+  const token = await p1.getToken()
+  const raw = await r1.get(genesysKeys.token('sealed')) ?? ''
+  t.notOk(raw.includes(token), 'the token is not in Redis in the clear')
+  t.notOk(raw.includes(token.slice(0, 12)), 'nor any recognisable part of it')
+  const wrongKey = createRedisTokenProvider({ redis: r2, clientId: 'sealed', sealKey: sealKeyFor('sealed', 'another secret'), fetchToken: () => ep.fetch() })
+  t.not(await wrongKey.getToken(), token, 'another key cannot open it and fetches its own')
+  t.equal(ep.fetches, 2)
+  await r1.set(genesysKeys.token('sealed'), raw.replace(/"sealed":"(.)/, (_m, c: string) => `"sealed":"${c === 'A' ? 'B' : 'A'}`))
+  const p3 = createRedisTokenProvider({ redis: r2, clientId: 'sealed', sealKey: sealKeyFor('sealed', 'the secret'), fetchToken: () => ep.fetch() })
+  t.not(await p3.getToken(), token, 'an altered value is refused')
 })
 
 t.test('redis: keys hash the client id; the token key has a TTL under the lifetime', async (t) => {
@@ -267,7 +288,7 @@ t.test('redis: keys hash the client id; the token key has a TTL under the lifeti
   await ready(redis)
   t.teardown(() => redis.quit())
   const clientId = 'client-id-that-must-not-leak'
-  const p = createRedisTokenProvider({ redis, clientId, fetchToken: () => ep.fetch() })
+  const p = createRedisTokenProvider({ redis, clientId, sealKey: KEY, fetchToken: () => ep.fetch() })
   await p.getToken()
   const keys = await redis.keys('genesys:token*')
   t.notOk(keys.some((k) => k.includes(clientId)))
@@ -289,7 +310,7 @@ for (const [name, breakIt, fixIt] of [
     const ep = endpoint({ latencyMs: 100 })
     const log = captureLogger()
     const events: TokenEvent[] = []
-    const p = createRedisTokenProvider({ redis, clientId: `down-${name}`, fetchToken: () => ep.fetch(), onEvent: (e) => events.push(e), logger: log })
+    const p = createRedisTokenProvider({ redis, clientId: `down-${name}`, sealKey: KEY, fetchToken: () => ep.fetch(), onEvent: (e) => events.push(e), logger: log })
     await breakIt(own)
     t.teardown(() => fixIt(own))
     const started = Date.now()
@@ -322,7 +343,7 @@ t.test('redis: no token ever reaches the logger, whatever the path', async (t) =
   const ep = endpoint({ latencyMs: 20, expiresInSeconds: 4 })
   const log = captureLogger()
   const events: TokenEvent[] = []
-  const p = createRedisTokenProvider({ redis, clientId: 'logs', fetchToken: () => ep.fetch(), logger: log, onEvent: (e) => events.push(e), waitForOtherMs: 200, refreshAhead: { min: 0.75, max: 0.75 } })
+  const p = createRedisTokenProvider({ redis, clientId: 'logs', sealKey: KEY, fetchToken: () => ep.fetch(), logger: log, onEvent: (e) => events.push(e), waitForOtherMs: 200, refreshAhead: { min: 0.75, max: 0.75 } })
   // The lock held by someone else (debug line when giving up), a 401, a refresh,
   // a failed refresh, then Redis hanging.
   await redis.set(genesysKeys.tokenLock('logs'), 'other', 'PX', 60_000)
@@ -354,7 +375,7 @@ t.test('redis: close() cuts a wait short', async (t) => {
   await ready(redis)
   t.teardown(() => redis.quit())
   await redis.set(genesysKeys.tokenLock('closing'), 'other', 'PX', 60_000)
-  const p = createRedisTokenProvider({ redis, clientId: 'closing', fetchToken: () => ep.fetch() })
+  const p = createRedisTokenProvider({ redis, clientId: 'closing', sealKey: KEY, fetchToken: () => ep.fetch() })
   const pending = p.getToken()
   await sleep(100)
   const started = Date.now()
