@@ -4,6 +4,8 @@ import { loadConfig } from '../src/config/load-config.js'
 import { staticChecks } from '../src/pipeline/static-checks.js'
 import { createProvisioningService } from '../src/provisioning/service.js'
 import { createMemoryIdempotencyStore, createMemoryRequestStore } from '../src/store/memory-provisioning-store.js'
+import { createMemoryDeliveryStore } from '../src/store/memory-webhook-store.js'
+import { createWebhookService } from '../src/webhooks/service.js'
 
 /**
  * The OpenAPI document as the routes declare it, rendered deterministically.
@@ -29,6 +31,9 @@ export async function renderOpenApi (): Promise<string> {
         service,
         idempotencyTtlHours: config.provisioning.idempotencyTtlHours,
         dryRun: async () => { throw new Error('not used when rendering the document') },
+      },
+      webhooks: {
+        service: createWebhookService({ store: createMemoryDeliveryStore(), queue: { enqueue: async () => {} }, clients: createClientRegistry([]), clock, schedule: config.webhooks.retryScheduleMs }),
       },
     },
   })

@@ -57,7 +57,10 @@ export async function webhookRoutes (base: FastifyInstance, opts: WebhookRoutesO
         cursor: Type.Optional(Type.String({ maxLength: 200, description: '`nextCursor` of the previous page.' })),
       }, { additionalProperties: false }),
       response: {
-        200: Type.Object({ items: Type.Array(DeliverySchema), nextCursor: Type.Optional(Type.String()) }, { additionalProperties: false }),
+        200: Type.Object({ items: Type.Array(DeliverySchema), nextCursor: Type.Optional(Type.String()) }, {
+          additionalProperties: false,
+          examples: [{ items: (DeliverySchema as { examples?: unknown[] }).examples ?? [], nextCursor: 'MjAyNi0xMS0yMlQwOTowMDowMS4yMDBafG1zZ18yUXY0' }],
+        }),
         ...problemResponses(400),
       },
     },
