@@ -1,8 +1,8 @@
-import { isIP } from 'node:net'
 import { Value } from 'typebox/value'
 import { REGIONS, resolveHosts } from '../genesys/hosts.js'
 import { DEFAULT_DENIED_PERMISSIONS, parsePermission } from '../pipeline/permissions.js'
 import { parseSchedule } from '../webhooks/schedule.js'
+import { parseAllowedNetworks } from '../webhooks/ssrf.js'
 import { EnvSchema, type Env, type LOG_LEVELS, type ROLES } from './schema.js'
 
 export interface Config {
@@ -120,11 +120,10 @@ function crossChecks (env: Env, alreadyInvalid: Set<string>): Problem[] {
   if (badPattern !== undefined) {
     problems.push({ variable: 'DENIED_PERMISSIONS', reason: `"${badPattern}" is not a domain:entity:action pattern (use * as a wildcard)` })
   }
-  for (const cidr of splitList(env.WEBHOOK_ALLOWED_NETWORKS)) {
-    if (!isCidr(cidr)) {
-      problems.push({ variable: 'WEBHOOK_ALLOWED_NETWORKS', reason: `"${cidr}" is not a CIDR such as 10.0.0.0/8 or fd00::/8` })
-      break
-    }
+  try {
+    parseAllowedNetworks(splitList(env.WEBHOOK_ALLOWED_NETWORKS))
+  } catch (err) {
+    problems.push({ variable: 'WEBHOOK_ALLOWED_NETWORKS', reason: `${(err as Error).message}; use CIDRs such as 10.0.0.0/8 or fd00::/8` })
   }
   try {
     parseSchedule(env.WEBHOOK_RETRY_SCHEDULE)
@@ -136,13 +135,6 @@ function crossChecks (env: Env, alreadyInvalid: Set<string>): Problem[] {
 
 function splitList (value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter((s) => s !== '')
-}
-
-function isCidr (value: string): boolean {
-  const [address, prefix, ...rest] = value.split('/')
-  if (rest.length > 0 || address === undefined || prefix === undefined || !/^\d{1,3}$/.test(prefix)) return false
-  const family = isIP(address)
-  return family !== 0 && Number(prefix) <= (family === 4 ? 32 : 128)
 }
 
 function toConfig (env: Env, isTTY: boolean): Config {
