@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import { periodic } from '../lib/periodic.js'
 import type { Clock, ProvisioningQueue, RequestStore } from './ports.js'
 
 /**
@@ -16,9 +17,6 @@ export function createDispatcher (deps: {
   staleAfterMs: number
   intervalMs: number
 }) {
-  let timer: NodeJS.Timeout | undefined
-  let running: Promise<number> | undefined
-
   async function sweep (): Promise<number> {
     const olderThan = new Date(deps.clock.now() - deps.staleAfterMs).toISOString()
     const ids = await deps.requests.pending(olderThan, 500)
@@ -33,19 +31,5 @@ export function createDispatcher (deps: {
     return enqueued
   }
 
-  return {
-    sweep,
-    start () {
-      timer = setInterval(() => {
-        running ??= sweep()
-          .catch((err: unknown) => { deps.logger.warn({ err }, 'dispatcher sweep failed'); return 0 })
-          .finally(() => { running = undefined })
-      }, deps.intervalMs)
-      timer.unref()
-    },
-    async stop () {
-      clearInterval(timer)
-      await running
-    },
-  }
+  return { sweep, ...periodic(sweep, { intervalMs: deps.intervalMs, logger: deps.logger, what: 'dispatcher sweep' }) }
 }

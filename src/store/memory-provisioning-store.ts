@@ -3,7 +3,7 @@ import type {
 } from '../provisioning/ports.js'
 import { TERMINAL_STATUSES } from '../provisioning/ports.js'
 import type { MemoryDeliveryStore } from './memory-webhook-store.js'
-import { decodeCursor, encodeCursor } from './cursor.js'
+import { keysetPage } from './cursor.js'
 
 /**
  * In-memory twins of the provisioning stores for the embedded single-process
@@ -58,16 +58,11 @@ export function createMemoryRequestStore (opts: { outbox?: Pick<MemoryDeliverySt
 
 /** Newest first, keyset-paginated on (createdAt, id) so concurrent inserts never shift a page. */
 export function listFrom (all: ProvisioningRecord[], query: ListQuery, copy: (r: ProvisioningRecord) => ProvisioningRecord): { items: ProvisioningRecord[], nextCursor?: string } {
-  const after = query.cursor ? decodeCursor(query.cursor) : undefined
-  const sorted = all
-    .filter((r) => (query.status === undefined || r.status === query.status) &&
-      (query.hrId === undefined || r.hrId === query.hrId) &&
-      (query.createdAfter === undefined || r.createdAt > query.createdAfter))
-    .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id))
-    .filter((r) => after === undefined || r.createdAt < after.createdAt || (r.createdAt === after.createdAt && r.id < after.id))
-  const items = sorted.slice(0, query.limit).map(copy)
-  const last = items.at(-1)
-  return sorted.length > query.limit && last ? { items, nextCursor: encodeCursor({ createdAt: last.createdAt, id: last.id }) } : { items }
+  const matching = all.filter((r) => (query.status === undefined || r.status === query.status) &&
+    (query.hrId === undefined || r.hrId === query.hrId) &&
+    (query.createdAfter === undefined || r.createdAt > query.createdAfter))
+  const page = keysetPage(matching, query.limit, query.cursor)
+  return { ...page, items: page.items.map(copy) }
 }
 
 export function createMemoryEmailReservations (clock: Clock): EmailReservations {

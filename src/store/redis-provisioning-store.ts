@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
 import type { EmailReservations, IdempotencyBegin, IdempotencyStore, ProvisioningRecord, RequestStore, StoredResponse } from '../provisioning/ports.js'
 import { TERMINAL_STATUSES } from '../provisioning/ports.js'
-import { decodeCursor, encodeCursor } from './cursor.js'
+import { pageFromIndex } from './redis-index-page.js'
 import { withScripts } from './lua.js'
 import { provisioningKeys as keys, REQUEST_RETENTION_SECONDS } from './provisioning-keys.js'
 import { webhookInsertArgs } from './redis-webhook-store.js'
@@ -51,32 +51,15 @@ export function createRedisRequestStore (redisConn: Redis, opts: { retentionSeco
       await redis.provSaveRequest(allKeys.length, ...allKeys, ...recordArgs, ...hook.args)
     },
     async list (clientId, query) {
-      const after = query.cursor ? decodeCursor(query.cursor) : undefined
-      const max = after ? `(${ms(after.createdAt) + 1}` : '+inf'
-      const min = query.createdAfter ? `(${ms(query.createdAfter)}` : '-inf'
-      const items: ProvisioningRecord[] = []
-      let offset = 0
-      // Filters are applied to fetched records, so read in chunks until the page
-      // is full; the scan is bounded to keep one list call cheap.
-      for (let scanned = 0; items.length <= query.limit && scanned < 5000;) {
-        const ids = await redis.zrevrangebyscore(keys.clientIndex(clientId), max, min, 'LIMIT', offset, 200)
-        if (ids.length === 0) break
-        offset += ids.length
-        scanned += ids.length
-        const records = await redis.mget(ids.map(keys.request))
-        for (const json of records) {
-          const r = parse(json)
-          if (!r) continue
-          if (after && !(r.createdAt < after.createdAt || (r.createdAt === after.createdAt && r.id < after.id))) continue
-          if (query.status !== undefined && r.status !== query.status) continue
-          if (query.hrId !== undefined && r.hrId !== query.hrId) continue
-          items.push(r)
-        }
-      }
-      items.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id))
-      const page = items.slice(0, query.limit)
-      const last = page.at(-1)
-      return items.length > query.limit && last ? { items: page, nextCursor: encodeCursor(last) } : { items: page }
+      return pageFromIndex(redis, {
+        index: keys.clientIndex(clientId),
+        recordKey: keys.request,
+        parse,
+        keep: (r) => (query.status === undefined || r.status === query.status) && (query.hrId === undefined || r.hrId === query.hrId),
+        limit: query.limit,
+        cursor: query.cursor,
+        createdAfter: query.createdAfter,
+      })
     },
     async pending (olderThan, limit) {
       return redis.zrangebyscore(keys.pending(), '-inf', `(${ms(olderThan)}`, 'LIMIT', 0, limit)

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
 import type { Delivery, DeliveryStore, EndpointState } from '../webhooks/ports.js'
-import { decodeCursor, encodeCursor, isAfterCursor } from './cursor.js'
+import { pageFromIndex } from './redis-index-page.js'
 import { withScripts } from './lua.js'
 import { DELIVERY_RETENTION_SECONDS, webhookKeys as keys } from './webhook-keys.js'
 
@@ -39,28 +39,14 @@ export function createRedisDeliveryStore (redisConn: Redis): DeliveryStore {
       return (await redis.webhookSave(keys.delivery(delivery.id), JSON.stringify(delivery), expectedGeneration)) === 1
     },
     async list (clientId, query) {
-      const after = query.cursor ? decodeCursor(query.cursor) : undefined
-      const index = query.subjectId !== undefined ? keys.subjectIndex(query.subjectId) : keys.clientIndex(clientId)
-      const max = after ? `(${Date.parse(after.createdAt) + 1}` : '+inf'
-      const items: Delivery[] = []
-      let offset = 0
-      // Status is filtered on fetched records: read in chunks, bounded per call.
-      for (let scanned = 0; items.length <= query.limit && scanned < 5000;) {
-        const ids = await redis.zrevrangebyscore(index, max, '-inf', 'LIMIT', offset, 200)
-        if (ids.length === 0) break
-        offset += ids.length
-        scanned += ids.length
-        for (const json of await redis.mget(ids.map(keys.delivery))) {
-          const d = parse(json)
-          if (!d || d.clientId !== clientId || !isAfterCursor(d, after)) continue
-          if (query.status !== undefined && d.status !== query.status) continue
-          items.push(d)
-        }
-      }
-      items.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id))
-      const page = items.slice(0, query.limit)
-      const last = page.at(-1)
-      return items.length > query.limit && last ? { items: page, nextCursor: encodeCursor(last) } : { items: page }
+      return pageFromIndex(redis, {
+        index: query.subjectId !== undefined ? keys.subjectIndex(query.subjectId) : keys.clientIndex(clientId),
+        recordKey: keys.delivery,
+        parse,
+        keep: (d) => d.clientId === clientId && (query.status === undefined || d.status === query.status),
+        limit: query.limit,
+        cursor: query.cursor,
+      })
     },
     async outbox (olderThan, limit) {
       return redis.zrangebyscore(keys.outbox(), '-inf', `(${Date.parse(olderThan)}`, 'LIMIT', 0, limit)

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ClientRegistry } from '../config/clients.js'
 import { RetryLater, type Job } from '../jobs/queue.js'
+import { periodic } from '../lib/periodic.js'
 import type { Clock } from '../provisioning/ports.js'
 import type { Delivery, DeliveryAttempt, DeliveryJob, DeliveryQueue, DeliveryStore } from './ports.js'
 import { nextDelay } from './schedule.js'
@@ -121,9 +122,6 @@ export function createRelay (deps: {
   /** Entries younger than this are left to the fast path. */
   graceMs: number
 }) {
-  let timer: NodeJS.Timeout | undefined
-  let running: Promise<void> | undefined
-
   async function dispatch (id: string): Promise<void> {
     const delivery = await deps.store.get(id)
     if (delivery) await deps.queue.enqueue(delivery)
@@ -137,20 +135,5 @@ export function createRelay (deps: {
     return ids.length
   }
 
-  return {
-    dispatch,
-    sweep,
-    start () {
-      timer = setInterval(() => {
-        running ??= sweep()
-          .catch((err: unknown) => deps.logger.warn({ err: err instanceof Error ? { message: err.message } : err }, 'webhook outbox sweep failed'))
-          .then(() => { running = undefined })
-      }, deps.intervalMs)
-      timer.unref()
-    },
-    async stop () {
-      clearInterval(timer)
-      await running
-    },
-  }
+  return { dispatch, sweep, ...periodic(sweep, { intervalMs: deps.intervalMs, logger: deps.logger, what: 'webhook outbox sweep' }) }
 }

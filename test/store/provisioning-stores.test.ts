@@ -3,30 +3,12 @@ import t, { type Test as Tap } from 'tap'
 import type { EmailReservations, IdempotencyStore, ProvisioningRecord, RequestStore } from '../../src/provisioning/ports.js'
 import { createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore } from '../../src/store/memory-provisioning-store.js'
 import { createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore } from '../../src/store/redis-provisioning-store.js'
+import { requestRecord } from '../helpers/records.js'
 import { redisBinary, startRedis } from '../helpers/redis.js'
 
 interface Stores { requests: RequestStore, reservations: EmailReservations, idempotency: IdempotencyStore }
 
-let seq = 0
-function record (over: Partial<ProvisioningRecord> = {}): ProvisioningRecord {
-  seq++
-  const at = new Date(Date.UTC(2026, 10, 22, 9, 0, seq)).toISOString()
-  return {
-    id: `prq_${String(seq).padStart(26, '0')}`,
-    clientId: 'hris-a',
-    hrId: `hr-${seq}`,
-    email: `p${seq}@example.com`,
-    status: 'accepted',
-    hire: { hrId: `hr-${seq}`, email: `p${seq}@example.com` },
-    createdAt: at,
-    updatedAt: at,
-    transitions: [{ status: 'accepted', at }],
-    steps: [],
-    attempts: 0,
-    retries: 0,
-    ...over,
-  }
-}
+const record = requestRecord
 
 /** One contract, two twins: the memory stores and the Redis adapters behave alike. */
 function contract (t: Tap, name: string, make: () => Promise<Stores & { close (): Promise<void> }>): void {

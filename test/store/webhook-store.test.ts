@@ -1,11 +1,12 @@
 import { Redis } from 'ioredis'
 import t, { type Test as Tap } from 'tap'
-import type { ProvisioningRecord, RequestStore } from '../../src/provisioning/ports.js'
+import type { RequestStore } from '../../src/provisioning/ports.js'
 import { createMemoryRequestStore } from '../../src/store/memory-provisioning-store.js'
 import { createMemoryDeliveryStore } from '../../src/store/memory-webhook-store.js'
 import { createRedisRequestStore } from '../../src/store/redis-provisioning-store.js'
 import { createRedisDeliveryStore } from '../../src/store/redis-webhook-store.js'
 import type { Delivery, DeliveryStore } from '../../src/webhooks/ports.js'
+import { requestRecord } from '../helpers/records.js'
 import { redisBinary, startRedis } from '../helpers/redis.js'
 
 let seq = 0
@@ -25,25 +26,7 @@ function delivery (over: Partial<Delivery> = {}): Delivery {
   }
 }
 
-function request (over: Partial<ProvisioningRecord> = {}): ProvisioningRecord {
-  seq++
-  const at = new Date(Date.UTC(2026, 10, 22, 9, 0, seq)).toISOString()
-  return {
-    id: `prq_${String(seq).padStart(26, '0')}`,
-    clientId: 'hris-a',
-    hrId: `hr-${seq}`,
-    email: `p${seq}@example.com`,
-    status: 'accepted',
-    hire: { hrId: `hr-${seq}`, email: `p${seq}@example.com` },
-    createdAt: at,
-    updatedAt: at,
-    transitions: [{ status: 'accepted', at }],
-    steps: [],
-    attempts: 0,
-    retries: 0,
-    ...over,
-  }
-}
+const request = requestRecord
 
 const FUTURE = '2030-01-01T00:00:00.000Z'
 
