@@ -10,6 +10,9 @@ import { registerOpenApi } from './http/plugins/openapi.js'
 import { genReqId, registerRequestId } from './http/plugins/request-id.js'
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.js'
 import { meRoutes } from './http/routes/me.js'
+import { operationsRoutes } from './http/routes/operations.js'
+import type { Metrics } from './lib/metrics.js'
+import type { Queue } from 'bullmq'
 import { provisioningRoutes, type ProvisioningRoutesOptions } from './http/routes/provisioning.js'
 import { webhookRoutes, type WebhookRoutesOptions } from './http/routes/webhooks.js'
 import { IssueSchema, ProblemSchema } from './http/schemas/problem.js'
@@ -22,6 +25,10 @@ export interface AppDeps {
   provisioning?: ProvisioningRoutesOptions
   /** The webhook API; absent in tests that exercise only the conventions. */
   webhooks?: WebhookRoutesOptions
+  /** Prometheus metrics (`/metrics`, admin scope) and HTTP request timings. */
+  metrics?: Metrics
+  /** BullMQ queues for the operators' dashboard at /admin/queues (Redis mode). */
+  queues?: Queue[]
 }
 
 export interface BuildAppOptions {
@@ -82,7 +89,14 @@ export async function buildApp ({ config, deps, logger, surface = 'all' }: Build
   registerErrorHandling(app, { bodyLimit: config.http.bodyLimit })
   registerAuth(app, { clients: deps.clients })
   if (surface === 'all') await registerOpenApi(app)
+  const metrics = deps.metrics
+  if (metrics) {
+    app.addHook('onResponse', async (request, reply) => {
+      metrics.http(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
+    })
+  }
   await app.register(healthRoutes, { checks: deps.readiness })
+  await app.register(operationsRoutes, { metrics, queues: deps.queues })
   if (surface === 'health') return app
 
   await app.register(meRoutes)

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import type { Queue } from 'bullmq'
 import { Redis, type RedisOptions } from 'ioredis'
 import type { AppDeps } from './app.js'
 import { createClientRegistry, createDemoClient, loadClientsFile, type ApiClient } from './config/clients.js'
@@ -10,6 +11,7 @@ import { createMemoryTokenProvider } from './genesys/token-provider.js'
 import type { ReadinessCheck } from './http/routes/health.js'
 import { createBullQueue } from './jobs/bullmq-queue.js'
 import { createMemoryQueue } from './jobs/memory-queue.js'
+import { createMetrics } from './lib/metrics.js'
 import { RetryLater, type JobQueue } from './jobs/queue.js'
 import { parsePermission, type PermissionPattern } from './pipeline/permissions.js'
 import { staticChecks } from './pipeline/static-checks.js'
@@ -59,6 +61,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
   const closers: Array<() => Promise<unknown>> = []
   const readiness: ReadinessCheck[] = []
   const clock: Clock = { now: Date.now }
+  const metrics = createMetrics()
 
   async function close (): Promise<void> {
     for (const c of closers.reverse()) {
@@ -117,11 +120,11 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
 
     const genesysLog = logger.child({ module: 'genesys' })
     const tokenProvider = (fetchToken: FetchToken): TokenProvider => redis
-      ? createRedisTokenProvider({ redis, clientId: genesysTarget.clientId, sealKey: sealKeyFor(genesysTarget.clientId, genesysTarget.clientSecret), fetchToken, logger: genesysLog })
-      : createMemoryTokenProvider({ fetchToken })
+      ? createRedisTokenProvider({ redis, clientId: genesysTarget.clientId, sealKey: sealKeyFor(genesysTarget.clientId, genesysTarget.clientSecret), fetchToken, logger: genesysLog, onEvent: metrics.tokenEvent })
+      : createMemoryTokenProvider({ fetchToken, onEvent: metrics.tokenEvent })
     const budget: RateBudget = redis
-      ? createRedisRateBudget({ redis, clientId: genesysTarget.clientId, perMinute: config.genesys.rateLimitPerMinute, logger: genesysLog })
-      : createMemoryRateBudget({ perMinute: config.genesys.rateLimitPerMinute })
+      ? createRedisRateBudget({ redis, clientId: genesysTarget.clientId, perMinute: config.genesys.rateLimitPerMinute, logger: genesysLog, onEvent: metrics.budgetEvent })
+      : createMemoryRateBudget({ perMinute: config.genesys.rateLimitPerMinute, onEvent: metrics.budgetEvent })
     const genesys = createGenesysConnection({
       ...genesysTarget,
       timeouts: config.genesys.timeouts,
@@ -129,6 +132,9 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       logger,
       tokenProvider,
       budget,
+      onEvent: metrics.genesysEvent,
+      onCall: metrics.genesysCall,
+      onBudgetWait: metrics.budgetWait,
     })
     closers.push(() => genesys.close())
     readiness.push({
@@ -150,6 +156,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       stores = { requests: createMemoryRequestStore({ outbox: memoryDeliveries }), reservations: createMemoryEmailReservations(clock), idempotency: createMemoryIdempotencyStore(clock) }
     }
 
+    const dashboardQueues: Queue[] = []
     const queue: JobQueue<ProvisioningJob> = config.redisUrl
       ? createBullQueue<ProvisioningJob>({
         name: 'provisioning',
@@ -159,7 +166,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
         onError: (err, jobId) => logger.warn({ err: errSummary(err), jobId }, 'provisioning job error'),
       })
       : createMemoryQueue<ProvisioningJob>({ maxAttempts: config.provisioning.jobMaxAttempts })
-    closers.push(() => queue.close())
+    metrics.watchQueue({ name: 'provisioning', counts: () => queue.counts() })
     const provisioningQueue = {
       enqueue: (r: { id: string, retries: number }, opts?: { delayMs?: number }) => queue.add(jobIdFor(r), { requestId: r.id }, opts),
     }
@@ -168,6 +175,9 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     // queue with its own retry schedule, and a relay between the two.
     const webhookSchedule = config.webhooks.retryScheduleMs
     const webhookMaxAttempts = webhookSchedule.length + 1 + WEBHOOK_SPARE_ATTEMPTS
+    // Created before the queue so that it is closed after the queue's worker.
+    const sender = config.role === 'api' ? undefined : createSender({ allowed: parseAllowedNetworks(config.webhookAllowedNetworks), timeoutMs: config.webhooks.timeoutMs })
+    if (sender) closers.push(() => sender.close())
     const webhookQueue: JobQueue<DeliveryJob> = config.redisUrl
       ? createBullQueue<DeliveryJob>({
         name: 'webhooks',
@@ -180,6 +190,13 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       })
       : createMemoryQueue<DeliveryJob>({ maxAttempts: webhookMaxAttempts, backoff: { baseMs: 0, capMs: 0 } })
     closers.push(() => webhookQueue.close())
+    // Closed before the webhook queue and the relay (closers run in reverse):
+    // provisioning jobs still finishing hand their webhooks on.
+    closers.push(() => queue.close())
+    metrics.watchQueue({ name: 'webhooks', counts: () => webhookQueue.counts() })
+    for (const q of [queue, webhookQueue]) {
+      if ('bullQueue' in q) dashboardQueues.push(q.bullQueue as Queue)
+    }
     const deliveryQueue: DeliveryQueue = {
       enqueue: (d) => webhookQueue.add(deliveryJobId(d), { deliveryId: d.id, generation: d.generation }),
     }
@@ -198,7 +215,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       config: { maxGroupDepth: config.maxGroupDepth, idempotencyTtlHours: config.provisioning.idempotencyTtlHours },
     })
 
-    if (config.role !== 'api') {
+    if (sender) {
       const handle = createProvisioningWorker({
         requests: stores.requests,
         reservations: stores.reservations,
@@ -210,12 +227,13 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
         policy,
         emailReservationSeconds: EMAIL_RESERVATION_SECONDS,
         outbox: (record) => deliveryFor(record, registry.get(record.clientId)),
-        onTerminal: async (record) => { if (record.webhookId !== undefined) await relay.dispatch(record.webhookId) },
+        onTerminal: async (record) => {
+          metrics.provisioningOutcome(record)
+          if (record.webhookId !== undefined) await relay.dispatch(record.webhookId)
+        },
       })
       queue.process(handle, { concurrency: config.provisioning.workerConcurrency })
 
-      const sender = createSender({ allowed: parseAllowedNetworks(config.webhookAllowedNetworks), timeoutMs: config.webhooks.timeoutMs })
-      closers.push(() => sender.close())
       webhookQueue.process(createDeliveryHandler({
         store: deliveries,
         clients: registry,
@@ -223,7 +241,16 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
         clock,
         schedule: webhookSchedule,
         logger: logger.child({ module: 'webhooks' }),
+        onAttempt: metrics.webhookAttempt,
+        onOutcome: metrics.webhookOutcome,
       }), { concurrency: config.webhooks.concurrency })
+      readiness.push({
+        name: 'workers',
+        async check () {
+          if (!queue.isProcessing() || !webhookQueue.isProcessing()) throw new Error('a job worker is not running')
+          return `provisioning ×${config.provisioning.workerConcurrency}, webhooks ×${config.webhooks.concurrency}`
+        },
+      })
       relay.start()
       closers.push(() => relay.stop())
       const dispatcher = createDispatcher({
@@ -254,6 +281,8 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
         },
       },
       webhooks: { service: webhooks },
+      metrics,
+      queues: dashboardQueues,
       close,
     }
   } catch (err) {

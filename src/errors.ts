@@ -71,8 +71,8 @@ export const errors = {
     new ProvisioningError('PROV_ERR_VALIDATION', 400, 'Invalid request', message, { issues }),
   policy: (message: string, issues: Issue[]) =>
     new ProvisioningError('PROV_ERR_POLICY', 422, 'Request violates policy', message, { issues }),
-  unauthenticated: (message = 'A valid API key is required in the Authorization header (Bearer scheme).') =>
-    new ProvisioningError('PROV_ERR_UNAUTHENTICATED', 401, 'Unauthenticated', message, { headers: { 'www-authenticate': 'Bearer' } }),
+  unauthenticated: (message = 'A valid API key is required in the Authorization header (Bearer scheme).', challenge = 'Bearer') =>
+    new ProvisioningError('PROV_ERR_UNAUTHENTICATED', 401, 'Unauthenticated', message, { headers: { 'www-authenticate': challenge } }),
   forbidden: (message: string) =>
     new ProvisioningError('PROV_ERR_FORBIDDEN', 403, 'Forbidden', message),
   notFound: (message: string) =>

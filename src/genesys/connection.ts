@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { createGenesysClient, type GenesysClient } from './client.js'
-import { createApiCaller, createPools, type ApiEvent, type GenesysTimeouts } from './http.js'
+import { createApiCaller, createPools, type ApiCallerOptions, type ApiEvent, type GenesysTimeouts } from './http.js'
 import type { FetchToken, RateBudget, TokenProvider } from './ports.js'
 import { createTokenFetch } from './token-fetch.js'
 
@@ -19,6 +19,8 @@ export interface GenesysConnectionOptions {
   budgetWaitMs?: number
   /** Counts calls, 429s, 401 retries, errors and token fetches (the metrics layer listens). */
   onEvent?: (e: ApiEvent | 'token-fetch', operation: string) => void
+  onCall?: ApiCallerOptions['onCall']
+  onBudgetWait?: ApiCallerOptions['onBudgetWait']
 }
 
 export interface GenesysConnection {
@@ -48,6 +50,8 @@ export function createGenesysConnection (opts: GenesysConnectionOptions): Genesy
     logger,
     budgetWaitMs: opts.budgetWaitMs,
     onEvent: opts.onEvent,
+    onCall: opts.onCall,
+    onBudgetWait: opts.onBudgetWait,
   })
   return {
     client: createGenesysClient(call),

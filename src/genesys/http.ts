@@ -157,6 +157,10 @@ export interface ApiCallerOptions {
   /** How long a call may wait for a rate-budget slot before failing (retryable). */
   budgetWaitMs?: number
   onEvent?: (e: ApiEvent, operation: string) => void
+  /** Each upstream exchange: its HTTP status (or `transport` when none came back) and duration. */
+  onCall?: (operation: string, status: string, seconds: number) => void
+  /** Time spent waiting for a rate-budget slot before a call. */
+  onBudgetWait?: (seconds: number) => void
   now?: () => number
 }
 
@@ -174,8 +178,10 @@ export function createApiCaller (opts: ApiCallerOptions) {
   const event = opts.onEvent ?? (() => {})
 
   async function once<T> (operation: string, req: ApiRequest<T>, path: string, body: string | undefined): Promise<{ res: RawResponse, token: string }> {
+    const waitStarted = performance.now()
     try {
       await opts.budget.acquire({ maxWaitMs: budgetWaitMs })
+      opts.onBudgetWait?.((performance.now() - waitStarted) / 1000)
     } catch (err) {
       if (err instanceof RateBudgetExceeded) {
         throw new GenesysError(`the Genesys rate budget is exhausted; ${operation} not sent`, { operation, failure: 'rate-budget', retryAfterMs: err.retryAfterMs, cause: err })
@@ -190,8 +196,16 @@ export function createApiCaller (opts: ApiCallerOptions) {
     }
     if (body !== undefined) headers['content-type'] = req.contentType ?? 'application/json'
     const started = now()
+    const t0 = performance.now()
     event('request', operation)
-    const res = await send(pool, operation, { method: req.method, path, headers, body })
+    let res: RawResponse
+    try {
+      res = await send(pool, operation, { method: req.method, path, headers, body })
+    } catch (err) {
+      opts.onCall?.(operation, 'transport', (performance.now() - t0) / 1000)
+      throw err
+    }
+    opts.onCall?.(operation, String(res.status), (performance.now() - t0) / 1000)
     log.debug({ operation, status: res.status, durationMs: now() - started, correlationId: res.correlationId }, 'genesys call')
     return { res, token }
   }

@@ -14,7 +14,7 @@ export interface FetchedToken {
 export type FetchToken = () => Promise<FetchedToken>
 
 /** Notable moments, counted by the metrics layer; never carries the token itself. */
-export type TokenEvent = 'fetch' | 'hit' | 'wait' | 'fallback' | 'invalidate'
+export type TokenEvent = 'fetch' | 'hit' | 'miss' | 'wait' | 'fallback' | 'invalidate'
 
 /**
  * Hands out a valid bearer token for one OAuth client, fetching at most one at a

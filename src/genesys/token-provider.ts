@@ -75,6 +75,7 @@ export function createMemoryTokenProvider (opts: TokenProviderOptions): TokenPro
         if (now >= current.refreshAt) refresh().catch(() => {})
         return current.token
       }
+      event('miss')
       return (await refresh()).token
     },
     async invalidate (token) {

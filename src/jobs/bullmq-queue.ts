@@ -15,7 +15,7 @@ export function createBullQueue<T> (opts: {
   /** How long a worker's lock lives without renewal: a killed worker's job is re-run after this. */
   lockDurationMs?: number
   onError?: (err: unknown, jobId: string) => void
-}): JobQueue<T> {
+}): JobQueue<T> & { readonly bullQueue: Queue } {
   const backoff = opts.backoff ?? DEFAULT_BACKOFF
   const random = opts.random ?? Math.random
   const queue = new Queue(opts.name, { connection: opts.connection })
@@ -23,6 +23,8 @@ export function createBullQueue<T> (opts: {
   let worker: Worker | undefined
 
   return {
+    /** For the operators' queue dashboard. */
+    bullQueue: queue,
     async add (id, data, addOpts) {
       await queue.add(opts.name, data, {
         jobId: id,

@@ -202,6 +202,7 @@ export function createRedisTokenProvider (opts: RedisTokenProviderOptions): Toke
         }
         return local.token
       }
+      event('miss')
       return (await refresh()).token
     },
     async invalidate (token) {

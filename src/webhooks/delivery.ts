@@ -26,6 +26,8 @@ export interface DeliveryHandlerDeps {
   random?: () => number
   /** Called with each attempt's outcome (metrics listen here). */
   onAttempt?: (delivery: Delivery, attempt: DeliveryAttempt) => void
+  /** Called when a delivery ends: delivered, dead-lettered or held by a disabled endpoint. */
+  onOutcome?: (outcome: 'delivered' | 'dead' | 'disabled') => void
 }
 
 /**
@@ -58,12 +60,14 @@ export function createDeliveryHandler (deps: DeliveryHandlerDeps) {
     if (!endpoint) {
       log.error({ alert: 'webhook_dead_letter' }, 'webhook dead-lettered: the client has no webhook endpoint any more')
       await store.save({ ...delivery, status: 'dead', nextAttemptAt: undefined }, delivery.generation)
+      deps.onOutcome?.('dead')
       return
     }
     const state = await store.endpointState(delivery.clientId)
     if (state && state.urlSha256 === urlSha256(endpoint.url)) {
       log.warn('webhook held: the endpoint is disabled (it answered 410 Gone)')
       await store.save({ ...delivery, status: 'disabled', nextAttemptAt: undefined }, delivery.generation)
+      deps.onOutcome?.('disabled')
       return
     }
 
@@ -87,12 +91,14 @@ export function createDeliveryHandler (deps: DeliveryHandlerDeps) {
     if (result.ok) {
       log.info(fields, 'webhook delivered')
       await store.save({ ...delivery, attempts, status: 'delivered', deliveredAt: at, nextAttemptAt: undefined }, delivery.generation)
+      deps.onOutcome?.('delivered')
       return
     }
     if (result.statusCode === 410) {
       log.error({ ...fields, alert: 'webhook_endpoint_disabled' }, 'webhook endpoint answered 410 Gone: disabled; later events are held until it is enabled')
       await store.disableEndpoint(delivery.clientId, { urlSha256: urlSha256(endpoint.url), disabledAt: at, deliveryId: delivery.id, statusCode: 410 })
       await store.save({ ...delivery, attempts, status: 'disabled', nextAttemptAt: undefined }, delivery.generation)
+      deps.onOutcome?.('disabled')
       return
     }
     const floor = Math.min(result.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS)
@@ -100,6 +106,7 @@ export function createDeliveryHandler (deps: DeliveryHandlerDeps) {
     if (delay === undefined) {
       log.error({ ...fields, error: result.error, alert: 'webhook_dead_letter' }, 'webhook dead-lettered after its last scheduled attempt')
       await store.save({ ...delivery, attempts, status: 'dead', nextAttemptAt: undefined }, delivery.generation)
+      deps.onOutcome?.('dead')
       return
     }
     log.warn({ ...fields, error: result.error, retryInMs: delay }, 'webhook attempt failed; will retry')

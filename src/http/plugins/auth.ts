@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { AuthenticatedClient, ClientRegistry, Scope } from '../../config/clients.js'
-import { errors } from '../../errors.js'
+import { errors, isProvisioningError } from '../../errors.js'
+import { sendProblem } from './errors.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -21,10 +22,26 @@ export const BEARER_SECURITY = [{ bearerAuth: [] }]
 
 const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/i
 
+const BASIC = /^Basic ([A-Za-z0-9+/=]{1,1400})$/i
+
+/** Operator pages a browser opens directly: they also take the key as a Basic password. */
+const BROWSER_PAGES = '/admin/'
+
 export function bearerKey (request: FastifyRequest): string | undefined {
   const header = request.headers.authorization
   if (typeof header !== 'string') return undefined
   return BEARER.exec(header)?.[1]
+}
+
+/** The key a request presents: a bearer key, or on operator pages the password of Basic credentials. */
+function presentedKey (request: FastifyRequest, url: string): string | undefined {
+  const bearer = bearerKey(request)
+  if (bearer !== undefined || !url.startsWith(BROWSER_PAGES)) return bearer
+  const basic = BASIC.exec(request.headers.authorization ?? '')?.[1]
+  if (basic === undefined) return undefined
+  const decoded = Buffer.from(basic, 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  return colon === -1 ? undefined : decoded.slice(colon + 1)
 }
 
 /**
@@ -33,22 +50,38 @@ export function bearerKey (request: FastifyRequest): string | undefined {
  */
 export function registerAuth (app: FastifyInstance, opts: { clients: ClientRegistry }): void {
   app.decorateRequest('client', undefined)
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
+    try {
+      authenticate(request)
+    } catch (err) {
+      // Answered here rather than thrown: plugins with their own error handler
+      // (the queue dashboard) would otherwise turn a 401 into their own 500.
+      if (isProvisioningError(err)) return sendProblem(reply, err, request.id)
+      throw err
+    }
+  })
+
+  function authenticate (request: FastifyRequest): void {
     const configured = request.routeOptions.config.scope
     // Default-deny for the API surface: a /v1 or /admin route without a declared
     // scope still needs a valid key. Docs, health and unknown paths are public.
     const url = request.routeOptions.url ?? ''
     const scope = configured === undefined && (url.startsWith('/v1/') || url.startsWith('/admin')) ? null : configured
     if (scope === false || scope === undefined) return
-    const key = bearerKey(request)
+    const key = presentedKey(request, url)
     const client = key === undefined ? undefined : opts.clients.authenticate(key)
-    if (!client) throw errors.unauthenticated()
+    if (!client) {
+      // A browser shows its login prompt for a Basic challenge.
+      throw url.startsWith(BROWSER_PAGES)
+        ? errors.unauthenticated('An admin API key is required: as a bearer key, or in a browser as the password of the login prompt.', 'Basic realm="Genesys provisioning operators", charset="UTF-8"')
+        : errors.unauthenticated()
+    }
     request.client = client
     request.log = request.log.child({ clientId: client.id })
     if (scope !== null && !client.scopes.includes(scope)) {
       throw errors.forbidden(`This API key lacks the "${scope}" scope.`)
     }
-  })
+  }
 }
 
 /** The authenticated client of a route that requires one (auth ran in onRequest). */

@@ -1,0 +1,47 @@
+import { createBullBoard } from '@bull-board/api'
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter'
+import { FastifyAdapter } from '@bull-board/fastify'
+import type { Queue } from 'bullmq'
+import type { FastifyInstance } from 'fastify'
+import type { Metrics } from '../../lib/metrics.js'
+
+export interface OperationsRoutesOptions {
+  metrics?: Metrics
+  /** BullMQ queues to show in the dashboard (absent in embedded mode). */
+  queues?: Queue[]
+}
+
+export const QUEUE_DASHBOARD_PATH = '/admin/queues'
+
+/**
+ * What operators use: `/metrics` for Prometheus and the queue dashboard, both
+ * behind the `admin` scope. The dashboard also takes the key as the password of
+ * HTTP Basic credentials, so a browser can open it from its own login prompt.
+ */
+export async function operationsRoutes (app: FastifyInstance, opts: OperationsRoutesOptions): Promise<void> {
+  const { metrics } = opts
+  if (metrics) {
+    app.get('/metrics', {
+      config: { scope: 'admin' },
+      schema: { hide: true },
+    }, async (_request, reply) => {
+      const body = await metrics.registry.metrics()
+      return reply.type(metrics.registry.contentType).send(body)
+    })
+  }
+
+  const queues = opts.queues ?? []
+  if (queues.length === 0) return
+  await app.register(async (scope) => {
+    // The dashboard's own routes are not part of the API document.
+    scope.addHook('onRoute', (route) => {
+      route.schema = { ...(route.schema ?? {}), hide: true }
+      route.config = { ...(route.config ?? {}), scope: 'admin' }
+    })
+    const serverAdapter = new FastifyAdapter()
+    serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH)
+    createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter })
+    await scope.register(serverAdapter.registerPlugin(), { prefix: QUEUE_DASHBOARD_PATH })
+  })
+}
+
