@@ -10,7 +10,7 @@ import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import { parseArgs } from 'node:util'
 import { startRedis } from '../test/helpers/redis.js'
-import { BENCH_KEY, benchClientsFile, machine, median, startServer } from './lib.js'
+import { BENCH_KEY, benchClientsFile, machine, median, rssMiB, startServer } from './lib.js'
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '50' }, rounds: { type: 'string', default: '3' } } })
 const duration = Number(values.seconds)
@@ -51,11 +51,14 @@ async function main (): Promise<void> {
 
   const svc: autocannon.Result[] = []
   const base: autocannon.Result[] = []
+  const rssIdle = await rssMiB(server.child.pid)
+  let rssAfter = Number.NaN
   try {
     for (let i = 0; i < rounds; i++) {
       base.push(await run(bareUrl, '/v1/provisioning-requests', {}))
       svc.push(await run(server.url, '/v1/provisioning-requests', { authorization: `Bearer ${BENCH_KEY}` }))
     }
+    rssAfter = await rssMiB(server.child.pid)
   } finally {
     await server.stop()
     await bare.close()
@@ -70,6 +73,7 @@ async function main (): Promise<void> {
     `  bare Fastify route : ${rps(base).toFixed(0)} req/s, p50 ${p50(base)} ms, p99 ${p99(base)} ms`,
     `  POST intake        : ${rps(svc).toFixed(0)} req/s, p50 ${p50(svc)} ms, p99 ${p99(svc)} ms, non-2xx/errors ${non2xx}`,
     `  ratio intake/bare  : ${(rps(svc) / rps(base)).toFixed(2)} (throughput), rounds: ${svc.map((r) => r.requests.average.toFixed(0)).join(', ')}`,
+    `  api process RSS    : ${rssIdle.toFixed(0)} MiB idle, ${rssAfter.toFixed(0)} MiB after ${svc.reduce((n, r) => n + r.requests.total, 0)} intake requests`,
   ]
   console.log(lines.join('\n'))
 }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -49,6 +49,18 @@ export async function startServer (env: Record<string, string>): Promise<Service
       child.once('exit', () => { clearTimeout(killer); resolve() })
       child.kill('SIGTERM')
     }),
+  }
+}
+
+/** Resident set size of a process in MiB (Linux /proc), or NaN when unreadable. */
+export async function rssMiB (pid: number | undefined): Promise<number> {
+  if (pid === undefined) return Number.NaN
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8')
+    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1]
+    return kb === undefined ? Number.NaN : Number(kb) / 1024
+  } catch {
+    return Number.NaN
   }
 }
 
