@@ -5,6 +5,9 @@ import { staticChecks } from '../src/pipeline/static-checks.js'
 import { createProvisioningService } from '../src/provisioning/service.js'
 import { createMemoryIdempotencyStore, createMemoryRequestStore } from '../src/store/memory-provisioning-store.js'
 import { createMemoryDeliveryStore } from '../src/store/memory-webhook-store.js'
+import { createMemoryGroupSyncStore, createMemoryMappingStore } from '../src/store/memory-groups-store.js'
+import { createMappingService, type MappingDirectory } from '../src/groups/mappings.js'
+import { createGroupSyncService } from '../src/groups/sync.js'
 import { createWebhookService } from '../src/webhooks/service.js'
 
 /**
@@ -32,6 +35,11 @@ export async function renderOpenApi (): Promise<string> {
         idempotencyTtlHours: config.provisioning.idempotencyTtlHours,
         dryRun: async () => { throw new Error('not used when rendering the document') },
       },
+      groups: {
+        mappings: createMappingService({ store: createMemoryMappingStore(), directory: unusedDirectory(), clock, maxGroupDepth: config.maxGroupDepth }),
+        syncs: createGroupSyncService({ syncs: createMemoryGroupSyncStore(), mappings: createMemoryMappingStore(), queue: { enqueue: async () => {} }, clock, maxGroupDepth: config.maxGroupDepth }),
+        maxRemovalsPercent: config.groups.maxRemovalsPercent,
+      },
       webhooks: {
         service: createWebhookService({ store: createMemoryDeliveryStore(), queue: { enqueue: async () => {} }, clients: createClientRegistry([]), clock, schedule: config.webhooks.retryScheduleMs }),
       },
@@ -44,3 +52,14 @@ export async function renderOpenApi (): Promise<string> {
 }
 
 export const OPENAPI_PATH = new URL('../openapi/openapi.json', import.meta.url)
+
+/** Rendering the document calls no route: a directory that refuses to be used. */
+function unusedDirectory (): MappingDirectory {
+  const fail = async (): Promise<never> => { throw new Error('not used when rendering the document') }
+  return {
+    groups: { findByDisplayName: fail },
+    platformGroups: { create: fail },
+    queues: { byName: fail, updateMemberGroups: fail },
+    divisions: { byName: fail, home: fail },
+  }
+}

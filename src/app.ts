@@ -9,6 +9,7 @@ import { registerErrorHandling } from './http/plugins/errors.js'
 import { registerOpenApi } from './http/plugins/openapi.js'
 import { genReqId, registerRequestId } from './http/plugins/request-id.js'
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.js'
+import { groupRoutes, type GroupRoutesOptions } from './http/routes/groups.js'
 import { meRoutes } from './http/routes/me.js'
 import { operationsRoutes } from './http/routes/operations.js'
 import type { Metrics } from './lib/metrics.js'
@@ -25,6 +26,8 @@ export interface AppDeps {
   provisioning?: ProvisioningRoutesOptions
   /** The webhook API; absent in tests that exercise only the conventions. */
   webhooks?: WebhookRoutesOptions
+  /** HR group mappings and membership syncs. */
+  groups?: GroupRoutesOptions
   /** Prometheus metrics (`/metrics`, admin scope) and HTTP request timings. */
   metrics?: Metrics
   /** BullMQ queues for the operators' dashboard at /admin/queues (Redis mode). */
@@ -102,5 +105,6 @@ export async function buildApp ({ config, deps, logger, surface = 'all' }: Build
   await app.register(meRoutes)
   if (deps.provisioning) await app.register(provisioningRoutes, deps.provisioning)
   if (deps.webhooks) await app.register(webhookRoutes, deps.webhooks)
+  if (deps.groups) await app.register(groupRoutes, deps.groups)
   return app
 }

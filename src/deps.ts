@@ -17,7 +17,13 @@ import { parsePermission, type PermissionPattern } from './pipeline/permissions.
 import { staticChecks } from './pipeline/static-checks.js'
 import { createDispatcher } from './provisioning/dispatcher.js'
 import { dryRun } from './provisioning/dry-run.js'
-import { createNameGroupResolver, createReferenceCache } from './provisioning/facts.js'
+import { createMappedGroupResolver, createNameGroupResolver, createReferenceCache } from './provisioning/facts.js'
+import { createMappingService } from './groups/mappings.js'
+import type { GroupSyncJob, GroupSyncStore, MappingStore } from './groups/ports.js'
+import { createGroupSyncService, createGroupSyncWorker } from './groups/sync.js'
+import { periodic } from './lib/periodic.js'
+import { createMemoryGroupSyncStore, createMemoryMappingStore } from './store/memory-groups-store.js'
+import { createRedisGroupSyncStore, createRedisMappingStore } from './store/redis-groups-store.js'
 import type { Clock, EmailReservations, IdempotencyStore, RequestStore } from './provisioning/ports.js'
 import { createProvisioningService, jobIdFor } from './provisioning/service.js'
 import { createProvisioningWorker, type ProvisioningJob } from './provisioning/worker.js'
@@ -31,7 +37,7 @@ import { sealKeyFor } from './store/token-seal.js'
 import { createMemoryDeliveryStore } from './store/memory-webhook-store.js'
 import { createRedisDeliveryStore } from './store/redis-webhook-store.js'
 import { createDeliveryHandler, createRelay } from './webhooks/delivery.js'
-import { deliveryFor } from './webhooks/events.js'
+import { deliveryFor, deliveryForGroupSync } from './webhooks/events.js'
 import { deliveryJobId, type DeliveryJob, type DeliveryQueue, type DeliveryStore } from './webhooks/ports.js'
 import { createSender } from './webhooks/sender.js'
 import { createWebhookService, summarize } from './webhooks/service.js'
@@ -48,9 +54,6 @@ export interface Deps extends AppDeps {
 
 /** Attempts a webhook job may spend on its own errors (a Redis blip) beyond the schedule. */
 const WEBHOOK_SPARE_ATTEMPTS = 20
-
-/** Reference data looked up by name is reused this long across hires. */
-const REFERENCE_TTL_MS = 60_000
 
 /**
  * The one composition root: builds Redis connections, the Genesys connection,
@@ -146,14 +149,20 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     })
 
     let deliveries: DeliveryStore
-    let stores: { requests: RequestStore, reservations: EmailReservations, idempotency: IdempotencyStore }
+    type SyncStore = GroupSyncStore & { pending (olderThan: string, limit: number): Promise<string[]> }
+    let stores: { requests: RequestStore, reservations: EmailReservations, idempotency: IdempotencyStore, syncs: SyncStore }
     if (redis) {
       deliveries = createRedisDeliveryStore(redis)
-      stores = { requests: createRedisRequestStore(redis), reservations: createRedisEmailReservations(redis), idempotency: createRedisIdempotencyStore(redis) }
+      stores = { requests: createRedisRequestStore(redis), reservations: createRedisEmailReservations(redis), idempotency: createRedisIdempotencyStore(redis), syncs: createRedisGroupSyncStore(redis) }
     } else {
       const memoryDeliveries = createMemoryDeliveryStore()
       deliveries = memoryDeliveries
-      stores = { requests: createMemoryRequestStore({ outbox: memoryDeliveries }), reservations: createMemoryEmailReservations(clock), idempotency: createMemoryIdempotencyStore(clock) }
+      stores = {
+        requests: createMemoryRequestStore({ outbox: memoryDeliveries }),
+        reservations: createMemoryEmailReservations(clock),
+        idempotency: createMemoryIdempotencyStore(clock),
+        syncs: createMemoryGroupSyncStore({ outbox: memoryDeliveries }),
+      }
     }
 
     const dashboardQueues: Queue[] = []
@@ -204,8 +213,26 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     const webhooks = createWebhookService({ store: deliveries, queue: deliveryQueue, clients: registry, clock, schedule: webhookSchedule })
 
     const policy = { denied: config.provisioning.deniedPermissions.map(parsePermission).filter((p): p is PermissionPattern => p !== undefined) }
-    const cache = createReferenceCache(clock, REFERENCE_TTL_MS)
-    const groups = createNameGroupResolver(genesys.client)
+    const cache = createReferenceCache(clock, config.directoryCacheTtlMs)
+
+    // Groups: mappings from HR paths to Genesys groups and queues, membership syncs.
+    const mappingStore: MappingStore = redis ? createRedisMappingStore(redis) : createMemoryMappingStore()
+    const groups = createMappedGroupResolver(mappingStore, createNameGroupResolver(genesys.client))
+    const groupSyncQueue: JobQueue<GroupSyncJob> = config.redisUrl
+      ? createBullQueue<GroupSyncJob>({
+        name: 'group-sync',
+        connection: bullConnection(config.redisUrl),
+        maxAttempts: config.provisioning.jobMaxAttempts,
+        lockDurationMs: config.provisioning.jobLockMs,
+        onError: (err, jobId) => { if (!(err instanceof RetryLater)) logger.warn({ err: errSummary(err), jobId }, 'group sync job error') },
+      })
+      : createMemoryQueue<GroupSyncJob>({ maxAttempts: config.provisioning.jobMaxAttempts })
+    closers.push(() => groupSyncQueue.close())
+    metrics.watchQueue({ name: 'group-sync', counts: () => groupSyncQueue.counts() })
+    if ('bullQueue' in groupSyncQueue) dashboardQueues.push(groupSyncQueue.bullQueue as Queue)
+    const syncQueue = { enqueue: (sync: { id: string }) => groupSyncQueue.add(sync.id, { syncId: sync.id }) }
+    const mappingService = createMappingService({ store: mappingStore, directory: genesys.client, clock, maxGroupDepth: config.maxGroupDepth })
+    const syncService = createGroupSyncService({ syncs: stores.syncs, mappings: mappingStore, queue: syncQueue, clock, maxGroupDepth: config.maxGroupDepth })
 
     const service = createProvisioningService({
       ...stores,
@@ -251,6 +278,21 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
           return `provisioning ×${config.provisioning.workerConcurrency}, webhooks ×${config.webhooks.concurrency}`
         },
       })
+      groupSyncQueue.process(createGroupSyncWorker({
+        syncs: stores.syncs,
+        directory: genesys.client,
+        clock,
+        logger: logger.child({ module: 'group-sync' }),
+        maxRemovalsPercent: config.groups.maxRemovalsPercent,
+        outbox: (sync) => deliveryForGroupSync(sync, registry.get(sync.clientId)),
+        onTerminal: async (sync) => { if (sync.webhookId !== undefined) await relay.dispatch(sync.webhookId) },
+      }), { concurrency: 4 })
+      // A sync accepted just before a crash (stored, not yet queued) is queued again.
+      const syncSweep = periodic(async () => {
+        for (const id of await stores.syncs.pending(new Date(clock.now() - 60_000).toISOString(), 200)) await syncQueue.enqueue({ id })
+      }, { intervalMs: 30_000, logger, what: 'group sync sweep' })
+      syncSweep.start()
+      closers.push(() => syncSweep.stop())
       relay.start()
       closers.push(() => relay.stop())
       const dispatcher = createDispatcher({
@@ -281,6 +323,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
         },
       },
       webhooks: { service: webhooks },
+      groups: { mappings: mappingService, syncs: syncService, maxRemovalsPercent: config.groups.maxRemovalsPercent },
       metrics,
       queues: dashboardQueues,
       close,

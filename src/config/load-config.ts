@@ -27,6 +27,10 @@ export interface Config {
   clientsFile?: string
   maxGroupDepth: number
   webhookAllowedNetworks: string[]
+  groups: {
+    maxRemovalsPercent: number
+  }
+  directoryCacheTtlMs: number
   webhooks: {
     /** Gaps between delivery attempts, ms (each ±20 %); one more attempt than gaps. */
     retryScheduleMs: number[]
@@ -166,6 +170,8 @@ function toConfig (env: Env, isTTY: boolean): Config {
     clientsFile: env.CLIENTS_FILE,
     maxGroupDepth: env.MAX_GROUP_DEPTH,
     webhookAllowedNetworks: splitList(env.WEBHOOK_ALLOWED_NETWORKS),
+    groups: { maxRemovalsPercent: env.GROUP_SYNC_MAX_REMOVALS_PERCENT },
+    directoryCacheTtlMs: env.DIRECTORY_CACHE_TTL_SECONDS * 1000,
     webhooks: {
       retryScheduleMs: parseSchedule(env.WEBHOOK_RETRY_SCHEDULE),
       timeoutMs: env.WEBHOOK_TIMEOUT_MS,

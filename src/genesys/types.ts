@@ -102,6 +102,7 @@ export const QueueSchema = Open({
   id: Type.String(),
   name: Type.String(),
   memberGroups: Type.Optional(Type.Array(Open({ id: Type.String(), type: Type.Optional(Type.String()) }))),
+  division: Type.Optional(Open({ id: Type.String(), name: Type.Optional(Type.String()) })),
 })
 export type Queue = Static<typeof QueueSchema>
 export const QueuePageSchema = page(QueueSchema)

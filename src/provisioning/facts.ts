@@ -2,7 +2,7 @@ import type { GenesysClient } from '../genesys/client.js'
 import type { NamedEntity } from '../genesys/types.js'
 import type { NewHireBody } from '../http/schemas/provisioning.js'
 import type { RolePolicy } from '../pipeline/permissions.js'
-import { groupPathSegments } from '../pipeline/static-checks.js'
+import { groupPathSegments, normalizeGroupPath } from '../pipeline/static-checks.js'
 import type { UpstreamFacts } from '../pipeline/upstream-checks.js'
 import type { Clock } from './ports.js'
 
@@ -15,9 +15,9 @@ export type Directory = {
   routing: Pick<GenesysClient['routing'], 'skillByName' | 'languageByName'>
 }
 
-/** Maps an HR group path to the Genesys group it feeds. */
+/** Maps an HR group path to the Genesys group it feeds, for a hire in `division` (a name). */
 export interface GroupResolver {
-  resolve (hrPath: string): Promise<{ groupName: string, found?: { id: string, name: string } }>
+  resolve (hrPath: string, division: string): Promise<{ groupName: string, found?: { id: string, name: string } }>
 }
 
 /** Without an explicit mapping, an HR path feeds the Genesys group named like its last segment. */
@@ -28,6 +28,23 @@ export function createNameGroupResolver (directory: Pick<Directory, 'groups'>): 
       const groupName = segments[segments.length - 1] ?? hrPath
       const group = await directory.groups.findByDisplayName(groupName)
       return { groupName, ...(group ? { found: { id: group.id, name: group.displayName } } : {}) }
+    },
+  }
+}
+
+/**
+ * An HR path mapped for the hire's division feeds the mapped group; a path
+ * mapped for another division feeds nothing (one tenant's hire never joins
+ * another tenant's group); an unmapped path falls back to the group named like
+ * its last segment.
+ */
+export function createMappedGroupResolver (mappings: { get (hrPath: string): Promise<{ division: string, genesysGroup: { id: string, name: string } } | undefined> }, fallback: GroupResolver): GroupResolver {
+  return {
+    async resolve (hrPath, division) {
+      const mapping = await mappings.get(normalizeGroupPath(hrPath))
+      if (!mapping) return fallback.resolve(hrPath, division)
+      if (mapping.division !== division) return { groupName: mapping.genesysGroup.name }
+      return { groupName: mapping.genesysGroup.name, found: mapping.genesysGroup }
     },
   }
 }
@@ -71,20 +88,23 @@ export async function gatherFacts (hire: NewHireBody, src: FactSources): Promise
   const { directory, cache } = src
   const named = (kind: string, name: string, load: () => Promise<NamedEntity | undefined>) => cache(`${kind}:${name}`, load)
 
+  const divisionFact = hire.division === undefined
+    ? cache('division:home', () => directory.divisions.home()).then((d) => ({ name: d?.name ?? 'home', requested: false, ...(d ? { found: { id: d.id, name: d.name } } : {}) }))
+    : cache(`division:${hire.division}`, () => directory.divisions.byName(hire.division ?? '')).then((d) => ({ name: hire.division ?? '', requested: true, ...(d ? { found: { id: d.id, name: d.name } } : {}) }))
   const [emailOwner, reservedBy, division, roles, groups, manager, skills, languages] = await Promise.all([
     directory.users.findByUserName(hire.email),
     src.reservedBy(),
-    hire.division === undefined
-      ? cache('division:home', () => directory.divisions.home()).then((d) => ({ name: d?.name ?? 'home', requested: false, ...(d ? { found: { id: d.id, name: d.name } } : {}) }))
-      : cache(`division:${hire.division}`, () => directory.divisions.byName(hire.division ?? '')).then((d) => ({ name: hire.division ?? '', requested: true, ...(d ? { found: { id: d.id, name: d.name } } : {}) })),
+    divisionFact,
     Promise.all((hire.roles ?? []).map(async (name) => {
       const role = await cache(`role:${name}`, () => directory.roles.byName(name))
       const policies: RolePolicy[] = (role?.permissionPolicies ?? []).map((p) => ({ domain: p.domain, entityName: p.entityName, actionSet: p.actionSet }))
       return { name, ...(role ? { found: { id: role.id, name: role.name, permissionPolicies: policies } } : {}) }
     })),
     Promise.all((hire.groups ?? []).map(async (path) => {
-      const r = await cache(`group:${path}`, async () => {
-        const resolved = await src.groups.resolve(path)
+      // Group mappings belong to a division: the hire's division picks among them.
+      const divisionName = (await divisionFact).name
+      const r = await cache(`group:${divisionName}:${path}`, async () => {
+        const resolved = await src.groups.resolve(path, divisionName)
         return resolved.found ? resolved : undefined
       })
       return r ? { path, groupName: r.groupName, found: r.found } : { path, groupName: groupPathSegments(path).at(-1) ?? path }

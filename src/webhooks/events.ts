@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { ApiClient } from '../config/clients.js'
 import type { Issue } from '../errors.js'
+import type { GroupSync } from '../groups/ports.js'
 import type { ProvisioningRecord } from '../provisioning/ports.js'
 import type { Delivery, WebhookEventType } from './ports.js'
 
@@ -114,4 +115,57 @@ export function deliveryFor (record: ProvisioningRecord, client: Pick<ApiClient,
     generation: 0,
     attempts: [],
   }
+}
+
+/** The outbox entry for a group sync that ended, or undefined when its client does not take it. */
+export function deliveryForGroupSync (sync: GroupSync, client: Pick<ApiClient, 'webhook'> | undefined): Delivery | undefined {
+  if (!wants(client, 'group.sync.completed')) return undefined
+  const event: WebhookEvent = {
+    type: 'group.sync.completed',
+    timestamp: sync.updatedAt,
+    data: {
+      syncId: sync.id,
+      hrGroupPath: sync.hrPath,
+      division: sync.division,
+      genesysGroupId: sync.groupId,
+      status: sync.status,
+      ...(sync.result ? { result: sync.result } : {}),
+      ...(sync.error ? { error: sync.error } : {}),
+      acceptedAt: sync.createdAt,
+      finishedAt: sync.updatedAt,
+    },
+  }
+  return {
+    id: eventId(`group-sync:${sync.id}`),
+    clientId: sync.clientId,
+    type: event.type,
+    subjectId: sync.id,
+    body: serializeGroupEvent(event),
+    createdAt: sync.updatedAt,
+    status: 'pending',
+    generation: 0,
+    attempts: [],
+  }
+}
+
+/** Long id lists are cut until the body fits, with counts of what was left out. */
+function serializeGroupEvent (event: WebhookEvent): string {
+  let body = JSON.stringify(event)
+  const result = event.data.result as Record<string, unknown> | undefined
+  if (Buffer.byteLength(body) <= MAX_BODY_BYTES || !result) return body
+  const lists = ['added', 'removed', 'removedUnmapped', 'unknownHrIds'] as const
+  let keep = Math.max(...lists.map((k) => (Array.isArray(result[k]) ? (result[k] as unknown[]).length : 0)))
+  while (keep > 0 && Buffer.byteLength(body) > MAX_BODY_BYTES) {
+    keep = Math.floor(keep / 2)
+    const cut: Record<string, unknown> = { ...result }
+    for (const k of lists) {
+      const list = result[k]
+      if (Array.isArray(list) && list.length > keep) {
+        cut[k] = list.slice(0, keep)
+        cut[`${k}Truncated`] = list.length - keep
+      }
+    }
+    body = JSON.stringify({ ...event, data: { ...event.data, result: cut } })
+  }
+  return body
 }

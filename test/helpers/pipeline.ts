@@ -5,7 +5,8 @@ import { createMemoryQueue } from '../../src/jobs/memory-queue.js'
 import { DEFAULT_DENIED_PERMISSIONS, parsePermission, type PermissionPattern } from '../../src/pipeline/permissions.js'
 import { staticChecks } from '../../src/pipeline/static-checks.js'
 import { dryRun } from '../../src/provisioning/dry-run.js'
-import { createNameGroupResolver, createReferenceCache } from '../../src/provisioning/facts.js'
+import type { MappingStore } from '../../src/groups/ports.js'
+import { createMappedGroupResolver, createNameGroupResolver, createReferenceCache } from '../../src/provisioning/facts.js'
 import type { ProvisioningRecord } from '../../src/provisioning/ports.js'
 import { createProvisioningService, jobIdFor } from '../../src/provisioning/service.js'
 import { createProvisioningWorker, type ProvisioningJob } from '../../src/provisioning/worker.js'
@@ -17,7 +18,7 @@ export const CLIENT: AuthenticatedClient = { id: 'hris-a', name: 'HRIS A', scope
 export const DENIED = DEFAULT_DENIED_PERMISSIONS.map((p) => parsePermission(p) as PermissionPattern)
 
 /** Service + worker on memory adapters, talking to a simulator over HTTP. */
-export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: number } = {}) {
+export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: number, mappings?: MappingStore } = {}) {
   const { sim, genesys, close } = await simAndClient({ sim: opts.sim })
   const clock = { now: Date.now }
   const requests = createMemoryRequestStore()
@@ -26,7 +27,8 @@ export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: nu
   const queue = createMemoryQueue<ProvisioningJob>({ maxAttempts: opts.maxAttempts ?? 6, backoff: { baseMs: 50, capMs: 500 } })
   const terminal: ProvisioningRecord[] = []
   const cache = createReferenceCache(clock, 60_000)
-  const groups = createNameGroupResolver(genesys.client)
+  const byName = createNameGroupResolver(genesys.client)
+  const groups = opts.mappings ? createMappedGroupResolver(opts.mappings, byName) : byName
   const service = createProvisioningService({
     requests,
     idempotency: createMemoryIdempotencyStore(clock),

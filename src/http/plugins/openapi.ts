@@ -23,6 +23,7 @@ export const TAGS = [
   { name: 'clients', description: 'The calling API client.' },
   { name: 'health', description: 'Liveness and readiness probes (no authentication).' },
   { name: 'provisioning', description: 'New hires: intake, dry run, status, retry.' },
+  { name: 'groups', description: 'HR group mappings to Genesys groups and queues; membership syncs.' },
   { name: 'webhooks', description: 'Signed outcome events to your endpoint: its settings, deliveries and replays.' },
 ]
 

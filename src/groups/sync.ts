@@ -1,0 +1,211 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { AuthenticatedClient } from '../config/clients.js'
+import { errors, isProvisioningError } from '../errors.js'
+import type { GenesysClient } from '../genesys/client.js'
+import { isGenesysError, isVersionConflict } from '../genesys/errors.js'
+import { JobFailed, RetryLater, type Job } from '../jobs/queue.js'
+import { newId } from '../lib/ids.js'
+import type { Clock } from '../provisioning/ports.js'
+import type { Delivery } from '../webhooks/ports.js'
+import { chunks, exceedsRemovalBrake, hrIdsOf, membershipDiff } from './diff.js'
+import { canonicalGroupPath, inDivisions } from './mappings.js'
+import { TERMINAL_SYNC_STATUSES, type GroupSync, type GroupSyncChange, type GroupSyncJob, type GroupSyncResult, type GroupSyncStore, type MappingStore } from './ports.js'
+
+/** Genesys takes at most 50 member ids per membership change. */
+const BATCH = 50
+/** A group whose version keeps moving is re-read and recomputed this many times per run. */
+const VERSION_RETRIES = 5
+/** HR ids looked up at once (each one SCIM filter query, paced by the rate budget). */
+const LOOKUP_CONCURRENCY = 8
+
+export const SYNCS_PATH = '/v1/group-syncs'
+
+/**
+ * Membership syncs from the HR system: a full desired list (PUT) or a delta
+ * (PATCH), accepted as a durable job with a status resource.
+ */
+export function createGroupSyncService (deps: {
+  syncs: GroupSyncStore
+  mappings: MappingStore
+  queue: { enqueue (sync: Pick<GroupSync, 'id'>): Promise<void> }
+  clock: Clock
+  maxGroupDepth: number
+}) {
+  const iso = () => new Date(deps.clock.now()).toISOString()
+  return {
+    async accept (client: AuthenticatedClient, rawPath: string, change: GroupSyncChange, confirmed: boolean): Promise<GroupSync> {
+      const hrPath = canonicalGroupPath(rawPath, deps.maxGroupDepth)
+      const mapping = await deps.mappings.get(hrPath)
+      if (!mapping) throw errors.notFound(`No group mapping for "${hrPath}"; create one with PUT /v1/group-mappings/{hrGroupPath} first.`)
+      if (!inDivisions(client, mapping.division)) throw errors.forbidden(`The group mapped for "${hrPath}" belongs to a division this client may not use.`)
+      const now = iso()
+      const sync: GroupSync = {
+        id: newId('gsy', deps.clock.now()),
+        clientId: client.id,
+        hrPath,
+        division: mapping.division,
+        groupId: mapping.genesysGroup.id,
+        change,
+        confirmed,
+        status: 'accepted',
+        createdAt: now,
+        updatedAt: now,
+        attempts: 0,
+      }
+      await deps.syncs.insert(sync)
+      await deps.queue.enqueue(sync)
+      return sync
+    },
+    async get (client: AuthenticatedClient, id: string): Promise<GroupSync> {
+      const s = await deps.syncs.get(id)
+      if (!s || s.clientId !== client.id) throw errors.notFound(`No group sync ${id}.`)
+      return s
+    },
+    list: (client: AuthenticatedClient, query: { hrPath?: string, limit: number, cursor?: string }) => deps.syncs.list(client.id, query),
+  }
+}
+
+export type GroupSyncService = ReturnType<typeof createGroupSyncService>
+
+export type SyncDirectory = {
+  users: Pick<GenesysClient['users'], 'findByExternalId' | 'get'>
+  groups: Pick<GenesysClient['groups'], 'get' | 'patchMembers'>
+}
+
+/**
+ * The sync job: resolve HR ids to Genesys users (unknown ones are reported),
+ * read the group with its version, send only the changes that change something
+ * (in batches, each guarded by `If-Match`), and on a version conflict read
+ * again and recompute. Removals beyond the brake wait for `?confirm=true`.
+ */
+export function createGroupSyncWorker (deps: {
+  syncs: GroupSyncStore
+  directory: SyncDirectory
+  clock: Clock
+  logger: FastifyBaseLogger
+  maxRemovalsPercent: number
+  /** The webhook a finished sync owes (written with its terminal state). */
+  outbox?: (sync: GroupSync) => Delivery | undefined
+  onTerminal?: (sync: GroupSync) => Promise<void> | void
+}) {
+  const { syncs, directory } = deps
+  const iso = () => new Date(deps.clock.now()).toISOString()
+
+  async function finish (sync: GroupSync): Promise<void> {
+    const delivery = deps.outbox?.(sync)
+    const done = delivery ? { ...sync, webhookId: delivery.id } : sync
+    await syncs.save(done, delivery)
+    deps.logger.info({ syncId: sync.id, status: sync.status, added: sync.result?.added.length, removed: sync.result?.removed.length }, 'group sync finished')
+    try {
+      await deps.onTerminal?.(done)
+    } catch (err) {
+      deps.logger.warn({ syncId: sync.id, err: err instanceof Error ? { message: err.message } : err }, 'terminal-state listener failed')
+    }
+  }
+
+  /** HR id → Genesys user id, for the ids that have one. */
+  async function resolve (hrIds: string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>()
+    for (const batch of chunks(hrIds, LOOKUP_CONCURRENCY)) {
+      await Promise.all(batch.map(async (hrId) => {
+        const users = await directory.users.findByExternalId(hrId)
+        if (users.length > 1) throw new JobFailed(`Genesys has ${users.length} users with externalId ${hrId}; resolve the duplicate by hand`)
+        if (users[0]) found.set(hrId, users[0].id)
+      }))
+    }
+    return found
+  }
+
+  /**
+   * Removed members are reported by HR id. A full-state sync removes members the
+   * request did not name, so their HR ids are read from their users; members
+   * without one (added by hand in Genesys) are reported by Genesys user id.
+   */
+  async function nameRemoved (result: GroupSyncResult, hrIdOf: Map<string, string>): Promise<void> {
+    const userIds = result.removed
+    result.removed = []
+    for (const batch of chunks(userIds, LOOKUP_CONCURRENCY)) {
+      const named = await Promise.all(batch.map(async (id) => hrIdOf.get(id) ?? await directory.users.get(id).then((u) => u.resource.externalId, () => undefined)))
+      batch.forEach((id, i) => {
+        const hr = named[i]
+        if (hr === undefined) result.removedUnmapped.push(id)
+        else result.removed.push(hr)
+      })
+    }
+  }
+
+  async function run (sync: GroupSync): Promise<GroupSync> {
+    const hrIds = [...new Set(hrIdsOf(sync.change))]
+    const userOf = await resolve(hrIds)
+    const hrIdOf = new Map([...userOf].map(([hr, user]) => [user, hr]))
+    const ids = (list: string[]) => new Set(list.map((hr) => userOf.get(hr)).filter((u): u is string => u !== undefined))
+    const wanted = sync.change.mode === 'replace'
+      ? { mode: 'replace' as const, desired: ids(sync.change.members) }
+      : { mode: 'delta' as const, add: ids(sync.change.add), remove: ids(sync.change.remove) }
+    const result: GroupSyncResult = {
+      added: [], removed: [], removedUnmapped: [],
+      unknownHrIds: hrIds.filter((hr) => !userOf.has(hr)).sort(),
+      membersBefore: 0, membersAfter: 0, patches: 0, conflicts: 0,
+    }
+
+    for (let attempt = 0; ; attempt++) {
+      const group = await directory.groups.get(sync.groupId)
+      const current = new Set((group.resource.members ?? []).map((m) => m.value))
+      if (attempt === 0) result.membersBefore = current.size
+      const diff = membershipDiff(current, wanted)
+      if (attempt === 0 && !sync.confirmed && exceedsRemovalBrake(diff.remove.length, current.size, deps.maxRemovalsPercent)) {
+        return {
+          ...sync,
+          status: 'needs-confirmation',
+          result: { ...result, membersAfter: current.size },
+          error: {
+            code: 'GROUP_SYNC_REMOVAL_BRAKE',
+            message: `this sync would remove ${diff.remove.length} of ${current.size} members (more than ${deps.maxRemovalsPercent} %); nothing was changed. Send it again with ?confirm=true if that is intended`,
+          },
+        }
+      }
+      let version = group.version
+      try {
+        // Removals first: the group never holds more members than either end state needs.
+        const ops = [...diff.remove.map((id) => ({ remove: id })), ...diff.add.map((id) => ({ add: id }))]
+        for (const batch of chunks(ops, BATCH)) {
+          const change = { add: batch.flatMap((o) => ('add' in o ? [o.add] : [])), remove: batch.flatMap((o) => ('remove' in o ? [o.remove] : [])) }
+          const updated = await directory.groups.patchMembers(sync.groupId, change, version)
+          version = updated.version
+          result.patches++
+          for (const id of change.add) result.added.push(hrIdOf.get(id) ?? id)
+          result.removed.push(...change.remove)
+        }
+        result.membersAfter = current.size - diff.remove.length + diff.add.length
+        await nameRemoved(result, hrIdOf)
+        return { ...sync, status: 'completed', result }
+      } catch (err) {
+        if (!isVersionConflict(err)) throw err
+        result.conflicts++
+        if (attempt >= VERSION_RETRIES) throw new RetryLater(`group ${sync.groupId} kept changing during the sync`, 2000, { cause: err })
+      }
+    }
+  }
+
+  return async function handle (job: Job<GroupSyncJob>): Promise<void> {
+    const loaded = await syncs.get(job.data.syncId)
+    if (!loaded || TERMINAL_SYNC_STATUSES.has(loaded.status)) return
+    const sync: GroupSync = { ...loaded, status: 'running', attempts: loaded.attempts + 1, updatedAt: iso() }
+    await syncs.save(sync)
+    try {
+      const outcome = await run(sync)
+      await finish({ ...outcome, updatedAt: iso() })
+    } catch (err) {
+      const last = err instanceof JobFailed || (isProvisioningError(err) && !err.retryable) || job.attempt >= job.maxAttempts
+      if (!last) throw err instanceof RetryLater ? err : new RetryLater(err instanceof Error ? err.message : String(err), isGenesysError(err) ? err.retryAfterMs ?? 0 : 0, { cause: err })
+      const g = isGenesysError(err) ? err : undefined
+      await finish({
+        ...sync,
+        status: 'failed',
+        updatedAt: iso(),
+        error: { code: 'GROUP_SYNC_FAILED', message: err instanceof Error ? err.message : String(err), ...(g?.correlationId !== undefined ? { correlationId: g.correlationId } : {}) },
+      })
+      throw new JobFailed(err instanceof Error ? err.message : String(err), { cause: err })
+    }
+  }
+}

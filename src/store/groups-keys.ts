@@ -1,0 +1,13 @@
+/** Redis keys of the group stores. Paths are hashed inside keys; ids are ours. */
+export const groupKeys = {
+  /** Hash: canonical HR path → mapping JSON (no TTL: mappings are configuration). */
+  mappings: () => 'grp:mappings',
+  /** JSON group sync record; expires `GROUP_SYNC_RETENTION_SECONDS` after it was accepted. */
+  sync: (id: string) => `grp:sync:${id}`,
+  /** Sorted set: a client's sync ids by creation time (ms). */
+  clientSyncs: (clientId: string) => `grp:client:${clientId}:syncs`,
+  /** Sorted set: non-terminal sync ids by last update (ms); re-enqueued from here after a crash. */
+  pendingSyncs: () => 'grp:syncs:pending',
+}
+
+export const GROUP_SYNC_RETENTION_SECONDS = 30 * 24 * 3600

@@ -1,0 +1,58 @@
+import type { Redis } from 'ioredis'
+import { TERMINAL_SYNC_STATUSES, type GroupMapping, type GroupSync, type GroupSyncStore, type MappingStore } from '../groups/ports.js'
+import { GROUP_SYNC_RETENTION_SECONDS, groupKeys as keys } from './groups-keys.js'
+import { withScripts } from './lua.js'
+import { pageFromIndex } from './redis-index-page.js'
+import { webhookInsertArgs } from './redis-webhook-store.js'
+
+interface GroupScripts {
+  groupSyncSave (numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>
+}
+
+const SCRIPTS = {
+  groupSyncSave: { file: 'group-sync-save', keys: -1, libs: ['lib-webhook-insert'] },
+}
+
+export function createRedisMappingStore (redis: Redis): MappingStore {
+  const parse = (json: string | null | undefined): GroupMapping | undefined => (json ? JSON.parse(json) as GroupMapping : undefined)
+  return {
+    get: async (hrPath) => parse(await redis.hget(keys.mappings(), hrPath)),
+    async put (m) { await redis.hset(keys.mappings(), m.hrPath, JSON.stringify(m)) },
+    delete: async (hrPath) => (await redis.hdel(keys.mappings(), hrPath)) === 1,
+    async list () {
+      const all = await redis.hvals(keys.mappings())
+      return all.map((j) => JSON.parse(j) as GroupMapping).sort((a, b) => a.hrPath.localeCompare(b.hrPath))
+    },
+  }
+}
+
+export function createRedisGroupSyncStore (redisConn: Redis): GroupSyncStore & { pending (olderThan: string, limit: number): Promise<string[]> } {
+  const redis = withScripts<GroupScripts>(redisConn, SCRIPTS)
+  const parse = (json: string | null): GroupSync | undefined => (json === null ? undefined : JSON.parse(json) as GroupSync)
+  return {
+    async insert (s) {
+      const created = Date.parse(s.createdAt)
+      await redis.multi()
+        .set(keys.sync(s.id), JSON.stringify(s), 'EX', GROUP_SYNC_RETENTION_SECONDS)
+        .zadd(keys.clientSyncs(s.clientId), created, s.id)
+        .zremrangebyscore(keys.clientSyncs(s.clientId), '-inf', `(${created - GROUP_SYNC_RETENTION_SECONDS * 1000}`)
+        .zadd(keys.pendingSyncs(), Date.parse(s.updatedAt), s.id)
+        .exec()
+    },
+    get: async (id) => parse(await redis.get(keys.sync(id))),
+    async save (s, outbox) {
+      const hook = outbox ? webhookInsertArgs(outbox) : { keys: [], args: [] }
+      const allKeys = [keys.sync(s.id), keys.pendingSyncs(), ...hook.keys]
+      await redis.groupSyncSave(allKeys.length, ...allKeys, s.id, JSON.stringify(s), Date.parse(s.updatedAt), TERMINAL_SYNC_STATUSES.has(s.status) ? '1' : '0', ...hook.args)
+    },
+    list: (clientId, query) => pageFromIndex(redis, {
+      index: keys.clientSyncs(clientId),
+      recordKey: keys.sync,
+      parse,
+      keep: (s) => query.hrPath === undefined || s.hrPath === query.hrPath,
+      limit: query.limit,
+      cursor: query.cursor,
+    }),
+    pending: (olderThan, limit) => redis.zrangebyscore(keys.pendingSyncs(), '-inf', `(${Date.parse(olderThan)}`, 'LIMIT', 0, limit),
+  }
+}
