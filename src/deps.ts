@@ -52,6 +52,9 @@ export interface Deps extends AppDeps {
   close (): Promise<void>
 }
 
+/** Group syncs run at once per worker process (each paces itself through the rate budget). */
+const GROUP_SYNC_CONCURRENCY = 4
+
 /** Attempts a webhook job may spend on its own errors (a Redis blip) beyond the schedule. */
 const WEBHOOK_SPARE_ATTEMPTS = 20
 
@@ -274,8 +277,8 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       readiness.push({
         name: 'workers',
         async check () {
-          if (!queue.isProcessing() || !webhookQueue.isProcessing()) throw new Error('a job worker is not running')
-          return `provisioning ×${config.provisioning.workerConcurrency}, webhooks ×${config.webhooks.concurrency}`
+          if (!queue.isProcessing() || !webhookQueue.isProcessing() || !groupSyncQueue.isProcessing()) throw new Error('a job worker is not running')
+          return `provisioning ×${config.provisioning.workerConcurrency}, webhooks ×${config.webhooks.concurrency}, group syncs ×${GROUP_SYNC_CONCURRENCY}`
         },
       })
       groupSyncQueue.process(createGroupSyncWorker({
@@ -286,7 +289,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
         maxRemovalsPercent: config.groups.maxRemovalsPercent,
         outbox: (sync) => deliveryForGroupSync(sync, registry.get(sync.clientId)),
         onTerminal: async (sync) => { if (sync.webhookId !== undefined) await relay.dispatch(sync.webhookId) },
-      }), { concurrency: 4 })
+      }), { concurrency: GROUP_SYNC_CONCURRENCY })
       // A sync accepted just before a crash (stored, not yet queued) is queued again.
       const syncSweep = periodic(async () => {
         for (const id of await stores.syncs.pending(new Date(clock.now() - 60_000).toISOString(), 200)) await syncQueue.enqueue({ id })

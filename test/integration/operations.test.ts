@@ -125,7 +125,7 @@ t.test('with Redis: the queue dashboard behind the admin scope, readiness per ch
   const api = await fetch(`${s.url}/admin/queues/api/queues`, { headers: { authorization: `Bearer ${ADMIN}` } })
   t.equal(api.status, 200)
   const names = ((await api.json()) as { queues: Array<{ name: string }> }).queues.map((q) => q.name).sort()
-  t.same(names, ['provisioning', 'webhooks'])
+  t.same(names, ['group-sync', 'provisioning', 'webhooks'])
   const doc = await (await fetch(`${s.url}/openapi.json`)).text()
   t.notOk(doc.includes('/admin/queues'), 'the dashboard is not part of the API document')
 
