@@ -57,7 +57,7 @@ export function createMappedGroupResolver (mappings: { get (hrPath: string): Pro
  */
 export function createReferenceCache (clock: Clock, ttlMs: number) {
   const entries = new Map<string, { at: number, value: Promise<unknown> }>()
-  return async function cached<T> (key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
+  async function cached<T> (key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
     const hit = entries.get(key)
     if (hit && clock.now() - hit.at < ttlMs) return hit.value as Promise<T | undefined>
     const value = load()
@@ -71,6 +71,8 @@ export function createReferenceCache (clock: Clock, ttlMs: number) {
       throw err
     }
   }
+  /** Forgets everything: an id taken from the cache answered 404 (deleted or renamed upstream). */
+  return Object.assign(cached, { clear: () => entries.clear() })
 }
 
 export type ReferenceCache = ReturnType<typeof createReferenceCache>

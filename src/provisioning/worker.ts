@@ -153,10 +153,10 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     const grants = record.plan?.grants ?? []
     record = await step(record, 'grantRoles', async () => {
       if (grants.length === 0) return { status: 'skipped', detail: {} }
-      await withFreshIdRetry(() => genesys.grants.bulkAdd(userId, grants.map((g) => ({ roleId: g.roleId, divisionId: g.divisionId }))))
+      await withFreshIdRetry(deps.cache, () => genesys.grants.bulkAdd(userId, grants.map((g) => ({ roleId: g.roleId, divisionId: g.divisionId }))))
       return { status: 'done', detail: { grants: grants.map((g) => ({ roleId: g.roleId, divisionId: g.divisionId })) } }
     })
-    record = await step(record, 'joinGroups', () => withFreshIdRetry(() => joinGroups(record, userId)))
+    record = await step(record, 'joinGroups', () => withFreshIdRetry(deps.cache, () => joinGroups(record, userId)))
     await finish(move(record, 'completed'))
   }
 
@@ -208,12 +208,19 @@ class ConflictWithUser extends Error {
   }
 }
 
-/** A fresh user id can 404 on other APIs for a while (eventual consistency): that is worth a retry. */
-async function withFreshIdRetry<T> (fn: () => Promise<T>): Promise<T> {
+/**
+ * A fresh user id can 404 on other APIs for a while (eventual consistency):
+ * that is worth a retry. A role or group id from the reference cache can 404
+ * too (deleted upstream): the cache is dropped so later hires look again.
+ */
+async function withFreshIdRetry<T> (cache: Pick<ReferenceCache, 'clear'>, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn()
   } catch (err) {
-    if (isNotFound(err)) throw new RetryLater('a just-created resource is not visible yet', 2000, { cause: err })
+    if (isNotFound(err)) {
+      cache.clear()
+      throw new RetryLater('a resource is not visible (a just-created user, or a role or group deleted upstream)', 2000, { cause: err })
+    }
     throw err
   }
 }

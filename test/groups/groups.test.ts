@@ -202,12 +202,16 @@ t.test('a new hire with a mapped HR group joins the mapped group, and so its que
   const p = await pipeline({ mappings: store })
   t.teardown(p.close)
   const mappings = createMappingService({ store, directory: p.genesys.client, clock: { now: Date.now }, maxGroupDepth: 5 })
-  const { mapping } = await mappings.put(ALL, 'Operations/Customer Care/Tier 1', { genesysGroup: 'Tier 1 Agents', queues: ['Support'], create: true, division: 'BPO Alpha' })
+  const now = new Date().toISOString()
+  const alphaId = [...p.sim.state.divisions.values()].find((d) => d.name === 'BPO Alpha')?.id ?? ''
+  p.sim.state.queues.set(ESCALATIONS_QUEUE, { id: ESCALATIONS_QUEUE, name: 'Support Escalations', divisionId: alphaId, memberGroupIds: [], extra: {}, version: 1, dateCreated: now, dateModified: now })
+  const { mapping } = await mappings.put(ALL, 'Operations/Customer Care/Tier 1', { genesysGroup: 'Tier 1 Agents', queues: ['Support', 'Support Escalations'], create: true, division: 'BPO Alpha' })
   const r = await p.outcome(await p.submit({ hrId: 'MAP-1', email: 'mapped.hire@example.com', givenName: 'Mapped', familyName: 'Hire', division: 'BPO Alpha', roles: ['Agent'], groups: ['Operations/Customer Care/Tier 1'] }))
   t.equal(r.status, 'completed', JSON.stringify(r.issues ?? r.error))
   const group = p.sim.state.groups.get(mapping.genesysGroup.id)
   t.ok(group?.memberIds.includes(r.genesysUserId ?? ''), 'the user is a member of the mapped group')
   t.ok(p.sim.state.queues.get(SUPPORT_QUEUE)?.memberGroupIds.includes(mapping.genesysGroup.id), 'which is a member of the Support queue')
+  t.ok(p.sim.state.queues.get(ESCALATIONS_QUEUE)?.memberGroupIds.includes(mapping.genesysGroup.id), 'and of the Support Escalations queue')
 
   const other = await p.outcome(await p.submit({ hrId: 'MAP-2', email: 'other.division@example.com', givenName: 'Other', familyName: 'Division', division: 'BPO Beta', roles: ['Agent'], groups: ['Operations/Customer Care/Tier 1'] }))
   t.equal(other.status, 'rejected', "a hire in another division does not join this division's group")
