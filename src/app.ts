@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { Ajv, type Options as AjvOptions } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import { pino } from 'pino'
@@ -14,6 +14,9 @@ import { meRoutes } from './http/routes/me.js'
 import { operationsRoutes } from './http/routes/operations.js'
 import type { Metrics } from './lib/metrics.js'
 import type { Queue } from 'bullmq'
+import type { Redis } from 'ioredis'
+import { registerRateLimits } from './http/plugins/rate-limit.js'
+import { registerSecurityHeaders } from './http/plugins/security.js'
 import { provisioningRoutes, type ProvisioningRoutesOptions } from './http/routes/provisioning.js'
 import { webhookRoutes, type WebhookRoutesOptions } from './http/routes/webhooks.js'
 import { IssueSchema, ProblemSchema } from './http/schemas/problem.js'
@@ -32,6 +35,8 @@ export interface AppDeps {
   metrics?: Metrics
   /** BullMQ queues for the operators' dashboard at /admin/queues (Redis mode). */
   queues?: Queue[]
+  /** Shares rate-limit counters across replicas; without it each process counts alone. */
+  redis?: Redis
 }
 
 export interface BuildAppOptions {
@@ -62,6 +67,7 @@ export async function buildApp ({ config, deps, logger, surface = 'all' }: Build
     genReqId,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: config.http.bodyLimit,
+    trustProxy: config.http.trustProxy as FastifyServerOptions['trustProxy'],
     requestTimeout: config.http.requestTimeoutMs,
     connectionTimeout: config.http.connectionTimeoutMs,
     keepAliveTimeout: config.http.keepAliveTimeoutMs,
@@ -72,6 +78,9 @@ export async function buildApp ({ config, deps, logger, surface = 'all' }: Build
 
   // Headers must arrive well before the whole-request deadline (slow-header clients).
   app.server.headersTimeout = Math.min(config.http.requestTimeoutMs, 10_000)
+  // Node checks those deadlines every 30 s by default, so a slow client could
+  // hold its socket 30 s past them; check every second instead.
+  Object.assign(app.server, { connectionsCheckingInterval: 1000 })
 
   // Bodies are validated strictly: unknown properties are errors, not silently
   // dropped, and "42" is not a number. Query strings and params are strings on
@@ -90,7 +99,10 @@ export async function buildApp ({ config, deps, logger, surface = 'all' }: Build
 
   registerRequestId(app)
   registerErrorHandling(app, { bodyLimit: config.http.bodyLimit })
-  registerAuth(app, { clients: deps.clients })
+  await registerSecurityHeaders(app)
+  const limits = await registerRateLimits(app, { ...config.http.rateLimit, clients: deps.clients, ...(deps.redis ? { redis: deps.redis } : {}) })
+  registerAuth(app, { clients: deps.clients, onRefused: limits.perIp })
+  limits.install()
   if (surface === 'all') await registerOpenApi(app)
   const metrics = deps.metrics
   if (metrics) {

@@ -329,6 +329,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       groups: { mappings: mappingService, syncs: syncService, maxRemovalsPercent: config.groups.maxRemovalsPercent },
       metrics,
       queues: dashboardQueues,
+      ...(redis ? { redis } : {}),
       close,
     }
   } catch (err) {

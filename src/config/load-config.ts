@@ -50,6 +50,9 @@ export interface Config {
     requestTimeoutMs: number
     connectionTimeoutMs: number
     keepAliveTimeoutMs: number
+    /** Fastify's trustProxy: false, true, a hop count, or proxy addresses. */
+    trustProxy: boolean | number | string
+    rateLimit: { perClientPerMinute: number, unauthenticatedPerMinute: number }
   }
   shutdownGraceMs: number
 }
@@ -137,6 +140,14 @@ function crossChecks (env: Env, alreadyInvalid: Set<string>): Problem[] {
   return problems
 }
 
+function parseTrustProxy (value: string): boolean | number | string {
+  const v = value.trim()
+  if (v === '' || v === 'false') return false
+  if (v === 'true') return true
+  if (/^\d+$/.test(v)) return Number(v)
+  return splitList(v).join(',')
+}
+
 function splitList (value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter((s) => s !== '')
 }
@@ -189,6 +200,8 @@ function toConfig (env: Env, isTTY: boolean): Config {
       requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
       connectionTimeoutMs: env.CONNECTION_TIMEOUT_MS,
       keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
+      trustProxy: parseTrustProxy(env.TRUST_PROXY),
+      rateLimit: { perClientPerMinute: env.RATE_LIMIT_PER_MINUTE, unauthenticatedPerMinute: env.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE },
     },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
   }

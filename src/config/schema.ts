@@ -55,6 +55,9 @@ export const EnvSchema = Type.Object({
   CONNECTION_TIMEOUT_MS: Millis(10_000, 'Idle socket deadline before the first request completes.'),
   KEEP_ALIVE_TIMEOUT_MS: Millis(5_000, 'Idle keep-alive socket deadline.'),
   SHUTDOWN_GRACE_MS: Millis(10_000, 'Time allowed for in-flight work on SIGTERM.'),
+  TRUST_PROXY: Type.String({ default: '', pattern: '^(|true|false|\\d{1,2}|[0-9a-fA-F.:/, ]+)$', description: 'Behind a TLS-terminating proxy: "true" (trust all), a hop count, or comma-separated proxy addresses/CIDRs; empty = no proxy. Client IPs and https (for HSTS) come from X-Forwarded-* only when set.' }),
+  RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 600, description: 'Requests per minute per API client without its own rateLimit in the clients file.' }),
+  RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 120, description: 'Requests per minute per IP address, before authentication (health probes exempt).' }),
 })
 
 export type Env = Static<typeof EnvSchema>

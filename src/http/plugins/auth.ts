@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthenticatedClient, ClientRegistry, Scope } from '../../config/clients.js'
 import { errors, isProvisioningError } from '../../errors.js'
 import { sendProblem } from './errors.js'
@@ -48,16 +48,26 @@ function presentedKey (request: FastifyRequest, url: string): string | undefined
  * Authenticates every route that does not opt out with `config.scope: false`:
  * 401 without a key or with an unknown one, 403 when the client lacks the scope.
  */
-export function registerAuth (app: FastifyInstance, opts: { clients: ClientRegistry }): void {
+export function registerAuth (app: FastifyInstance, opts: { clients: ClientRegistry, onRefused?: (request: FastifyRequest, reply: FastifyReply) => Promise<void> }): void {
   app.decorateRequest('client', undefined)
   app.addHook('onRequest', async (request, reply) => {
     try {
       authenticate(request)
     } catch (err) {
+      if (!isProvisioningError(err)) throw err
+      let answer = err
+      // Key guessing is limited per IP: past the limit a refused key gets 429.
+      if (err.status === 401 && opts.onRefused) {
+        try {
+          await opts.onRefused(request, reply)
+        } catch (limited) {
+          if (isProvisioningError(limited)) answer = limited
+          else throw limited
+        }
+      }
       // Answered here rather than thrown: plugins with their own error handler
       // (the queue dashboard) would otherwise turn a 401 into their own 500.
-      if (isProvisioningError(err)) return sendProblem(reply, err, request.id)
-      throw err
+      return sendProblem(reply, answer, request.id)
     }
   })
 
