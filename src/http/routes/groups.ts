@@ -77,7 +77,7 @@ export async function groupRoutes (base: FastifyInstance, opts: GroupRoutesOptio
       summary: 'One group mapping',
       security: BEARER_SECURITY,
       params: HrGroupPathParams,
-      response: { 200: MappingSchema, ...problemResponses(404, 422) },
+      response: { 200: MappingSchema, ...problemResponses(400, 404, 422) },
     },
   }, async (request) => toMappingView(await mappings.get(requireClient(request), request.params.hrGroupPath)))
 
@@ -89,7 +89,7 @@ export async function groupRoutes (base: FastifyInstance, opts: GroupRoutesOptio
       summary: 'Forget a group mapping (the Genesys group and its queue memberships stay)',
       security: BEARER_SECURITY,
       params: HrGroupPathParams,
-      response: { 204: Type.Null({ description: 'Deleted.' }), ...problemResponses(403, 404, 422) },
+      response: { 204: Type.Null({ description: 'Deleted.' }), ...problemResponses(400, 403, 404, 422) },
     },
   }, async (request, reply) => {
     await mappings.delete(requireClient(request), request.params.hrGroupPath)
