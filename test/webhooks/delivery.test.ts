@@ -118,11 +118,13 @@ t.test('a receiver failing N times gets N+1 attempts on schedule, one webhook-id
     if (stamps[i] !== stamps[i - 1]) t.not(sigs[i], sigs[i - 1], 'a new timestamp, a new signature')
   }
   t.ok(new Set(stamps).size >= 3, 'timestamps are taken per attempt')
-  // Gaps as scheduled ±20 %, plus a little for timers and the loopback round trip.
+  // Never earlier than the schedule allows (−20 %); later only by timer and
+  // scheduling slack, which a busy machine stretches (the exact ±20 % bounds
+  // are checked on nextDelay above).
   for (let i = 1; i < h.receiver.received.length; i++) {
     const gap = (h.receiver.received[i]?.at ?? 0) - (h.receiver.received[i - 1]?.at ?? 0)
     const want = SCALED[i - 1] ?? 0
-    t.ok(gap >= want * 0.8 - 2 && gap <= want * 1.2 + 60, `gap ${i}: ${gap.toFixed(1)} ms for a scheduled ${want} ms ±20 %`)
+    t.ok(gap >= want * 0.8 - 2 && gap <= want * 1.2 + 1000, `gap ${i}: ${gap.toFixed(1)} ms for a scheduled ${want} ms ±20 %`)
   }
 })
 
