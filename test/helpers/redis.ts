@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
+import type { Test } from 'tap'
 import { requireBinary } from './binaries.js'
 
 export const redisBinary = requireBinary('redis-server', 'apt-get update && apt-get install -y redis-server')
@@ -103,4 +104,25 @@ async function launch (port: number, dir: string, opts: StartRedisOptions): Prom
   }
   child.kill('SIGKILL')
   throw new Error(`redis-server did not start on port ${port}`)
+}
+
+/**
+ * Runs a store contract against a private redis-server: each `make` gets a
+ * fresh, flushed connection; connections and the server go at teardown.
+ */
+export function redisTwin<S> (t: Test, contract: (t: Test, name: string, make: () => Promise<S>) => void, build: (redis: Redis) => S): void {
+  t.test('redis twin', { skip: redisBinary.skip }, async (t) => {
+    const server = await startRedis()
+    const clients: Redis[] = []
+    t.teardown(async () => {
+      for (const c of clients) c.disconnect()
+      await server.stop()
+    })
+    contract(t, 'redis', async () => {
+      const redis = new Redis(server.url, { maxRetriesPerRequest: 1 })
+      clients.push(redis)
+      await redis.flushall()
+      return build(redis)
+    })
+  })
 }

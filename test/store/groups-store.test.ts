@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
 import type { GroupMapping, GroupSync, GroupSyncStore, MappingStore } from '../../src/groups/ports.js'
 import { createMemoryGroupSyncStore, createMemoryMappingStore } from '../../src/store/memory-groups-store.js'
@@ -7,7 +6,7 @@ import { createRedisGroupSyncStore, createRedisMappingStore } from '../../src/st
 import { createRedisDeliveryStore } from '../../src/store/redis-webhook-store.js'
 import { deliveryForGroupSync } from '../../src/webhooks/events.js'
 import type { DeliveryStore } from '../../src/webhooks/ports.js'
-import { redisBinary, startRedis } from '../helpers/redis.js'
+import { redisTwin } from '../helpers/redis.js'
 
 type SyncStore = GroupSyncStore & { pending (olderThan: string, limit: number): Promise<string[]> }
 
@@ -68,17 +67,4 @@ contract(t, 'memory', async () => {
   return { mappings: createMemoryMappingStore(), syncs: createMemoryGroupSyncStore({ outbox: deliveries }), deliveries }
 })
 
-t.test('redis twin', { skip: redisBinary.skip }, async (t) => {
-  const server = await startRedis()
-  const clients: Redis[] = []
-  t.teardown(async () => {
-    for (const c of clients) c.disconnect()
-    await server.stop()
-  })
-  contract(t, 'redis', async () => {
-    const redis = new Redis(server.url, { maxRetriesPerRequest: 1 })
-    clients.push(redis)
-    await redis.flushall()
-    return { mappings: createRedisMappingStore(redis), syncs: createRedisGroupSyncStore(redis), deliveries: createRedisDeliveryStore(redis) }
-  })
-})
+redisTwin(t, contract, (redis) => ({ mappings: createRedisMappingStore(redis), syncs: createRedisGroupSyncStore(redis), deliveries: createRedisDeliveryStore(redis) }))

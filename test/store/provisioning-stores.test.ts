@@ -1,10 +1,9 @@
-import { Redis } from 'ioredis'
 import t, { type Test as Tap } from 'tap'
 import type { EmailReservations, IdempotencyStore, ProvisioningRecord, RequestStore } from '../../src/provisioning/ports.js'
 import { createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore } from '../../src/store/memory-provisioning-store.js'
 import { createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore } from '../../src/store/redis-provisioning-store.js'
 import { requestRecord } from '../helpers/records.js'
-import { redisBinary, startRedis } from '../helpers/redis.js'
+import { redisTwin } from '../helpers/redis.js'
 
 interface Stores { requests: RequestStore, reservations: EmailReservations, idempotency: IdempotencyStore }
 
@@ -103,17 +102,4 @@ contract(t, 'memory', async () => {
   return { requests: createMemoryRequestStore(), reservations: createMemoryEmailReservations(clock), idempotency: createMemoryIdempotencyStore(clock), close: async () => {} }
 })
 
-t.test('redis twin', { skip: redisBinary.skip }, async (t) => {
-  const server = await startRedis()
-  const clients: Redis[] = []
-  t.teardown(async () => {
-    for (const c of clients) c.disconnect()
-    await server.stop()
-  })
-  contract(t, 'redis', async () => {
-    const redis = new Redis(server.url, { maxRetriesPerRequest: 1 })
-    clients.push(redis)
-    await redis.flushall()
-    return { requests: createRedisRequestStore(redis), reservations: createRedisEmailReservations(redis), idempotency: createRedisIdempotencyStore(redis), close: async () => {} }
-  })
-})
+redisTwin(t, contract, (redis) => ({ requests: createRedisRequestStore(redis), reservations: createRedisEmailReservations(redis), idempotency: createRedisIdempotencyStore(redis), close: async () => {} }))
