@@ -44,3 +44,14 @@ export async function simAndClient (opts: {
     },
   }
 }
+
+/** The environment that points a service process at a simulator, with a budget that never paces a test. */
+export function simulatorEnv (sim: Pick<Simulator, 'url' | 'credentials'>, clientSecret = sim.credentials.clientSecret): Record<string, string> {
+  return {
+    GENESYS_API_URL: sim.url,
+    GENESYS_LOGIN_URL: sim.url,
+    GENESYS_CLIENT_ID: sim.credentials.clientId,
+    GENESYS_CLIENT_SECRET: clientSecret,
+    GENESYS_RATE_LIMIT_PER_MINUTE: '100000',
+  }
+}

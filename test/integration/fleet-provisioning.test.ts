@@ -5,6 +5,7 @@ import t, { type Test } from 'tap'
 import { sha256Hex } from '../../src/config/clients.js'
 import { createSimulator, type Simulator } from '../../src/simulator/index.js'
 import { startRedis } from '../helpers/redis.js'
+import { simulatorEnv } from '../helpers/genesys.js'
 import { startService, type RunningService } from '../helpers/service.js'
 
 /**
@@ -27,11 +28,7 @@ async function fleet (t: Test, simOpts: Parameters<typeof createSimulator>[0] = 
   const env = {
     REDIS_URL: redis.url,
     CLIENTS_FILE: clientsFile,
-    GENESYS_API_URL: sim.url,
-    GENESYS_LOGIN_URL: sim.url,
-    GENESYS_CLIENT_ID: sim.credentials.clientId,
-    GENESYS_CLIENT_SECRET: sim.credentials.clientSecret,
-    GENESYS_RATE_LIMIT_PER_MINUTE: '100000',
+    ...simulatorEnv(sim),
     JOB_LOCK_MS: '2000',
     SHUTDOWN_GRACE_MS: '2000',
     ...extraEnv,

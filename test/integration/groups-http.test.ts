@@ -6,6 +6,7 @@ import { sha256Hex } from '../../src/config/clients.js'
 import { createSimulator } from '../../src/simulator/index.js'
 import { startReceiver, verifyWith } from '../helpers/receiver.js'
 import { redisBinary, startRedis } from '../helpers/redis.js'
+import { simulatorEnv } from '../helpers/genesys.js'
 import { startService } from '../helpers/service.js'
 
 /** Group mappings and syncs through the real service (Redis stores), with two BPO tenants. */
@@ -33,9 +34,7 @@ t.test('mappings, syncs and their webhook over HTTP; every cross-division attemp
     ],
   }))
   const svc = await startService({
-    REDIS_URL: redis.url, CLIENTS_FILE: clientsFile, GENESYS_API_URL: sim.url, GENESYS_LOGIN_URL: sim.url,
-    GENESYS_CLIENT_ID: sim.credentials.clientId, GENESYS_CLIENT_SECRET: sim.credentials.clientSecret,
-    GENESYS_RATE_LIMIT_PER_MINUTE: '100000', WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32',
+    REDIS_URL: redis.url, CLIENTS_FILE: clientsFile, WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32', ...simulatorEnv(sim),
   })
   t.teardown(() => svc.stop())
   const call = async (key: string, method: string, path: string, body?: unknown, extra: Record<string, string> = {}) => {

@@ -6,6 +6,7 @@ import { sha256Hex } from '../../src/config/clients.js'
 import { createSimulator, type SimulatorOptions } from '../../src/simulator/index.js'
 import { startReceiver } from '../helpers/receiver.js'
 import { redisBinary, startRedis } from '../helpers/redis.js'
+import { simulatorEnv } from '../helpers/genesys.js'
 import { startService, type RunningService } from '../helpers/service.js'
 
 /**
@@ -33,11 +34,7 @@ async function stack (t: Test, opts: { redis?: boolean, sim?: SimulatorOptions, 
   }))
   const env: Record<string, string> = {
     CLIENTS_FILE: clientsFile,
-    GENESYS_API_URL: sim.url,
-    GENESYS_LOGIN_URL: sim.url,
-    GENESYS_CLIENT_ID: sim.credentials.clientId,
-    GENESYS_CLIENT_SECRET: sim.credentials.clientSecret,
-    GENESYS_RATE_LIMIT_PER_MINUTE: '100000',
+    ...simulatorEnv(sim),
     WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32',
     JOB_LOCK_MS: '2000',
     ...opts.env,

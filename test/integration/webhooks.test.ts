@@ -8,6 +8,7 @@ import { sha256Hex } from '../../src/config/clients.js'
 import { createSimulator, defaultSeed } from '../../src/simulator/index.js'
 import { startReceiver, verifyWith, type Received, type Reply } from '../helpers/receiver.js'
 import { redisBinary, startRedis, type TestRedis } from '../helpers/redis.js'
+import { simulatorEnv } from '../helpers/genesys.js'
 import { startService, type RunningService } from '../helpers/service.js'
 
 /**
@@ -45,11 +46,7 @@ async function setup (t: Test, opts: { script?: (n: number, r: Received) => Repl
   const env = {
     REDIS_URL: redis.url,
     CLIENTS_FILE: clientsFile,
-    GENESYS_API_URL: sim.url,
-    GENESYS_LOGIN_URL: sim.url,
-    GENESYS_CLIENT_ID: sim.credentials.clientId,
-    GENESYS_CLIENT_SECRET: SIM_SECRET,
-    GENESYS_RATE_LIMIT_PER_MINUTE: '100000',
+    ...simulatorEnv(sim, SIM_SECRET),
     WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32',
     WEBHOOK_RETRY_SCHEDULE: '200ms,200ms,200ms,200ms',
     JOB_LOCK_MS: '2000',
