@@ -6,6 +6,7 @@ import type { Config } from './config/load-config.js'
 import type { ClientRegistry } from './config/clients.js'
 import { registerAuth } from './http/plugins/auth.js'
 import { registerErrorHandling } from './http/plugins/errors.js'
+import { createJwtVerifier } from './http/plugins/jwt.js'
 import { registerOpenApi } from './http/plugins/openapi.js'
 import { genReqId, registerRequestId } from './http/plugins/request-id.js'
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.js'
@@ -40,7 +41,7 @@ export interface AppDeps {
 }
 
 export interface BuildAppOptions {
-  config: Pick<Config, 'http'>
+  config: Pick<Config, 'http' | 'auth'>
   deps: AppDeps
   /** `health`: only the probes (a worker-only process). Default `all`. */
   surface?: 'all' | 'health'
@@ -101,7 +102,11 @@ export async function buildApp ({ config, deps, logger, surface = 'all' }: Build
   registerErrorHandling(app, { bodyLimit: config.http.bodyLimit })
   await registerSecurityHeaders(app)
   const limits = await registerRateLimits(app, { ...config.http.rateLimit, clients: deps.clients, ...(deps.redis ? { redis: deps.redis } : {}) })
-  registerAuth(app, { clients: deps.clients, onRefused: limits.perIp })
+  registerAuth(app, {
+    clients: deps.clients,
+    ...(config.auth.jwt ? { jwt: createJwtVerifier(config.auth.jwt) } : {}),
+    onRefused: limits.perIp,
+  })
   limits.install()
   if (surface === 'all') await registerOpenApi(app)
   const metrics = deps.metrics

@@ -54,8 +54,27 @@ export interface Config {
     trustProxy: boolean | number | string
     rateLimit: { perClientPerMinute: number, unauthenticatedPerMinute: number }
   }
+  auth: {
+    /** Bearer JWTs from the enterprise's identity provider, besides API keys; absent = API keys only. */
+    jwt?: JwtAuthConfig
+  }
   shutdownGraceMs: number
 }
+
+export interface JwtAuthConfig {
+  issuer: string
+  audience: string
+  jwksUrl: string
+  /** Asymmetric JWS algorithms only. */
+  algorithms: string[]
+  /** Required `typ` header, when set. */
+  typ?: string
+  clientClaim: string
+  divisionsClaim: string
+}
+
+/** Accepted JWS algorithms: asymmetric signatures only, so a public key can never sign. */
+export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const
 
 export class ConfigError extends Error {
   readonly problems: Array<{ variable: string, reason: string }>
@@ -127,6 +146,7 @@ function crossChecks (env: Env, alreadyInvalid: Set<string>): Problem[] {
   if (badPattern !== undefined) {
     problems.push({ variable: 'DENIED_PERMISSIONS', reason: `"${badPattern}" is not a domain:entity:action pattern (use * as a wildcard)` })
   }
+  problems.push(...jwtChecks(env, alreadyInvalid))
   try {
     parseAllowedNetworks(splitList(env.WEBHOOK_ALLOWED_NETWORKS))
   } catch (err) {
@@ -136,6 +156,42 @@ function crossChecks (env: Env, alreadyInvalid: Set<string>): Problem[] {
     parseSchedule(env.WEBHOOK_RETRY_SCHEDULE)
   } catch (err) {
     problems.push({ variable: 'WEBHOOK_RETRY_SCHEDULE', reason: (err as Error).message })
+  }
+  return problems
+}
+
+const JWT_TRIO = ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'AUTH_JWT_JWKS_URL'] as const
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]'])
+
+function jwtChecks (env: Env, alreadyInvalid: Set<string>): Problem[] {
+  const problems: Problem[] = []
+  const set = JWT_TRIO.filter((name) => env[name] !== undefined || alreadyInvalid.has(name))
+  if (set.length > 0) {
+    for (const name of JWT_TRIO.filter((n) => !set.includes(n))) {
+      problems.push({ variable: name, reason: `required when ${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} set (AUTH_JWT_ISSUER, AUTH_JWT_AUDIENCE and AUTH_JWT_JWKS_URL go together)` })
+    }
+  }
+  if (env.AUTH_JWT_JWKS_URL !== undefined && !alreadyInvalid.has('AUTH_JWT_JWKS_URL')) {
+    let url: URL | undefined
+    try {
+      url = new URL(env.AUTH_JWT_JWKS_URL)
+    } catch {
+      problems.push({ variable: 'AUTH_JWT_JWKS_URL', reason: 'is not a URL' })
+    }
+    // Keys fetched over plain http could be swapped by anyone on the path.
+    if (url && url.protocol !== 'https:' && !LOOPBACK_HOSTS.has(url.hostname)) {
+      problems.push({ variable: 'AUTH_JWT_JWKS_URL', reason: 'must use https (plain http is accepted only for a loopback address)' })
+    }
+  }
+  const algorithms = splitList(env.AUTH_JWT_ALGORITHMS)
+  const refused = algorithms.find((alg) => alg.toLowerCase() === 'none' || /^HS/i.test(alg))
+  const unknown = algorithms.find((alg) => !(JWT_ALGORITHMS as readonly string[]).includes(alg))
+  if (refused !== undefined) {
+    problems.push({ variable: 'AUTH_JWT_ALGORITHMS', reason: `"${refused}" is refused: unsigned and shared-secret (HS*) tokens are never accepted` })
+  } else if (unknown !== undefined) {
+    problems.push({ variable: 'AUTH_JWT_ALGORITHMS', reason: `"${unknown}" is not supported; use ${JWT_ALGORITHMS.join(', ')}` })
+  } else if (algorithms.length === 0) {
+    problems.push({ variable: 'AUTH_JWT_ALGORITHMS', reason: 'must name at least one algorithm' })
   }
   return problems
 }
@@ -202,6 +258,21 @@ function toConfig (env: Env, isTTY: boolean): Config {
       keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       rateLimit: { perClientPerMinute: env.RATE_LIMIT_PER_MINUTE, unauthenticatedPerMinute: env.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE },
+    },
+    auth: {
+      ...(env.AUTH_JWT_ISSUER !== undefined && env.AUTH_JWT_AUDIENCE !== undefined && env.AUTH_JWT_JWKS_URL !== undefined
+        ? {
+            jwt: {
+              issuer: env.AUTH_JWT_ISSUER,
+              audience: env.AUTH_JWT_AUDIENCE,
+              jwksUrl: env.AUTH_JWT_JWKS_URL,
+              algorithms: splitList(env.AUTH_JWT_ALGORITHMS),
+              ...(env.AUTH_JWT_TYP !== undefined ? { typ: env.AUTH_JWT_TYP } : {}),
+              clientClaim: env.AUTH_JWT_CLIENT_CLAIM,
+              divisionsClaim: env.AUTH_JWT_DIVISIONS_CLAIM,
+            },
+          }
+        : {}),
     },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
   }

@@ -58,6 +58,14 @@ export const EnvSchema = Type.Object({
   TRUST_PROXY: Type.String({ default: '', pattern: '^(|true|false|\\d{1,2}|[0-9a-fA-F.:/, ]+)$', description: 'Behind a TLS-terminating proxy: "true" (trust all), a hop count, or comma-separated proxy addresses/CIDRs; empty = no proxy. Client IPs and https (for HSTS) come from X-Forwarded-* only when set.' }),
   RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 600, description: 'Requests per minute per API client without its own rateLimit in the clients file.' }),
   RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 120, description: 'Requests per minute per IP address, before authentication (health probes exempt).' }),
+
+  AUTH_JWT_ISSUER: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'JWT bearer tokens: the required "iss" (set with AUTH_JWT_AUDIENCE and AUTH_JWT_JWKS_URL; all unset = API keys only).' })),
+  AUTH_JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'JWT bearer tokens: the "aud" value this service must be among.' })),
+  AUTH_JWT_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://[^@\\s]+$', maxLength: 2048, description: 'JWT bearer tokens: the identity provider\'s JWKS (https; plain http only on loopback).' })),
+  AUTH_JWT_ALGORITHMS: Type.String({ default: 'RS256,ES256,PS256', description: 'Comma-separated JWS algorithms accepted (asymmetric only; "none" and HS* are refused).' }),
+  AUTH_JWT_TYP: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9.+/-]{1,100}$', description: 'Required "typ" header of JWT bearer tokens, e.g. at+jwt; unset = not checked.' })),
+  AUTH_JWT_CLIENT_CLAIM: Type.String({ pattern: '^[A-Za-z0-9_:./-]{1,100}$', default: 'client_id', description: 'Claim naming the calling client; a token without it is refused.' }),
+  AUTH_JWT_DIVISIONS_CLAIM: Type.String({ pattern: '^[A-Za-z0-9_:./-]{1,100}$', default: 'divisions', description: 'Claim with the division names the client may provision into, or "*"; absent = none.' }),
 })
 
 export type Env = Static<typeof EnvSchema>

@@ -2,10 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthenticatedClient, ClientRegistry, Scope } from '../../config/clients.js'
 import { errors, isProvisioningError } from '../../errors.js'
 import { sendProblem } from './errors.js'
+import { looksLikeJwt, type JwtVerifier } from './jwt.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The API client behind the bearer key; set on every authenticated route. */
+    /** The API client behind the bearer key or JWT; set on every authenticated route. */
     client?: AuthenticatedClient
   }
   interface FastifyContextConfig {
@@ -21,6 +22,9 @@ declare module 'fastify' {
 export const BEARER_SECURITY = [{ bearerAuth: [] }]
 
 const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/i
+
+/** Identity providers' JWTs run past an API key's 512 characters. */
+const BEARER_JWT = /^Bearer ([A-Za-z0-9_.-]{1,8192})$/i
 
 const BASIC = /^Basic ([A-Za-z0-9+/=]{1,1400})$/i
 
@@ -44,15 +48,23 @@ function presentedKey (request: FastifyRequest, url: string): string | undefined
   return colon === -1 ? undefined : decoded.slice(colon + 1)
 }
 
+/** A bearer JWT, when JWT authentication is on and the bearer value has a JWT's shape. */
+function presentedJwt (request: FastifyRequest): string | undefined {
+  const token = BEARER_JWT.exec(request.headers.authorization ?? '')?.[1]
+  return token !== undefined && looksLikeJwt(token) ? token : undefined
+}
+
 /**
  * Authenticates every route that does not opt out with `config.scope: false`:
  * 401 without a key or with an unknown one, 403 when the client lacks the scope.
+ * With `jwt`, a bearer value shaped like a JWT is verified as one instead of
+ * being looked up as an API key (generated keys never contain a dot).
  */
-export function registerAuth (app: FastifyInstance, opts: { clients: ClientRegistry, onRefused?: (request: FastifyRequest, reply: FastifyReply) => Promise<void> }): void {
+export function registerAuth (app: FastifyInstance, opts: { clients: ClientRegistry, jwt?: JwtVerifier, onRefused?: (request: FastifyRequest, reply: FastifyReply) => Promise<void> }): void {
   app.decorateRequest('client', undefined)
   app.addHook('onRequest', async (request, reply) => {
     try {
-      authenticate(request)
+      await authenticate(request)
     } catch (err) {
       if (!isProvisioningError(err)) throw err
       let answer = err
@@ -71,15 +83,14 @@ export function registerAuth (app: FastifyInstance, opts: { clients: ClientRegis
     }
   })
 
-  function authenticate (request: FastifyRequest): void {
+  async function authenticate (request: FastifyRequest): Promise<void> {
     const configured = request.routeOptions.config.scope
     // Default-deny for the API surface: a /v1 or /admin route without a declared
     // scope still needs a valid key. Docs, health and unknown paths are public.
     const url = request.routeOptions.url ?? ''
     const scope = configured === undefined && (url.startsWith('/v1/') || url.startsWith('/admin')) ? null : configured
     if (scope === false || scope === undefined) return
-    const key = presentedKey(request, url)
-    const client = key === undefined ? undefined : opts.clients.authenticate(key)
+    const client = await identify(request, url)
     if (!client) {
       // A browser shows its login prompt for a Basic challenge.
       throw url.startsWith(BROWSER_PAGES)
@@ -89,8 +100,24 @@ export function registerAuth (app: FastifyInstance, opts: { clients: ClientRegis
     request.client = client
     request.log = request.log.child({ clientId: client.id })
     if (scope !== null && !client.scopes.includes(scope)) {
-      throw errors.forbidden(`This API key lacks the "${scope}" scope.`)
+      throw errors.forbidden(`This ${client.id.startsWith('jwt:') ? 'token' : 'API key'} lacks the "${scope}" scope.`)
     }
+  }
+
+  async function identify (request: FastifyRequest, url: string): Promise<AuthenticatedClient | undefined> {
+    const token = opts.jwt ? presentedJwt(request) : undefined
+    if (opts.jwt && token !== undefined) {
+      const outcome = await opts.jwt(token).catch((err: unknown) => {
+        // The JWKS is unreachable or broken: the operator must hear of it, the caller gets a 503.
+        request.log.error({ err }, 'bearer JWT could not be verified')
+        throw err
+      })
+      if ('client' in outcome) return outcome.client
+      request.log.info({ reason: outcome.refused }, 'bearer JWT refused')
+      return undefined
+    }
+    const key = presentedKey(request, url)
+    return key === undefined ? undefined : opts.clients.authenticate(key)
   }
 }
 

@@ -35,7 +35,7 @@ export async function registerOpenApi (app: FastifyInstance): Promise<void> {
       tags: TAGS,
       components: {
         securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', description: 'API key issued to your client (gpk_…).' },
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'API key issued to your client (gpk_…), or, when the service is configured for it, an access token (JWT) from your identity provider.' },
         },
       },
     },
