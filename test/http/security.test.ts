@@ -7,17 +7,21 @@ import { buildTestApp, KEYS, TEST_CLIENTS } from '../helpers/app.js'
 
 const writer = { authorization: `Bearer ${KEYS.writer}` }
 
-t.test('security headers on every response: success, errors, 404, health', async (t) => {
-  const app = await buildTestApp()
+t.test('security headers on every response: success, errors, 404, 413, 500, health', async (t) => {
+  const app = await buildTestApp({ env: { BODY_LIMIT_BYTES: '1024' } })
   t.teardown(() => app.close())
-  const cases: Array<[string, Record<string, string>, number]> = [
+  app.get('/v1/broken', async () => { throw new Error('an unexpected failure') })
+  app.post('/v1/echo', async (request) => request.body)
+  const cases: Array<[string, Record<string, string>, number, string?]> = [
     ['/v1/me', writer, 200],
     ['/v1/me', {}, 401],
     ['/v1/nowhere', writer, 404],
+    ['/v1/echo', { ...writer, 'content-type': 'application/json' }, 413, JSON.stringify({ big: 'x'.repeat(2048) })],
+    ['/v1/broken', writer, 500],
     ['/health/live', {}, 200],
   ]
-  for (const [url, headers, status] of cases) {
-    const res = await app.inject({ url, headers })
+  for (const [url, headers, status, payload] of cases) {
+    const res = await app.inject({ url, headers, ...(payload !== undefined ? { method: 'POST', payload } : {}) })
     t.equal(res.statusCode, status, url)
     t.equal(res.headers['x-content-type-options'], 'nosniff', `${url} ${status}: nosniff`)
     t.equal(res.headers['x-frame-options'], 'DENY', `${url} ${status}: frames refused`)
