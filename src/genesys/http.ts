@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { errors as undiciErrors, Pool } from 'undici'
+import { retryAfterMs } from '../lib/retry-after.js'
 import { GenesysError, type GenesysFailure } from './errors.js'
 import { RateBudgetExceeded, type RateBudget, type TokenProvider } from './ports.js'
 
@@ -103,12 +104,7 @@ export function header (headers: RawResponse['headers'], name: string): string |
 }
 
 /** `Retry-After` as milliseconds: integer seconds or an HTTP date; undefined when absent or unreadable. */
-export function retryAfterMs (value: string | undefined, now = Date.now()): number | undefined {
-  if (value === undefined) return undefined
-  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000
-  const at = Date.parse(value)
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now)
-}
+export { retryAfterMs }
 
 interface ErrorFields { message?: string, genesysCode?: string, scimType?: string, contextId?: string }
 

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import type { ClientRegistry } from '../config/clients.js'
+import { sha256Hex, type ClientRegistry } from '../config/clients.js'
 import { RetryLater, type Job } from '../jobs/queue.js'
 import { periodic } from '../lib/periodic.js'
 import type { Clock } from '../provisioning/ports.js'
-import type { Delivery, DeliveryAttempt, DeliveryJob, DeliveryQueue, DeliveryStore } from './ports.js'
+import type { Delivery, DeliveryAttempt, DeliveryJob, DeliveryQueue, DeliveryStore, EndpointState } from './ports.js'
 import { nextDelay } from './schedule.js'
 import type { Sender } from './sender.js'
 
@@ -13,7 +12,11 @@ const MAX_RETRY_AFTER_MS = 7 * 24 * 3600 * 1000
 /** Attempts kept per delivery (the newest); older ones are summarised by the count. */
 const MAX_ATTEMPTS_KEPT = 50
 
-export const urlSha256 = (url: string) => createHash('sha256').update(url).digest('hex')
+/** The endpoint's disabled state, when it is this URL that answered 410 (a new URL is a new endpoint). */
+export async function disabledState (store: Pick<DeliveryStore, 'endpointState'>, clientId: string, url: string): Promise<EndpointState | undefined> {
+  const state = await store.endpointState(clientId)
+  return state && state.urlSha256 === sha256Hex(url) ? state : undefined
+}
 
 export interface DeliveryHandlerDeps {
   store: DeliveryStore
@@ -63,8 +66,7 @@ export function createDeliveryHandler (deps: DeliveryHandlerDeps) {
       deps.onOutcome?.('dead')
       return
     }
-    const state = await store.endpointState(delivery.clientId)
-    if (state && state.urlSha256 === urlSha256(endpoint.url)) {
+    if (await disabledState(store, delivery.clientId, endpoint.url)) {
       log.warn('webhook held: the endpoint is disabled (it answered 410 Gone)')
       await store.save({ ...delivery, status: 'disabled', nextAttemptAt: undefined }, delivery.generation)
       deps.onOutcome?.('disabled')
@@ -96,7 +98,7 @@ export function createDeliveryHandler (deps: DeliveryHandlerDeps) {
     }
     if (result.statusCode === 410) {
       log.error({ ...fields, alert: 'webhook_endpoint_disabled' }, 'webhook endpoint answered 410 Gone: disabled; later events are held until it is enabled')
-      await store.disableEndpoint(delivery.clientId, { urlSha256: urlSha256(endpoint.url), disabledAt: at, deliveryId: delivery.id, statusCode: 410 })
+      await store.disableEndpoint(delivery.clientId, { urlSha256: sha256Hex(endpoint.url), disabledAt: at, deliveryId: delivery.id, statusCode: 410 })
       await store.save({ ...delivery, attempts, status: 'disabled', nextAttemptAt: undefined }, delivery.generation)
       deps.onOutcome?.('disabled')
       return

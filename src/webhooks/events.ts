@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
 import type { ApiClient } from '../config/clients.js'
-import type { Issue } from '../errors.js'
 import type { GroupSync } from '../groups/ports.js'
 import type { ProvisioningRecord } from '../provisioning/ports.js'
 import type { Delivery, WebhookEventType } from './ports.js'
@@ -77,15 +76,27 @@ export function eventId (subject: string): string {
   return `msg_${createHash('sha256').update(subject).digest('base64url').slice(0, 26)}`
 }
 
-/** Serialises an event, cutting a long issue list until the body fits. */
-export function serializeEvent (event: WebhookEvent): string {
+/**
+ * Serialises an event under `MAX_BODY_BYTES`: while it is too long, the lists
+ * named in `lists` (inside `data`, or inside `data[within]`) are halved, and
+ * `<list>Truncated` says how many entries each lost.
+ */
+export function serializeEvent (event: WebhookEvent, lists: readonly string[] = ['issues'], within?: string): string {
   let body = JSON.stringify(event)
-  const issues = event.data.issues as Issue[] | undefined
-  if (Buffer.byteLength(body) <= MAX_BODY_BYTES || !Array.isArray(issues)) return body
-  let keep = issues.length
+  const holder = (within === undefined ? event.data : event.data[within]) as Record<string, unknown> | undefined
+  if (Buffer.byteLength(body) <= MAX_BODY_BYTES || !holder) return body
+  let keep = Math.max(0, ...lists.map((k) => (Array.isArray(holder[k]) ? (holder[k] as unknown[]).length : 0)))
   while (keep > 0 && Buffer.byteLength(body) > MAX_BODY_BYTES) {
     keep = Math.floor(keep / 2)
-    body = JSON.stringify({ ...event, data: { ...event.data, issues: issues.slice(0, keep), issuesTruncated: issues.length - keep } })
+    const cut: Record<string, unknown> = { ...holder }
+    for (const k of lists) {
+      const list = holder[k]
+      if (Array.isArray(list) && list.length > keep) {
+        cut[k] = list.slice(0, keep)
+        cut[`${k}Truncated`] = list.length - keep
+      }
+    }
+    body = JSON.stringify({ ...event, data: within === undefined ? { ...event.data, ...cut } : { ...event.data, [within]: cut } })
   }
   return body
 }
@@ -140,32 +151,10 @@ export function deliveryForGroupSync (sync: GroupSync, client: Pick<ApiClient, '
     clientId: sync.clientId,
     type: event.type,
     subjectId: sync.id,
-    body: serializeGroupEvent(event),
+    body: serializeEvent(event, ['added', 'removed', 'removedUnmapped', 'unknownHrIds'], 'result'),
     createdAt: sync.updatedAt,
     status: 'pending',
     generation: 0,
     attempts: [],
   }
-}
-
-/** Long id lists are cut until the body fits, with counts of what was left out. */
-function serializeGroupEvent (event: WebhookEvent): string {
-  let body = JSON.stringify(event)
-  const result = event.data.result as Record<string, unknown> | undefined
-  if (Buffer.byteLength(body) <= MAX_BODY_BYTES || !result) return body
-  const lists = ['added', 'removed', 'removedUnmapped', 'unknownHrIds'] as const
-  let keep = Math.max(...lists.map((k) => (Array.isArray(result[k]) ? (result[k] as unknown[]).length : 0)))
-  while (keep > 0 && Buffer.byteLength(body) > MAX_BODY_BYTES) {
-    keep = Math.floor(keep / 2)
-    const cut: Record<string, unknown> = { ...result }
-    for (const k of lists) {
-      const list = result[k]
-      if (Array.isArray(list) && list.length > keep) {
-        cut[k] = list.slice(0, keep)
-        cut[`${k}Truncated`] = list.length - keep
-      }
-    }
-    body = JSON.stringify({ ...event, data: { ...event.data, result: cut } })
-  }
-  return body
 }

@@ -32,12 +32,3 @@ export function nextDelay (schedule: readonly number[], failedAttempts: number, 
   const jittered = Math.round(gap * (1 - JITTER + 2 * JITTER * random()))
   return Math.max(jittered, retryAfterMs)
 }
-
-/** Parses a `Retry-After` value (delay-seconds or an HTTP date) into milliseconds. */
-export function retryAfterMs (value: string | string[] | undefined, now: number): number | undefined {
-  const v = Array.isArray(value) ? value[0] : value
-  if (v === undefined || v.trim() === '') return undefined
-  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000
-  const date = Date.parse(v)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
-}

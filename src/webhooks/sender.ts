@@ -1,6 +1,6 @@
 import { request, type Agent } from 'undici'
 import { checkDestination, createGuardedAgent, WebhookDestinationRefused, type AllowedNetworks, type Lookup } from './ssrf.js'
-import { retryAfterMs } from './schedule.js'
+import { retryAfterMs } from '../lib/retry-after.js'
 import { webhookHeaders } from './signing.js'
 
 export const USER_AGENT = 'genesys-provisioning-webhooks/1.0'

@@ -2,7 +2,7 @@ import type { AuthenticatedClient, ClientRegistry } from '../config/clients.js'
 import { errors } from '../errors.js'
 import type { Clock } from '../provisioning/ports.js'
 import { decodeCursor } from '../store/cursor.js'
-import { urlSha256 } from './delivery.js'
+import { disabledState } from './delivery.js'
 import type { WebhookEvent } from './events.js'
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType, type Delivery, type DeliveryQuery, type DeliveryQueue, type DeliveryStatus, type DeliveryStore } from './ports.js'
 import { secretFingerprint } from './signing.js'
@@ -108,8 +108,7 @@ export function createWebhookService (deps: {
   return {
     async endpoint (client: AuthenticatedClient): Promise<EndpointView> {
       const endpoint = endpointOf(client)
-      const state = await store.endpointState(client.id)
-      const disabled = state && state.urlSha256 === urlSha256(endpoint.url) ? state : undefined
+      const disabled = await disabledState(store, client.id, endpoint.url)
       return {
         url: redactUrl(endpoint.url),
         events: endpoint.events ?? [...WEBHOOK_EVENT_TYPES],
@@ -140,8 +139,7 @@ export function createWebhookService (deps: {
       const stuck = d.status === 'pending' && d.nextAttemptAt !== undefined && Date.parse(d.nextAttemptAt) < deps.clock.now() - STUCK_AFTER_MS
       if (d.status === 'pending' && !stuck) throw errors.conflict(`Webhook delivery ${id} is already scheduled (next attempt ${d.nextAttemptAt ?? 'now'}).`)
       const endpoint = endpointOf(client)
-      const state = await store.endpointState(client.id)
-      if (state && state.urlSha256 === urlSha256(endpoint.url)) {
+      if (await disabledState(store, client.id, endpoint.url)) {
         throw errors.conflict('The webhook endpoint is disabled (it answered 410 Gone); enable it with POST /v1/webhook-endpoint/enable, then redeliver.')
       }
       const next: Delivery = { ...d, status: 'pending', generation: d.generation + 1, nextAttemptAt: new Date(deps.clock.now()).toISOString() }

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto'
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose'
-import { SCOPES, type AuthenticatedClient, type Scope } from '../../config/clients.js'
+import { SCOPES, sha256Hex, type AuthenticatedClient, type Scope } from '../../config/clients.js'
 import type { JwtAuthConfig } from '../../config/load-config.js'
 import { ProvisioningError } from '../../errors.js'
 
@@ -100,7 +99,7 @@ export function clientFromClaims (payload: JWTPayload, config: Pick<JwtAuthConfi
 function clientId (claim: string): string {
   if (ID_PATTERN.test(claim)) return `jwt:${claim}`
   const folded = claim.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').slice(0, 48).replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '')
-  const digest = createHash('sha256').update(claim, 'utf8').digest('hex').slice(0, 12)
+  const digest = sha256Hex(claim).slice(0, 12)
   return `jwt:${folded === '' ? '' : `${folded}.`}${digest}`
 }
 

@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { errors } from '../../errors.js'
 import type { MappingService } from '../../groups/mappings.js'
+import { normalizeGroupPath } from '../../pipeline/static-checks.js'
 import type { GroupMapping, GroupSync } from '../../groups/ports.js'
 import { SYNCS_PATH, type GroupSyncService } from '../../groups/sync.js'
 import { BEARER_SECURITY, requireClient } from '../plugins/auth.js'
@@ -168,7 +169,8 @@ export async function groupRoutes (base: FastifyInstance, opts: GroupRoutesOptio
       },
     },
   }, async (request) => {
-    const page = await syncs.list(requireClient(request), request.query.hrGroupPath === undefined ? request.query : { ...request.query, hrPath: request.query.hrGroupPath.split('/').map((s) => s.trim()).join('/') })
-    return { items: page.items.map(toSyncView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) }
+    const { hrGroupPath, ...page } = request.query
+    const found = await syncs.list(requireClient(request), hrGroupPath === undefined ? page : { ...page, hrPath: normalizeGroupPath(hrGroupPath) })
+    return { items: found.items.map(toSyncView), ...(found.nextCursor ? { nextCursor: found.nextCursor } : {}) }
   })
 }
