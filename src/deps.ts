@@ -12,7 +12,7 @@ import type { ReadinessCheck } from './http/routes/health.js'
 import { createBullQueue } from './jobs/bullmq-queue.js'
 import { createMemoryQueue } from './jobs/memory-queue.js'
 import { createMetrics } from './lib/metrics.js'
-import { RetryLater, type JobQueue } from './jobs/queue.js'
+import { RetryLater, type BackoffPolicy, type JobQueue } from './jobs/queue.js'
 import { parsePermission, type PermissionPattern } from './pipeline/permissions.js'
 import { staticChecks } from './pipeline/static-checks.js'
 import { createDispatcher } from './provisioning/dispatcher.js'
@@ -169,16 +169,32 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     }
 
     const dashboardQueues: Queue[] = []
-    const queue: JobQueue<ProvisioningJob> = config.redisUrl
-      ? createBullQueue<ProvisioningJob>({
-        name: 'provisioning',
-        connection: bullConnection(config.redisUrl),
-        maxAttempts: config.provisioning.jobMaxAttempts,
-        lockDurationMs: config.provisioning.jobLockMs,
-        onError: (err, jobId) => logger.warn({ err: errSummary(err), jobId }, 'provisioning job error'),
-      })
-      : createMemoryQueue<ProvisioningJob>({ maxAttempts: config.provisioning.jobMaxAttempts })
-    metrics.watchQueue({ name: 'provisioning', counts: () => queue.counts() })
+    /**
+     * A durable queue (BullMQ) with Redis, an in-process twin without; watched
+     * by the metrics and shown on the dashboard. The caller registers its close:
+     * the order matters (see below).
+     */
+    function jobQueue<T> (name: string, opts: { maxAttempts: number, backoff?: BackoffPolicy }): JobQueue<T> {
+      let q: JobQueue<T>
+      if (config.redisUrl) {
+        const bull = createBullQueue<T>({
+          name,
+          connection: bullConnection(config.redisUrl),
+          ...opts,
+          lockDurationMs: config.provisioning.jobLockMs,
+          // Planned retries are logged by the handlers themselves.
+          onError: (err, jobId) => { if (!(err instanceof RetryLater)) logger.warn({ err: errSummary(err), jobId, queue: name }, 'job error') },
+        })
+        dashboardQueues.push(bull.bullQueue)
+        q = bull
+      } else {
+        q = createMemoryQueue<T>(opts)
+      }
+      metrics.watchQueue({ name, counts: () => q.counts() })
+      return q
+    }
+
+    const queue = jobQueue<ProvisioningJob>('provisioning', { maxAttempts: config.provisioning.jobMaxAttempts })
     const provisioningQueue = {
       enqueue: (r: { id: string, retries: number }, opts?: { delayMs?: number }) => queue.add(jobIdFor(r), { requestId: r.id }, opts),
     }
@@ -190,25 +206,12 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     // Created before the queue so that it is closed after the queue's worker.
     const sender = config.role === 'api' ? undefined : createSender({ allowed: parseAllowedNetworks(config.webhookAllowedNetworks), timeoutMs: config.webhooks.timeoutMs })
     if (sender) closers.push(() => sender.close())
-    const webhookQueue: JobQueue<DeliveryJob> = config.redisUrl
-      ? createBullQueue<DeliveryJob>({
-        name: 'webhooks',
-        connection: bullConnection(config.redisUrl),
-        maxAttempts: webhookMaxAttempts,
-        // The handler names each delay (schedule ±20 %, Retry-After as a floor).
-        backoff: { baseMs: 0, capMs: 0 },
-        lockDurationMs: config.provisioning.jobLockMs,
-        onError: (err, jobId) => { if (!(err instanceof RetryLater)) logger.warn({ err: errSummary(err), jobId }, 'webhook job error') },
-      })
-      : createMemoryQueue<DeliveryJob>({ maxAttempts: webhookMaxAttempts, backoff: { baseMs: 0, capMs: 0 } })
+    // The handler names each delay (schedule ±20 %, Retry-After as a floor).
+    const webhookQueue = jobQueue<DeliveryJob>('webhooks', { maxAttempts: webhookMaxAttempts, backoff: { baseMs: 0, capMs: 0 } })
     closers.push(() => webhookQueue.close())
     // Closed before the webhook queue and the relay (closers run in reverse):
     // provisioning jobs still finishing hand their webhooks on.
     closers.push(() => queue.close())
-    metrics.watchQueue({ name: 'webhooks', counts: () => webhookQueue.counts() })
-    for (const q of [queue, webhookQueue]) {
-      if ('bullQueue' in q) dashboardQueues.push(q.bullQueue as Queue)
-    }
     const deliveryQueue: DeliveryQueue = {
       enqueue: (d) => webhookQueue.add(deliveryJobId(d), { deliveryId: d.id, generation: d.generation }),
     }
@@ -221,18 +224,8 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     // Groups: mappings from HR paths to Genesys groups and queues, membership syncs.
     const mappingStore: MappingStore = redis ? createRedisMappingStore(redis) : createMemoryMappingStore()
     const groups = createMappedGroupResolver(mappingStore, createNameGroupResolver(genesys.client))
-    const groupSyncQueue: JobQueue<GroupSyncJob> = config.redisUrl
-      ? createBullQueue<GroupSyncJob>({
-        name: 'group-sync',
-        connection: bullConnection(config.redisUrl),
-        maxAttempts: config.provisioning.jobMaxAttempts,
-        lockDurationMs: config.provisioning.jobLockMs,
-        onError: (err, jobId) => { if (!(err instanceof RetryLater)) logger.warn({ err: errSummary(err), jobId }, 'group sync job error') },
-      })
-      : createMemoryQueue<GroupSyncJob>({ maxAttempts: config.provisioning.jobMaxAttempts })
+    const groupSyncQueue = jobQueue<GroupSyncJob>('group-sync', { maxAttempts: config.provisioning.jobMaxAttempts })
     closers.push(() => groupSyncQueue.close())
-    metrics.watchQueue({ name: 'group-sync', counts: () => groupSyncQueue.counts() })
-    if ('bullQueue' in groupSyncQueue) dashboardQueues.push(groupSyncQueue.bullQueue as Queue)
     const syncQueue = { enqueue: (sync: { id: string }) => groupSyncQueue.add(sync.id, { syncId: sync.id }) }
     const mappingService = createMappingService({ store: mappingStore, directory: genesys.client, clock, maxGroupDepth: config.maxGroupDepth })
     const syncService = createGroupSyncService({ syncs: stores.syncs, mappings: mappingStore, queue: syncQueue, clock, maxGroupDepth: config.maxGroupDepth })

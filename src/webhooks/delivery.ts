@@ -54,6 +54,11 @@ export function createDeliveryHandler (deps: DeliveryHandlerDeps) {
     }
   }
 
+  /** Ends a delivery (delivered, dead-lettered or held), unless a replay superseded this generation. */
+  async function settle (delivery: Delivery, status: 'delivered' | 'dead' | 'disabled', patch: Partial<Delivery> = {}): Promise<void> {
+    if (await store.save({ ...delivery, ...patch, status, nextAttemptAt: undefined }, delivery.generation)) deps.onOutcome?.(status)
+  }
+
   async function attempt (job: Job<DeliveryJob>): Promise<void> {
     const delivery = await store.get(job.data.deliveryId)
     if (!delivery || delivery.generation !== job.data.generation || delivery.status !== 'pending') return
@@ -62,14 +67,12 @@ export function createDeliveryHandler (deps: DeliveryHandlerDeps) {
 
     if (!endpoint) {
       log.error({ alert: 'webhook_dead_letter' }, 'webhook dead-lettered: the client has no webhook endpoint any more')
-      await store.save({ ...delivery, status: 'dead', nextAttemptAt: undefined }, delivery.generation)
-      deps.onOutcome?.('dead')
+      await settle(delivery, 'dead')
       return
     }
     if (await disabledState(store, delivery.clientId, endpoint.url)) {
       log.warn('webhook held: the endpoint is disabled (it answered 410 Gone)')
-      await store.save({ ...delivery, status: 'disabled', nextAttemptAt: undefined }, delivery.generation)
-      deps.onOutcome?.('disabled')
+      await settle(delivery, 'disabled')
       return
     }
 
@@ -92,23 +95,20 @@ export function createDeliveryHandler (deps: DeliveryHandlerDeps) {
 
     if (result.ok) {
       log.info(fields, 'webhook delivered')
-      await store.save({ ...delivery, attempts, status: 'delivered', deliveredAt: at, nextAttemptAt: undefined }, delivery.generation)
-      deps.onOutcome?.('delivered')
+      await settle(delivery, 'delivered', { attempts, deliveredAt: at })
       return
     }
     if (result.statusCode === 410) {
       log.error({ ...fields, alert: 'webhook_endpoint_disabled' }, 'webhook endpoint answered 410 Gone: disabled; later events are held until it is enabled')
       await store.disableEndpoint(delivery.clientId, { urlSha256: sha256Hex(endpoint.url), disabledAt: at, deliveryId: delivery.id, statusCode: 410 })
-      await store.save({ ...delivery, attempts, status: 'disabled', nextAttemptAt: undefined }, delivery.generation)
-      deps.onOutcome?.('disabled')
+      await settle(delivery, 'disabled', { attempts })
       return
     }
     const floor = Math.min(result.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS)
     const delay = nextDelay(deps.schedule, attemptNo, random, floor)
     if (delay === undefined) {
       log.error({ ...fields, error: result.error, alert: 'webhook_dead_letter' }, 'webhook dead-lettered after its last scheduled attempt')
-      await store.save({ ...delivery, attempts, status: 'dead', nextAttemptAt: undefined }, delivery.generation)
-      deps.onOutcome?.('dead')
+      await settle(delivery, 'dead', { attempts })
       return
     }
     log.warn({ ...fields, error: result.error, retryInMs: delay }, 'webhook attempt failed; will retry')

@@ -109,8 +109,10 @@ async function launch (port: number, dir: string, opts: StartRedisOptions): Prom
 /**
  * Runs a store contract against a private redis-server: each `make` gets a
  * fresh, flushed connection; connections and the server go at teardown.
+ * `extra` adds Redis-only tests on the same server (`connect` gives a fresh,
+ * flushed connection).
  */
-export function redisTwin<S> (t: Test, contract: (t: Test, name: string, make: () => Promise<S>) => void, build: (redis: Redis) => S): void {
+export function redisTwin<S> (t: Test, contract: (t: Test, name: string, make: () => Promise<S>) => void, build: (redis: Redis) => S, extra?: (t: Test, connect: () => Promise<Redis>) => void): void {
   t.test('redis twin', { skip: redisBinary.skip }, async (t) => {
     const server = await startRedis()
     const clients: Redis[] = []
@@ -118,11 +120,13 @@ export function redisTwin<S> (t: Test, contract: (t: Test, name: string, make: (
       for (const c of clients) c.disconnect()
       await server.stop()
     })
-    contract(t, 'redis', async () => {
+    const connect = async (): Promise<Redis> => {
       const redis = new Redis(server.url, { maxRetriesPerRequest: 1 })
       clients.push(redis)
       await redis.flushall()
-      return build(redis)
-    })
+      return redis
+    }
+    contract(t, 'redis', async () => build(await connect()))
+    extra?.(t, connect)
   })
 }

@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis'
 import t, { type Test as Tap } from 'tap'
 import type { RequestStore } from '../../src/provisioning/ports.js'
 import { createMemoryRequestStore } from '../../src/store/memory-provisioning-store.js'
@@ -7,7 +6,7 @@ import { createRedisRequestStore } from '../../src/store/redis-provisioning-stor
 import { createRedisDeliveryStore } from '../../src/store/redis-webhook-store.js'
 import type { Delivery, DeliveryStore } from '../../src/webhooks/ports.js'
 import { requestRecord } from '../helpers/records.js'
-import { redisBinary, startRedis } from '../helpers/redis.js'
+import { redisTwin } from '../helpers/redis.js'
 
 let seq = 0
 function delivery (over: Partial<Delivery> = {}): Delivery {
@@ -116,23 +115,10 @@ t.test('a memory request store without an outbox refuses a webhook write', async
   await t.rejects(createMemoryRequestStore().save(request(), delivery()), /without a webhook outbox/)
 })
 
-t.test('redis twin', { skip: redisBinary.skip }, async (t) => {
-  const server = await startRedis()
-  const clients: Redis[] = []
-  t.teardown(async () => {
-    for (const c of clients) c.disconnect()
-    await server.stop()
-  })
-  contract(t, 'redis', async () => {
-    const redis = new Redis(server.url, { maxRetriesPerRequest: 1 })
-    clients.push(redis)
-    await redis.flushall()
-    return { deliveries: createRedisDeliveryStore(redis), requests: createRedisRequestStore(redis) }
-  })
+redisTwin(t, contract, (redis) => ({ deliveries: createRedisDeliveryStore(redis), requests: createRedisRequestStore(redis) }), (t, connect) => {
 
   t.test('deliveries expire with the retention; the subject index too', async (t) => {
-    const redis = new Redis(server.url, { maxRetriesPerRequest: 1 })
-    clients.push(redis)
+    const redis = await connect()
     const s = createRedisDeliveryStore(redis)
     const d = delivery()
     await s.insert(d)
@@ -144,9 +130,7 @@ t.test('redis twin', { skip: redisBinary.skip }, async (t) => {
   })
 
   t.test('a terminal save refused by Redis writes neither the state nor its webhook', async (t) => {
-    const redis = new Redis(server.url, { maxRetriesPerRequest: 1 })
-    clients.push(redis)
-    await redis.flushall()
+    const redis = await connect()
     const requests = createRedisRequestStore(redis)
     const deliveries = createRedisDeliveryStore(redis)
     const r = request()
