@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process'
-import { createServer } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { Webhook } from 'standardwebhooks'
 import { loadReceiverOptions, startReceiver, verifyWebhook } from '../../src/webhooks/receiver-cli.js'
 import { webhookHeaders } from '../../src/webhooks/signing.js'
+import { runTsx } from '../helpers/cli.js'
+import { freePort } from '../helpers/redis.js'
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
 const NEXT = 'whsec_' + Buffer.from('the next secret, thirty-two bytes').toString('base64')
@@ -139,49 +138,24 @@ t.test('a body larger than the cap without a content-length is cut off', async (
 
 /** The CLI as an operator runs it, through tsx (the image runs the compiled file the same way). */
 t.test('CLI: reads its environment, prints accepted webhooks to stdout, stops on SIGTERM', async (t) => {
-  const port = await new Promise<number>((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      const p = typeof addr === 'object' && addr !== null ? addr.port : 0
-      srv.close(() => resolve(p))
-    })
-  })
-  const root = fileURLToPath(new URL('../../', import.meta.url))
-  // tap's coverage is switched off in the child: tsx's transform would map its lines wrongly.
-  const env = { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0', PORT: String(port), HOST: '127.0.0.1', WEBHOOK_SECRETS: SECRET }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/webhooks/receiver-cli.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  let err = ''
-  child.stdout.on('data', (c: Buffer) => { out += c.toString() })
-  child.stderr.on('data', (c: Buffer) => { err += c.toString() })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
-
-  const deadline = Date.now() + 30_000
-  while (!err.includes('listening on') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50))
+  const port = await freePort()
+  const cli = runTsx(t, 'src/webhooks/receiver-cli.ts', [], { PORT: String(port), HOST: '127.0.0.1', WEBHOOK_SECRETS: SECRET })
+  await cli.until((_out, err) => err.includes('listening on'))
   const url = `http://127.0.0.1:${port}`
-  t.match(err, `listening on ${url} (1 secret, tolerance 300 s)`)
-  t.notOk(err.includes(SECRET.slice(6)), 'the secret is not printed')
+  t.match(cli.err(), `listening on ${url} (1 secret, tolerance 300 s)`)
+  t.notOk(cli.err().includes(SECRET.slice(6)), 'the secret is not printed')
   t.equal((await fetch(`${url}/health`)).status, 200)
   const res = await fetch(`${url}/hooks/genesys`, { method: 'POST', headers: referenceHeaders(SECRET, 'msg_cli', Math.floor(Date.now() / 1000), BODY), body: BODY })
   t.equal(res.status, 204)
-  while (!out.includes('\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
-  t.match(JSON.parse(out.trim()), { webhookId: 'msg_cli', type: 'provisioning.completed', data: { hrId: '167844' } })
+  await cli.until((out) => out.includes('\n'))
+  t.match(JSON.parse(cli.out().trim()), { webhookId: 'msg_cli', type: 'provisioning.completed', data: { hrId: '167844' } })
 
-  child.kill('SIGTERM')
-  t.equal(await exited, 0, 'exits cleanly on SIGTERM')
+  cli.child.kill('SIGTERM')
+  t.equal(await cli.exited, 0, 'exits cleanly on SIGTERM')
 })
 
 t.test('CLI: a missing secret is reported and exits 1', async (t) => {
-  const root = fileURLToPath(new URL('../../', import.meta.url))
-  const env = { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0', PORT: '0', WEBHOOK_SECRETS: '' }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/webhooks/receiver-cli.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let err = ''
-  child.stderr.on('data', (c: Buffer) => { err += c.toString() })
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)))
-  t.equal(code, 1)
-  t.match(err, /WEBHOOK_SECRETS must hold at least one/)
+  const cli = runTsx(t, 'src/webhooks/receiver-cli.ts', [], { PORT: '0', WEBHOOK_SECRETS: '' })
+  t.equal(await cli.exited, 1)
+  t.match(cli.err(), /WEBHOOK_SECRETS must hold at least one/)
 })
