@@ -152,8 +152,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     })
 
     let deliveries: DeliveryStore
-    type SyncStore = GroupSyncStore & { pending (olderThan: string, limit: number): Promise<string[]> }
-    let stores: { requests: RequestStore, reservations: EmailReservations, idempotency: IdempotencyStore, syncs: SyncStore }
+    let stores: { requests: RequestStore, reservations: EmailReservations, idempotency: IdempotencyStore, syncs: GroupSyncStore }
     if (redis) {
       deliveries = createRedisDeliveryStore(redis)
       stores = { requests: createRedisRequestStore(redis), reservations: createRedisEmailReservations(redis), idempotency: createRedisIdempotencyStore(redis), syncs: createRedisGroupSyncStore(redis) }

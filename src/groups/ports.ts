@@ -75,6 +75,8 @@ export interface GroupSyncStore {
   /** Replaces the record; with `outbox`, the webhook it owes is written in the same atomic step. */
   save (sync: GroupSync, outbox?: Delivery): Promise<void>
   list (clientId: string, query: { hrPath?: string, limit: number, cursor?: string }): Promise<{ items: GroupSync[], nextCursor?: string }>
+  /** Ids of non-terminal syncs last updated before `olderThan` (ISO), oldest first: queued again after a crash. */
+  pending (olderThan: string, limit: number): Promise<string[]>
 }
 
 export interface GroupSyncJob {

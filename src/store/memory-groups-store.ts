@@ -14,7 +14,7 @@ export function createMemoryMappingStore (): MappingStore {
   }
 }
 
-export function createMemoryGroupSyncStore (opts: { outbox?: Pick<MemoryDeliveryStore, 'insertNow'> } = {}): GroupSyncStore & { pending (olderThan: string, limit: number): Promise<string[]> } {
+export function createMemoryGroupSyncStore (opts: { outbox?: Pick<MemoryDeliveryStore, 'insertNow'> } = {}): GroupSyncStore {
   const syncs = new Map<string, GroupSync>()
   return {
     async insert (s) { syncs.set(s.id, structuredClone(s)) },

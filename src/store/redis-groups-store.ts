@@ -26,7 +26,7 @@ export function createRedisMappingStore (redis: Redis): MappingStore {
   }
 }
 
-export function createRedisGroupSyncStore (redisConn: Redis): GroupSyncStore & { pending (olderThan: string, limit: number): Promise<string[]> } {
+export function createRedisGroupSyncStore (redisConn: Redis): GroupSyncStore {
   const redis = withScripts<GroupScripts>(redisConn, SCRIPTS)
   const parse = (json: string | null): GroupSync | undefined => (json === null ? undefined : JSON.parse(json) as GroupSync)
   return {

@@ -131,9 +131,12 @@ export function createRelay (deps: {
   /** Entries younger than this are left to the fast path. */
   graceMs: number
 }) {
+  /**
+   * Outbox entries are always generation 0: a replay enqueues its own job, and
+   * a generation-0 job for a replayed delivery finds nothing to do.
+   */
   async function dispatch (id: string): Promise<void> {
-    const delivery = await deps.store.get(id)
-    if (delivery) await deps.queue.enqueue(delivery)
+    await deps.queue.enqueue({ id, generation: 0 })
     await deps.store.dispatched(id)
   }
 

@@ -8,7 +8,6 @@ import { deliveryForGroupSync } from '../../src/webhooks/events.js'
 import type { DeliveryStore } from '../../src/webhooks/ports.js'
 import { redisTwin } from '../helpers/redis.js'
 
-type SyncStore = GroupSyncStore & { pending (olderThan: string, limit: number): Promise<string[]> }
 
 const mapping = (hrPath: string, division = 'BPO Alpha'): GroupMapping => ({
   hrPath, division, genesysGroup: { id: `g-${hrPath}`, name: hrPath }, queues: [{ id: 'q1', name: 'Support' }],
@@ -25,7 +24,7 @@ function sync (over: Partial<GroupSync> = {}): GroupSync {
   }
 }
 
-function contract (t: Test, name: string, make: () => Promise<{ mappings: MappingStore, syncs: SyncStore, deliveries: DeliveryStore }>): void {
+function contract (t: Test, name: string, make: () => Promise<{ mappings: MappingStore, syncs: GroupSyncStore, deliveries: DeliveryStore }>): void {
   t.test(`${name}: mappings`, async (t) => {
     const { mappings } = await make()
     t.equal(await mappings.get('A/B'), undefined)
