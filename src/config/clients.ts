@@ -29,6 +29,11 @@ export const ApiClientSchema = Type.Object({
     secrets: Type.Array(Type.String({ pattern: '^whsec_[A-Za-z0-9+/=]{24,}$' }), { minItems: 1, maxItems: 5 }),
     events: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true })),
   }, { additionalProperties: false })),
+  externalIdPrefix: Type.Optional(Type.String({
+    pattern: '^[A-Za-z0-9._:-]{0,32}$',
+    description: 'Prefix that namespaces this client\'s HR ids in the Genesys `externalId`; default "<id>:". "" keeps bare HR ids (an org migrating from another provisioner).',
+  })),
+  groupFallback: Type.Optional(Type.Boolean({ description: 'Whether an unmapped HR group path may feed a Genesys group named like its last segment that this client\'s division owns (default true).' })),
   rateLimit: Type.Optional(Type.Object({
     max: Type.Integer({ minimum: 1 }),
     timeWindowSeconds: Type.Integer({ minimum: 1, maximum: 86_400 }),
@@ -60,6 +65,16 @@ export function generateApiKey (): string {
   return `gpk_${randomBytes(32).toString('base64url')}`
 }
 
+/** The namespace of a client's HR ids in Genesys: its prefix, by default `<client id>:`. */
+export function externalIdPrefixOf (client: Pick<ApiClient, 'id' | 'externalIdPrefix'>): string {
+  return client.externalIdPrefix ?? `${client.id}:`
+}
+
+/** The Genesys SCIM `externalId` of one of a client's HR ids. */
+export function externalIdFor (client: Pick<ApiClient, 'id' | 'externalIdPrefix'>, hrId: string): string {
+  return externalIdPrefixOf(client) + hrId
+}
+
 export function createClientRegistry (clients: readonly ApiClient[]): ClientRegistry {
   const byHash = new Map<string, ApiClient>()
   const byId = new Map<string, ApiClient>()
@@ -68,6 +83,17 @@ export function createClientRegistry (clients: readonly ApiClient[]): ClientRegi
     if (byHash.has(client.keySha256)) throw new Error(`API clients "${byHash.get(client.keySha256)?.id}" and "${client.id}" share one key`)
     byId.set(client.id, client)
     byHash.set(client.keySha256, client)
+  }
+  // Two namespaces where one starts with the other could form one externalId
+  // from two HR ids; only the bare namespace ("") may coexist with others (its
+  // HR ids are then refused where they would collide, see the README).
+  const prefixes = clients.map((c) => ({ id: c.id, prefix: externalIdPrefixOf(c) })).filter((p) => p.prefix !== '')
+  for (const a of prefixes) {
+    for (const b of prefixes) {
+      if (a.id !== b.id && b.prefix.startsWith(a.prefix)) {
+        throw new Error(`API clients "${a.id}" and "${b.id}" have overlapping externalIdPrefix values ("${a.prefix}", "${b.prefix}")`)
+      }
+    }
   }
   return {
     authenticate (apiKey) {

@@ -2,6 +2,7 @@ import type { Issue } from '../errors.js'
 import type { NewHireBody } from '../http/schemas/provisioning.js'
 import type { Plan } from '../pipeline/upstream-checks.js'
 import type { Delivery } from '../webhooks/ports.js'
+import type { WorkerEntry } from './registry.js'
 
 /**
  * What the provisioning use cases need from the outside world, defined by them.
@@ -34,6 +35,8 @@ export interface ProvisioningRecord {
   id: string
   clientId: string
   hrId: string
+  /** The Genesys externalId of the HR id, in the client's namespace (fixed at intake). */
+  externalId?: string
   email: string
   status: RequestStatus
   /** The normalised new hire as accepted (holds no secret: the API takes no password). */
@@ -76,9 +79,11 @@ export interface RequestStore {
   /**
    * Replaces the record; terminal records leave the pending set and free their
    * hrId. An `outbox` delivery (the webhook the new state owes) is written in the
-   * same atomic step, unless a delivery with its id exists.
+   * same atomic step, unless a delivery with its id exists; so is a `worker`
+   * registry entry (refused with `OwnedElsewhere`, writing nothing, when its
+   * Genesys user is owned by another client or HR id).
    */
-  save (record: ProvisioningRecord, outbox?: Delivery): Promise<void>
+  save (record: ProvisioningRecord, outbox?: Delivery, worker?: WorkerEntry): Promise<void>
   list (clientId: string, query: ListQuery): Promise<{ items: ProvisioningRecord[], nextCursor?: string }>
   /** Ids of non-terminal requests last updated before `olderThan` (ISO), oldest first. */
   pending (olderThan: string, limit: number): Promise<string[]>

@@ -2,6 +2,7 @@ import type {
   Clock, EmailReservations, IdempotencyBegin, IdempotencyStore, ListQuery, ProvisioningRecord, RequestStore, StoredResponse,
 } from '../provisioning/ports.js'
 import { TERMINAL_STATUSES } from '../provisioning/ports.js'
+import { OwnedElsewhere, type WorkerEntry, type WorkerOwner, type WorkerRegistry } from '../provisioning/registry.js'
 import type { MemoryDeliveryStore } from './memory-webhook-store.js'
 import { keysetPage } from './cursor.js'
 
@@ -11,7 +12,7 @@ import { keysetPage } from './cursor.js'
  * survives a restart.
  */
 
-export function createMemoryRequestStore (opts: { outbox?: Pick<MemoryDeliveryStore, 'insertNow'> } = {}): RequestStore {
+export function createMemoryRequestStore (opts: { outbox?: Pick<MemoryDeliveryStore, 'insertNow'>, registry?: Pick<MemoryWorkerRegistry, 'putNow'> } = {}): RequestStore {
   const records = new Map<string, ProvisioningRecord>()
   const activeHr = new Map<string, string>()
   const hrKey = (r: Pick<ProvisioningRecord, 'clientId' | 'hrId'>) => `${r.clientId}\u0000${r.hrId}`
@@ -29,7 +30,12 @@ export function createMemoryRequestStore (opts: { outbox?: Pick<MemoryDeliverySt
       const r = records.get(id)
       return r ? copy(r) : undefined
     },
-    async save (record, outbox) {
+    async save (record, outbox, worker) {
+      if (worker) {
+        if (!opts.registry) throw new Error('this request store was built without a worker registry')
+        // First, as in the Redis script: a refused entry writes nothing.
+        opts.registry.putNow(worker)
+      }
       if (outbox) {
         if (!opts.outbox) throw new Error('this request store was built without a webhook outbox')
         opts.outbox.insertNow(outbox)
@@ -63,6 +69,32 @@ export function listFrom (all: ProvisioningRecord[], query: ListQuery, copy: (r:
     (query.createdAfter === undefined || r.createdAt > query.createdAfter))
   const page = keysetPage(matching, query.limit, query.cursor)
   return { ...page, items: page.items.map(copy) }
+}
+
+export type MemoryWorkerRegistry = WorkerRegistry & { putNow (entry: WorkerEntry): void }
+
+export function createMemoryWorkerRegistry (): MemoryWorkerRegistry {
+  const entries = new Map<string, WorkerEntry>()
+  const owners = new Map<string, WorkerOwner>()
+  const key = (clientId: string, hrId: string) => `${clientId}\u0000${hrId}`
+  function putNow (entry: WorkerEntry): void {
+    const owner = owners.get(entry.genesysUserId)
+    if (owner && (owner.clientId !== entry.clientId || owner.hrId !== entry.hrId)) throw new OwnedElsewhere(entry.genesysUserId)
+    entries.set(key(entry.clientId, entry.hrId), structuredClone(entry))
+    owners.set(entry.genesysUserId, { clientId: entry.clientId, hrId: entry.hrId })
+  }
+  return {
+    putNow,
+    async put (entry) { putNow(entry) },
+    async get (clientId, hrId) {
+      const e = entries.get(key(clientId, hrId))
+      return e ? structuredClone(e) : undefined
+    },
+    async ownerOf (genesysUserId) {
+      const o = owners.get(genesysUserId)
+      return o ? { ...o } : undefined
+    },
+  }
 }
 
 export function createMemoryEmailReservations (clock: Clock): EmailReservations {

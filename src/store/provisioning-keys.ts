@@ -18,6 +18,12 @@ export const provisioningKeys = {
   activeHrId: (clientId: string, hrId: string) => `prov:hr:${clientId}:${h(hrId)}`,
   /** The request holding an email address while in flight; TTL `EMAIL_RESERVATION_SECONDS`. */
   emailReservation: (email: string) => `prov:email:${h(email.toLowerCase())}`,
+  /** The request holding a Genesys externalId while in flight, across clients; TTL as the email's. */
+  externalIdReservation: (externalId: string) => `prov:ext:${h(externalId.toLowerCase())}`,
+  /** JSON worker registry entry of (client, hrId); kept while the client manages the worker. */
+  worker: (clientId: string, hrId: string) => `prov:worker:${clientId}:${h(hrId)}`,
+  /** JSON {clientId, hrId} owning a Genesys user id. */
+  workerOwner: (genesysUserId: string) => `prov:owner:${h(genesysUserId)}`,
   /** Hash {fp, response} of an Idempotency-Key; lock TTL while in flight, retention once complete. */
   idempotency: (clientId: string, key: string) => `prov:idem:${clientId}:${h(key)}`,
 }

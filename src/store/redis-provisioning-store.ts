@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis'
 import type { EmailReservations, IdempotencyBegin, IdempotencyStore, ProvisioningRecord, RequestStore, StoredResponse } from '../provisioning/ports.js'
 import { TERMINAL_STATUSES } from '../provisioning/ports.js'
+import { OwnedElsewhere, type WorkerEntry, type WorkerOwner, type WorkerRegistry } from '../provisioning/registry.js'
 import { pageFromIndex } from './redis-index-page.js'
 import { withScripts } from './lua.js'
 import { provisioningKeys as keys, REQUEST_RETENTION_SECONDS } from './provisioning-keys.js'
@@ -14,6 +15,7 @@ interface ProvScripts {
   compareAndDelete (key: string, value: string): Promise<number>
   idempotencyBegin (key: string, fingerprint: string, lockSeconds: number): Promise<string[]>
   idempotencyAbandon (key: string): Promise<number>
+  registryPut (entryKey: string, ownerKey: string, entryJson: string, ownerJson: string): Promise<number>
 }
 
 const SCRIPTS = {
@@ -23,6 +25,7 @@ const SCRIPTS = {
   compareAndDelete: { file: 'compare-and-delete', keys: 1 },
   idempotencyBegin: { file: 'idempotency-begin', keys: 1 },
   idempotencyAbandon: { file: 'idempotency-abandon', keys: 1 },
+  registryPut: { file: 'registry-put', keys: 2 },
 }
 
 const ms = (iso: string) => Date.parse(iso)
@@ -42,13 +45,16 @@ export function createRedisRequestStore (redisConn: Redis, opts: { retentionSeco
     async get (id) {
       return parse(await redis.get(keys.request(id)))
     },
-    async save (record, outbox) {
+    async save (record, outbox, worker) {
       const recordKeys = [keys.request(record.id), keys.pending(), keys.activeHrId(record.clientId, record.hrId)]
       const recordArgs = [record.id, JSON.stringify(record), ms(record.updatedAt), TERMINAL_STATUSES.has(record.status) ? '1' : '0', retention]
-      // The state change and the webhook it owes are one script: both or neither.
+      // The state change, the registry entry it proves and the webhook it owes
+      // are one script: all or nothing.
+      const reg = worker ? registryArgs(worker) : { keys: [], args: [] }
       const hook = outbox ? webhookInsertArgs(outbox) : { keys: [], args: [] }
-      const allKeys = [...recordKeys, ...hook.keys]
-      await redis.provSaveRequest(allKeys.length, ...allKeys, ...recordArgs, ...hook.args)
+      const allKeys = [...recordKeys, ...reg.keys, ...hook.keys]
+      const written = await redis.provSaveRequest(allKeys.length, ...allKeys, ...recordArgs, reg.keys.length, ...reg.args, ...hook.args)
+      if (written === -1 && worker) throw new OwnedElsewhere(worker.genesysUserId)
     },
     async list (clientId, query) {
       return pageFromIndex(redis, {
@@ -70,15 +76,48 @@ export function createRedisRequestStore (redisConn: Redis, opts: { retentionSeco
   }
 }
 
-export function createRedisEmailReservations (redisConn: Redis): EmailReservations {
+function registryArgs (entry: WorkerEntry): { keys: string[], args: string[] } {
+  return {
+    keys: [keys.worker(entry.clientId, entry.hrId), keys.workerOwner(entry.genesysUserId)],
+    args: [JSON.stringify(entry), ownerJson(entry)],
+  }
+}
+
+const ownerJson = (o: WorkerOwner) => JSON.stringify({ clientId: o.clientId, hrId: o.hrId })
+
+/**
+ * Claims on a value while a request is in flight, across clients: emails, or
+ * Genesys externalIds (so two clients' requests for one externalId serialise).
+ */
+export function createRedisEmailReservations (redisConn: Redis, kind: 'email' | 'externalId' = 'email'): EmailReservations {
+  const redis = withScripts<ProvScripts>(redisConn, SCRIPTS)
+  const key = kind === 'email' ? keys.emailReservation : keys.externalIdReservation
+  return {
+    reserve: (value, requestId, ttlSeconds) => redis.claimIfFree(key(value), requestId, ttlSeconds),
+    async holder (value) {
+      return (await redis.get(key(value))) ?? undefined
+    },
+    async release (value, requestId) {
+      await redis.compareAndDelete(key(value), requestId)
+    },
+  }
+}
+
+/** Redis adapter of the worker registry (entries are written by the request store's save script). */
+export function createRedisWorkerRegistry (redisConn: Redis): WorkerRegistry {
   const redis = withScripts<ProvScripts>(redisConn, SCRIPTS)
   return {
-    reserve: (email, requestId, ttlSeconds) => redis.claimIfFree(keys.emailReservation(email), requestId, ttlSeconds),
-    async holder (email) {
-      return (await redis.get(keys.emailReservation(email))) ?? undefined
+    async get (clientId, hrId) {
+      const json = await redis.get(keys.worker(clientId, hrId))
+      return json === null ? undefined : JSON.parse(json) as WorkerEntry
     },
-    async release (email, requestId) {
-      await redis.compareAndDelete(keys.emailReservation(email), requestId)
+    async ownerOf (genesysUserId) {
+      const json = await redis.get(keys.workerOwner(genesysUserId))
+      return json === null ? undefined : JSON.parse(json) as WorkerOwner
+    },
+    async put (entry) {
+      const { keys: k, args } = registryArgs(entry)
+      if ((await redis.registryPut(k[0] ?? '', k[1] ?? '', args[0] ?? '', args[1] ?? '')) === -1) throw new OwnedElsewhere(entry.genesysUserId)
     },
   }
 }

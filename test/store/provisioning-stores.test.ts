@@ -1,11 +1,19 @@
 import t, { type Test as Tap } from 'tap'
 import type { EmailReservations, IdempotencyStore, ProvisioningRecord, RequestStore } from '../../src/provisioning/ports.js'
-import { createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore } from '../../src/store/memory-provisioning-store.js'
-import { createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore } from '../../src/store/redis-provisioning-store.js'
+import type { WorkerEntry, WorkerRegistry } from '../../src/provisioning/registry.js'
+import { createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore, createMemoryWorkerRegistry } from '../../src/store/memory-provisioning-store.js'
+import { createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore, createRedisWorkerRegistry } from '../../src/store/redis-provisioning-store.js'
 import { requestRecord } from '../helpers/records.js'
 import { redisTwin } from '../helpers/redis.js'
 
-interface Stores { requests: RequestStore, reservations: EmailReservations, idempotency: IdempotencyStore }
+interface Stores { requests: RequestStore, reservations: EmailReservations, idempotency: IdempotencyStore, registry: WorkerRegistry }
+
+function entry (over: Partial<WorkerEntry> = {}): WorkerEntry {
+  return {
+    clientId: 'hris-a', hrId: 'E1', externalId: 'hris-a:E1', genesysUserId: 'u-1', divisionId: 'd-1', divisionName: 'BPO Alpha',
+    grants: [], groups: [], active: true, origin: 'created', lastRequestId: 'prq_1', updatedAt: '2026-12-01T00:00:00.000Z', ...over,
+  }
+}
 
 const record = requestRecord
 
@@ -79,6 +87,32 @@ function contract (t: Tap, name: string, make: () => Promise<Stores & { close ()
     t.equal(await s.reservations.reserve('ada@example.com', 'prq_2', 60), 'prq_2')
   })
 
+  t.test(`${name}: worker registry, written with the ledger step`, async (t) => {
+    const s = await make()
+    t.teardown(() => s.close())
+    const a = record({ hrId: 'E1' })
+    await s.requests.insert(a)
+    t.equal(await s.registry.get('hris-a', 'E1'), undefined)
+    await s.requests.save({ ...a, status: 'provisioning' }, undefined, entry())
+    t.same(await s.registry.get('hris-a', 'E1'), entry(), 'the entry lands with the record')
+    t.same(await s.registry.ownerOf('u-1'), { clientId: 'hris-a', hrId: 'E1' })
+    t.equal(await s.registry.get('hris-b', 'E1'), undefined, 'entries are scoped per client')
+    t.equal(await s.registry.ownerOf('u-2'), undefined)
+
+    await s.requests.save({ ...a, status: 'provisioning' }, undefined, entry({ grants: [{ roleId: 'r-1', divisionId: 'd-1' }] }))
+    t.same((await s.registry.get('hris-a', 'E1'))?.grants, [{ roleId: 'r-1', divisionId: 'd-1' }], 'the owner updates its entry')
+
+    const b = record({ hrId: 'E9', clientId: 'hris-b' })
+    await s.requests.insert(b)
+    const taken = { ...b, status: 'completed' as const }
+    await t.rejects(s.requests.save(taken, undefined, entry({ clientId: 'hris-b', hrId: 'E9', externalId: 'hris-b:E9' })), { name: 'OwnedElsewhere' }, "another client cannot record A's user")
+    t.equal((await s.requests.get(b.id))?.status, 'accepted', 'nothing of the refused step was written')
+    t.equal(await s.registry.get('hris-b', 'E9'), undefined)
+    await t.rejects(s.registry.put(entry({ hrId: 'E2' })), { name: 'OwnedElsewhere' }, 'nor another HR id of the same client')
+    await s.registry.put(entry({ hrId: 'E3', genesysUserId: 'u-3' }))
+    t.same(await s.registry.ownerOf('u-3'), { clientId: 'hris-a', hrId: 'E3' }, 'put records a new entry')
+  })
+
   t.test(`${name}: idempotency keys`, async (t) => {
     const s = await make()
     t.teardown(() => s.close())
@@ -99,7 +133,8 @@ function contract (t: Tap, name: string, make: () => Promise<Stores & { close ()
 
 contract(t, 'memory', async () => {
   const clock = { now: () => Date.now() }
-  return { requests: createMemoryRequestStore(), reservations: createMemoryEmailReservations(clock), idempotency: createMemoryIdempotencyStore(clock), close: async () => {} }
+  const registry = createMemoryWorkerRegistry()
+  return { requests: createMemoryRequestStore({ registry }), reservations: createMemoryEmailReservations(clock), idempotency: createMemoryIdempotencyStore(clock), registry, close: async () => {} }
 })
 
-redisTwin(t, contract, (redis) => ({ requests: createRedisRequestStore(redis), reservations: createRedisEmailReservations(redis), idempotency: createRedisIdempotencyStore(redis), close: async () => {} }))
+redisTwin(t, contract, (redis) => ({ requests: createRedisRequestStore(redis), reservations: createRedisEmailReservations(redis), idempotency: createRedisIdempotencyStore(redis), registry: createRedisWorkerRegistry(redis), close: async () => {} }))
