@@ -1,9 +1,10 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { Ajv, type Options as AjvOptions } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import { pino } from 'pino'
 import type { Config } from './config/load-config.js'
 import type { ClientRegistry } from './config/clients.js'
+import { MaskingLogController } from './http/plugins/access-log.js'
 import { registerAuth } from './http/plugins/auth.js'
 import { registerErrorHandling } from './http/plugins/errors.js'
 import { createJwtVerifier } from './http/plugins/jwt.js'
@@ -66,7 +67,7 @@ export async function buildApp ({ config, deps, logger, surface = 'all' }: Build
   const app: FastifyInstance = Fastify({
     loggerInstance: logger ?? pino({ enabled: false }),
     genReqId,
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    logController: new MaskingLogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: config.http.bodyLimit,
     trustProxy: config.http.trustProxy as FastifyServerOptions['trustProxy'],
     requestTimeout: config.http.requestTimeoutMs,

@@ -28,9 +28,10 @@ import type { Clock, EmailReservations, IdempotencyStore, RequestStore } from '.
 import { createProvisioningService, jobIdFor } from './provisioning/service.js'
 import { createProvisioningWorker, type ProvisioningJob } from './provisioning/worker.js'
 import { createSimulator } from './simulator/index.js'
-import { createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore } from './store/memory-provisioning-store.js'
+import { createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore, createMemoryWorkerRegistry } from './store/memory-provisioning-store.js'
+import type { WorkerRegistry } from './provisioning/registry.js'
 import { EMAIL_RESERVATION_SECONDS } from './store/provisioning-keys.js'
-import { createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore } from './store/redis-provisioning-store.js'
+import { createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore, createRedisWorkerRegistry } from './store/redis-provisioning-store.js'
 import { createRedisRateBudget } from './store/redis-rate-budget.js'
 import { createRedisTokenProvider } from './store/redis-token-provider.js'
 import { sealKeyFor } from './store/token-seal.js'
@@ -152,16 +153,26 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     })
 
     let deliveries: DeliveryStore
-    let stores: { requests: RequestStore, reservations: EmailReservations, idempotency: IdempotencyStore, syncs: GroupSyncStore }
+    let stores: { requests: RequestStore, reservations: EmailReservations, externalIds: EmailReservations, registry: WorkerRegistry, idempotency: IdempotencyStore, syncs: GroupSyncStore }
     if (redis) {
       deliveries = createRedisDeliveryStore(redis)
-      stores = { requests: createRedisRequestStore(redis), reservations: createRedisEmailReservations(redis), idempotency: createRedisIdempotencyStore(redis), syncs: createRedisGroupSyncStore(redis) }
+      stores = {
+        requests: createRedisRequestStore(redis),
+        reservations: createRedisEmailReservations(redis),
+        externalIds: createRedisEmailReservations(redis, 'externalId'),
+        registry: createRedisWorkerRegistry(redis),
+        idempotency: createRedisIdempotencyStore(redis),
+        syncs: createRedisGroupSyncStore(redis),
+      }
     } else {
       const memoryDeliveries = createMemoryDeliveryStore()
       deliveries = memoryDeliveries
+      const registry = createMemoryWorkerRegistry()
       stores = {
-        requests: createMemoryRequestStore({ outbox: memoryDeliveries }),
+        requests: createMemoryRequestStore({ outbox: memoryDeliveries, registry }),
         reservations: createMemoryEmailReservations(clock),
+        externalIds: createMemoryEmailReservations(clock),
+        registry,
         idempotency: createMemoryIdempotencyStore(clock),
         syncs: createMemoryGroupSyncStore({ outbox: memoryDeliveries }),
       }
@@ -222,7 +233,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
 
     // Groups: mappings from HR paths to Genesys groups and queues, membership syncs.
     const mappingStore: MappingStore = redis ? createRedisMappingStore(redis) : createMemoryMappingStore()
-    const groups = createMappedGroupResolver(mappingStore, createNameGroupResolver(genesys.client))
+    const groups = createMappedGroupResolver(mappingStore, createNameGroupResolver(genesys.client, mappingStore))
     const groupSyncQueue = jobQueue<GroupSyncJob>('group-sync', { maxAttempts: config.provisioning.jobMaxAttempts })
     closers.push(() => groupSyncQueue.close())
     const syncQueue = { enqueue: (sync: { id: string }) => groupSyncQueue.add(sync.id, { syncId: sync.id }) }
@@ -241,6 +252,9 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       const handle = createProvisioningWorker({
         requests: stores.requests,
         reservations: stores.reservations,
+        externalIds: stores.externalIds,
+        registry: stores.registry,
+        clients: registry,
         genesys: genesys.client,
         groups,
         cache,
@@ -276,6 +290,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       groupSyncQueue.process(createGroupSyncWorker({
         syncs: stores.syncs,
         directory: genesys.client,
+        registry: stores.registry,
         clock,
         logger: logger.child({ module: 'group-sync' }),
         maxRemovalsPercent: config.groups.maxRemovalsPercent,
@@ -310,7 +325,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       genesys,
       provisioning: {
         service,
-        dryRun: (client, body) => dryRun({ directory: genesys.client, groups, cache, reservations: stores.reservations, policy, maxGroupDepth: config.maxGroupDepth }, client, body),
+        dryRun: (client, body) => dryRun({ directory: genesys.client, groups, cache, reservations: stores.reservations, externalIds: stores.externalIds, registry: stores.registry, policy, maxGroupDepth: config.maxGroupDepth }, client, body),
         idempotencyTtlHours: config.provisioning.idempotencyTtlHours,
         webhookSummary: async (record) => {
           const d = record.webhookId === undefined ? undefined : await deliveries.get(record.webhookId)

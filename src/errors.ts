@@ -42,6 +42,8 @@ export interface ProvisioningErrorOptions {
   headers?: Record<string, string>
   /** Whether a job that hit this error may try again later. */
   retryable?: boolean
+  /** The message carries an upstream's own words: an HTTP answer shows the title instead. */
+  upstreamText?: boolean
 }
 
 export class ProvisioningError extends Error {
@@ -52,6 +54,7 @@ export class ProvisioningError extends Error {
   readonly retryAfter?: number
   readonly headers?: Record<string, string>
   readonly retryable: boolean
+  readonly upstreamText: boolean
 
   constructor (code: ErrorCode, status: number, title: string, message: string, opts: ProvisioningErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
@@ -63,6 +66,7 @@ export class ProvisioningError extends Error {
     this.retryAfter = opts.retryAfter
     this.headers = opts.headers
     this.retryable = opts.retryable ?? (status >= 500 || status === 429)
+    this.upstreamText = opts.upstreamText ?? false
   }
 }
 
@@ -113,7 +117,10 @@ export function problemBody (err: ProvisioningError): { type: string, title: str
     type: problemType(err.code),
     title: err.title,
     status: err.status,
-    detail: err.code === 'PROV_ERR_INTERNAL' ? 'An internal error occurred; quote the requestId when reporting it.' : err.message,
+    // Upstream words never reach a caller: they may name objects of other tenants.
+    detail: err.code === 'PROV_ERR_INTERNAL'
+      ? 'An internal error occurred; quote the requestId when reporting it.'
+      : err.upstreamText ? `${err.title}; quote the requestId when reporting it.` : err.message,
     code: err.code,
     ...(err.issues && err.issues.length > 0 ? { issues: err.issues } : {}),
   }

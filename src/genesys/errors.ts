@@ -40,6 +40,7 @@ export class GenesysError extends ProvisioningError {
     super(code, status, title, message, {
       cause: d.cause,
       retryable,
+      upstreamText: true,
       retryAfter: d.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(d.retryAfterMs / 1000)),
     })
     this.name = 'GenesysError'

@@ -1,7 +1,7 @@
 import type { AuthenticatedClient } from '../config/clients.js'
 import { errors, type Issue } from '../errors.js'
 import type { GenesysClient } from '../genesys/client.js'
-import { groupPathSegments, normalizeGroupPath } from '../pipeline/static-checks.js'
+import { groupPathSegments, invisibleIssues, normalizeGroupPath } from '../pipeline/static-checks.js'
 import type { Clock } from '../provisioning/ports.js'
 import type { GroupMapping, MappingStore } from './ports.js'
 
@@ -17,15 +17,21 @@ export interface MappingInput {
   queues: string[]
   create: boolean
   division?: string
+  /** Admin scope only: map a group that another division's mapping owns (its hires may join; its queues stay the owner's). */
+  shareGroup?: boolean
 }
 
-/** A client may touch what lies in its divisions. */
+const fold = (name: string) => name.normalize('NFC').toLowerCase()
+
+/** A client may touch what lies in its divisions (names compared as Genesys does: case-insensitively). */
 export function inDivisions (client: Pick<AuthenticatedClient, 'divisions'>, division: string): boolean {
-  return client.divisions === '*' || client.divisions.includes(division)
+  return client.divisions === '*' || client.divisions.some((d) => fold(d) === fold(division))
 }
 
 /** Checks an HR group path from a URL and returns its canonical form, or throws 422. */
 export function canonicalGroupPath (raw: string, maxDepth: number): string {
+  const invisible = invisibleIssues([['/hrGroupPath', raw]])
+  if (invisible.length > 0) throw errors.policy('Invalid HR group path.', invisible)
   const segments = groupPathSegments(raw)
   if (segments.some((s) => s.length === 0)) {
     throw errors.policy('Invalid HR group path.', [{ code: 'group.pathInvalid', path: '/hrGroupPath', message: `group path "${raw}" has an empty segment` }])
@@ -52,6 +58,13 @@ export function createMappingService (deps: { store: MappingStore, directory: Ma
     return m
   }
 
+  /** A division's claim on a group ends with its last mapping of it. */
+  async function releaseIfUnused (old: GroupMapping): Promise<void> {
+    if (old.shared === true || old.divisionId === undefined) return
+    const still = (await store.list()).some((m) => m.genesysGroup.id === old.genesysGroup.id && m.divisionId === old.divisionId && m.shared !== true)
+    if (!still) await store.releaseGroup(old.genesysGroup.id, old.divisionId)
+  }
+
   async function defaultDivision (client: AuthenticatedClient): Promise<string> {
     if (client.divisions !== '*' && client.divisions.length === 1 && client.divisions[0] !== undefined) return client.divisions[0]
     if (client.divisions === '*') return (await directory.divisions.home()).name
@@ -63,35 +76,56 @@ export function createMappingService (deps: { store: MappingStore, directory: Ma
 
     get: (client: AuthenticatedClient, rawPath: string) => readable(client, canonicalGroupPath(rawPath, deps.maxGroupDepth)),
 
-    /** Creates or replaces a mapping and applies it upstream. */
+    /**
+     * Creates or replaces a mapping and applies it upstream. The mapping claims
+     * its Genesys group for its division: another division's mapping of the same
+     * group is refused unless an admin shares it, and only the owner's mapping
+     * puts the group on queues (in the owner's division).
+     */
     async put (client: AuthenticatedClient, rawPath: string, input: MappingInput): Promise<{ mapping: GroupMapping, created: boolean }> {
       const hrPath = canonicalGroupPath(rawPath, deps.maxGroupDepth)
-      const division = input.division ?? await defaultDivision(client)
-      if (!inDivisions(client, division)) throw errors.forbidden(`This client may not use division "${division}".`)
+      const requested = input.division ?? await defaultDivision(client)
+      if (!inDivisions(client, requested)) throw errors.forbidden(`This client may not use division "${requested}".`)
       const existing = await store.get(hrPath)
       if (existing && !inDivisions(client, existing.division)) throw errors.forbidden(`The mapping for "${hrPath}" belongs to a division this client may not use.`)
+      const invisible = invisibleIssues([['/genesysGroup', input.genesysGroup], ['/division', input.division], ...input.queues.map((q, i): [string, string] => [`/queues/${i}`, q])])
+      if (invisible.length > 0) throw errors.policy('The mapping cannot be applied.', invisible)
+      if (input.shareGroup === true && !client.scopes.includes('admin')) throw errors.forbidden('Only an admin-scoped client may share a group owned by another division.')
 
       const issues: Issue[] = []
       const [divisionFound, groupFound, queues] = await Promise.all([
-        directory.divisions.byName(division),
+        directory.divisions.byName(requested),
         directory.groups.findByDisplayName(input.genesysGroup),
         Promise.all(input.queues.map(async (name) => ({ name, found: await directory.queues.byName(name) }))),
       ])
-      if (!divisionFound) issues.push({ code: 'division.notFound', path: '/division', message: `division "${division}" does not exist in Genesys Cloud` })
+      if (!divisionFound) issues.push({ code: 'division.notFound', path: '/division', message: `division "${requested}" does not exist in Genesys Cloud` })
       if (!groupFound && !input.create) {
         issues.push({ code: 'group.notFound', path: '/genesysGroup', message: `Genesys group "${input.genesysGroup}" does not exist; send "create": true to create it` })
       }
+      const owner = groupFound ? await store.ownerOf(groupFound.id) : undefined
+      const shared = owner !== undefined && divisionFound !== undefined && owner !== divisionFound.id
+      if (shared && input.shareGroup !== true) {
+        throw errors.conflict(`Genesys group "${input.genesysGroup}" is owned by another division's mapping; an admin-scoped client can share it with "shareGroup": true.`, { retryable: false })
+      }
       queues.forEach((q, i) => {
         if (!q.found) issues.push({ code: 'queue.notFound', path: `/queues/${i}`, message: `queue "${q.name}" does not exist` })
-        else if (q.found.division?.name !== undefined && q.found.division.name !== division) {
-          issues.push({ code: 'queue.otherDivision', path: `/queues/${i}`, message: `queue "${q.name}" is in division "${q.found.division.name}", not "${division}"` })
+        else if (shared) issues.push({ code: 'queue.groupNotOwned', path: `/queues/${i}`, message: `a shared group is put on queues only by its owner's mapping; "${q.name}" is left as it is` })
+        else if (divisionFound && q.found.division?.id !== undefined && q.found.division.id !== divisionFound.id) {
+          // Compared by id; the message names only what the caller asked about.
+          issues.push({ code: 'queue.otherDivision', path: `/queues/${i}`, message: `queue "${q.name}" is not in division "${divisionFound.name}"` })
         }
       })
-      if (issues.length > 0) throw errors.policy('The mapping cannot be applied.', issues)
+      if (issues.length > 0 || !divisionFound) throw errors.policy('The mapping cannot be applied.', issues)
+      const division = { id: divisionFound.id, name: divisionFound.name }
 
       const group = groupFound
         ? { id: groupFound.id, name: groupFound.displayName }
         : await directory.platformGroups.create({ name: input.genesysGroup, description: `Fed by HR group ${hrPath}` }).then((g) => ({ id: g.id, name: g.name }))
+      if (!shared) {
+        // Two mappings racing for one unclaimed group: the first claim wins.
+        const claimedBy = await store.claimGroup(group.id, division.id)
+        if (claimedBy !== division.id) throw errors.conflict(`Genesys group "${group.name}" was just claimed by another division's mapping.`, { retryable: false })
+      }
       const wanted = queues.map((q) => ({ id: q.found?.id ?? '', name: q.name }))
       for (const q of wanted) {
         await directory.queues.updateMemberGroups(q.id, (ids) => (ids.includes(group.id) ? ids : [...ids, group.id]))
@@ -102,8 +136,13 @@ export function createMappingService (deps: { store: MappingStore, directory: Ma
         if (!stillFed) await directory.queues.updateMemberGroups(q.id, (ids) => ids.filter((id) => id !== existing?.genesysGroup.id))
       }
       const now = new Date(deps.clock.now()).toISOString()
-      const mapping: GroupMapping = { hrPath, division, genesysGroup: group, queues: wanted, createdAt: existing?.createdAt ?? now, updatedAt: now, updatedBy: client.id }
+      const mapping: GroupMapping = {
+        hrPath, division: division.name, divisionId: division.id, genesysGroup: group, queues: wanted,
+        ...(shared ? { shared: true } : {}),
+        createdAt: existing?.createdAt ?? now, updatedAt: now, updatedBy: client.id,
+      }
       await store.put(mapping)
+      if (existing && existing.genesysGroup.id !== group.id) await releaseIfUnused(existing)
       return { mapping, created: existing === undefined }
     },
 
@@ -114,6 +153,7 @@ export function createMappingService (deps: { store: MappingStore, directory: Ma
       if (!existing) throw errors.notFound(`No group mapping for "${hrPath}".`)
       if (!inDivisions(client, existing.division)) throw errors.forbidden(`The mapping for "${hrPath}" belongs to a division this client may not use.`)
       await store.delete(hrPath)
+      await releaseIfUnused(existing)
     },
 
     /** The group an HR path feeds for a client, when a mapping in its divisions exists. */

@@ -9,8 +9,12 @@ import type { Delivery } from '../webhooks/ports.js'
 export interface GroupMapping {
   /** Canonical HR group path (segments trimmed, joined by `/`). */
   hrPath: string
-  /** The division whose clients may use and change this mapping. */
+  /** The division whose clients may use and change this mapping (its Genesys name). */
   division: string
+  /** The division's Genesys id: ownership is compared by id (absent on mappings stored before ids were kept). */
+  divisionId?: string
+  /** True when the group is owned by another division's mapping and an admin shared it with this one. */
+  shared?: boolean
   genesysGroup: { id: string, name: string }
   queues: Array<{ id: string, name: string }>
   createdAt: string
@@ -25,6 +29,15 @@ export interface MappingStore {
   delete (hrPath: string): Promise<boolean>
   /** Every mapping, by path (mappings are few: one per HR team). */
   list (): Promise<GroupMapping[]>
+  /**
+   * Claims a Genesys group for a division (by id) unless another division owns
+   * it; returns the owning division id (this one when the claim holds).
+   */
+  claimGroup (groupId: string, divisionId: string): Promise<string>
+  /** The division id owning a group, if any. */
+  ownerOf (groupId: string): Promise<string | undefined>
+  /** Gives up a division's claim (when its last mapping of the group is gone). */
+  releaseGroup (groupId: string, divisionId: string): Promise<void>
 }
 
 export type GroupSyncStatus = 'accepted' | 'running' | 'completed' | 'needs-confirmation' | 'failed'
@@ -40,6 +53,8 @@ export interface GroupSyncResult {
   removed: string[]
   /** Group members that are no HR id we know (removed in replace mode): their Genesys user ids. */
   removedUnmapped: string[]
+  /** Members left in place because this client does not manage them (a count: their ids are not the caller's to see). */
+  keptUnowned?: number
   /** HR ids with no Genesys user (reported, not fatal). */
   unknownHrIds: string[]
   /** Membership before and after. */

@@ -6,6 +6,7 @@ import { isGenesysError, isVersionConflict } from '../genesys/errors.js'
 import { JobFailed, RetryLater, type Job } from '../jobs/queue.js'
 import { newId } from '../lib/ids.js'
 import type { Clock } from '../provisioning/ports.js'
+import type { WorkerRegistry } from '../provisioning/registry.js'
 import type { Delivery } from '../webhooks/ports.js'
 import { chunks, exceedsRemovalBrake, hrIdsOf, membershipDiff } from './diff.js'
 import { canonicalGroupPath, inDivisions } from './mappings.js'
@@ -68,12 +69,12 @@ export function createGroupSyncService (deps: {
 export type GroupSyncService = ReturnType<typeof createGroupSyncService>
 
 export type SyncDirectory = {
-  users: Pick<GenesysClient['users'], 'findByExternalId' | 'get'>
   groups: Pick<GenesysClient['groups'], 'get' | 'patchMembers'>
 }
 
 /**
- * The sync job: resolve HR ids to Genesys users (unknown ones are reported),
+ * The sync job: resolve HR ids to Genesys users through the worker registry
+ * (only this client's workers; any other HR id is reported as unknown),
  * read the group with its version, send only the changes that change something
  * (in batches, each guarded by `If-Match`), and on a version conflict read
  * again and recompute. Removals beyond the brake wait for `?confirm=true`.
@@ -81,6 +82,8 @@ export type SyncDirectory = {
 export function createGroupSyncWorker (deps: {
   syncs: GroupSyncStore
   directory: SyncDirectory
+  /** Proof of ownership: a sync adds or removes only users this client manages. */
+  registry: WorkerRegistry
   clock: Clock
   logger: FastifyBaseLogger
   maxRemovalsPercent: number
@@ -103,56 +106,66 @@ export function createGroupSyncWorker (deps: {
     }
   }
 
-  /** HR id → Genesys user id, for the ids that have one. */
-  async function resolve (hrIds: string[]): Promise<Map<string, string>> {
+  /** HR id → Genesys user id, for the ids that are this client's workers. */
+  async function resolve (clientId: string, hrIds: string[]): Promise<Map<string, string>> {
     const found = new Map<string, string>()
     for (const batch of chunks(hrIds, LOOKUP_CONCURRENCY)) {
       await Promise.all(batch.map(async (hrId) => {
-        const users = await directory.users.findByExternalId(hrId)
-        if (users.length > 1) throw new JobFailed(`Genesys has ${users.length} users with externalId ${hrId}; resolve the duplicate by hand`)
-        if (users[0]) found.set(hrId, users[0].id)
+        const entry = await deps.registry.get(clientId, hrId)
+        if (entry) found.set(hrId, entry.genesysUserId)
       }))
     }
     return found
   }
 
-  /**
-   * Removed members are reported by HR id. A full-state sync removes members the
-   * request did not name, so their HR ids are read from their users; members
-   * without one (added by hand in Genesys) are reported by Genesys user id.
-   */
-  async function nameRemoved (result: GroupSyncResult, hrIdOf: Map<string, string>): Promise<void> {
-    const userIds = result.removed
-    result.removed = []
-    for (const batch of chunks(userIds, LOOKUP_CONCURRENCY)) {
-      const named = await Promise.all(batch.map(async (id) => hrIdOf.get(id) ?? await directory.users.get(id).then((u) => u.resource.externalId, () => undefined)))
-      batch.forEach((id, i) => {
-        const hr = named[i]
-        if (hr === undefined) result.removedUnmapped.push(id)
-        else result.removed.push(hr)
-      })
+  /** The members this client manages, by Genesys user id → HR id; anyone else is left alone. */
+  async function ownedMembers (clientId: string, memberIds: Iterable<string>): Promise<Map<string, string>> {
+    const owned = new Map<string, string>()
+    for (const batch of chunks([...memberIds], LOOKUP_CONCURRENCY)) {
+      await Promise.all(batch.map(async (id) => {
+        const owner = await deps.registry.ownerOf(id)
+        if (owner?.clientId === clientId) owned.set(id, owner.hrId)
+      }))
+    }
+    return owned
+  }
+
+  /** Records the memberships this sync made or undid in the workers' registry entries. */
+  async function recordMemberships (sync: GroupSync, added: string[], removed: string[]): Promise<void> {
+    const change = async (hrId: string, fn: (groups: string[]) => string[]) => {
+      const entry = await deps.registry.get(sync.clientId, hrId)
+      if (entry) await deps.registry.put({ ...entry, groups: fn(entry.groups), updatedAt: iso() })
+    }
+    for (const batch of chunks([...added.map((h) => ({ h, add: true })), ...removed.map((h) => ({ h, add: false }))], LOOKUP_CONCURRENCY)) {
+      await Promise.all(batch.map(({ h, add }) => change(h, (g) => (add ? [...new Set([...g, sync.groupId])] : g.filter((id) => id !== sync.groupId)))))
     }
   }
 
   async function run (sync: GroupSync): Promise<GroupSync> {
     const hrIds = [...new Set(hrIdsOf(sync.change))]
-    const userOf = await resolve(hrIds)
+    const userOf = await resolve(sync.clientId, hrIds)
     const hrIdOf = new Map([...userOf].map(([hr, user]) => [user, hr]))
     const ids = (list: string[]) => new Set(list.map((hr) => userOf.get(hr)).filter((u): u is string => u !== undefined))
     const wanted = sync.change.mode === 'replace'
       ? { mode: 'replace' as const, desired: ids(sync.change.members) }
       : { mode: 'delta' as const, add: ids(sync.change.add), remove: ids(sync.change.remove) }
     const result: GroupSyncResult = {
-      added: [], removed: [], removedUnmapped: [],
+      added: [], removed: [], removedUnmapped: [], keptUnowned: 0,
       unknownHrIds: hrIds.filter((hr) => !userOf.has(hr)).sort(),
       membersBefore: 0, membersAfter: 0, patches: 0, conflicts: 0,
     }
 
     for (let attempt = 0; ; attempt++) {
       const group = await directory.groups.get(sync.groupId)
-      const current = new Set((group.resource.members ?? []).map((m) => m.value))
+      const members = (group.resource.members ?? []).map((m) => m.value)
+      const current = new Set(members)
+      // Only members this client manages can be removed: the rest is kept and counted.
+      const owned = await ownedMembers(sync.clientId, current)
+      for (const [id, hr] of owned) hrIdOf.set(id, hr)
+      const raw = membershipDiff(current, wanted)
+      const diff = { add: raw.add, remove: raw.remove.filter((id) => owned.has(id)) }
+      result.keptUnowned = raw.remove.length - diff.remove.length
       if (attempt === 0) result.membersBefore = current.size
-      const diff = membershipDiff(current, wanted)
       if (attempt === 0 && !sync.confirmed && exceedsRemovalBrake(diff.remove.length, current.size, deps.maxRemovalsPercent)) {
         return {
           ...sync,
@@ -177,7 +190,8 @@ export function createGroupSyncWorker (deps: {
           result.removed.push(...change.remove)
         }
         result.membersAfter = current.size - diff.remove.length + diff.add.length
-        await nameRemoved(result, hrIdOf)
+        result.removed = result.removed.map((id) => hrIdOf.get(id) ?? id)
+        await recordMemberships(sync, result.added, result.removed)
         return { ...sync, status: 'completed', result }
       } catch (err) {
         if (!isVersionConflict(err)) throw err

@@ -21,6 +21,30 @@ export interface StaticCheckResult {
 const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/
 const E164 = /^\+[1-9]\d{1,14}$/
 
+/**
+ * Characters no name or path may hold: controls, format characters (zero-width
+ * spaces and joiners, bidi overrides), private-use and unassigned code points,
+ * line and paragraph separators, and the blank "filler" letters. Two names that
+ * look the same must be the same.
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\u115F\u1160\u3164\uFFA0\u2800]/u
+
+/** The first invisible or control character in a text, as `U+XXXX`, if any. */
+export function invisibleCharacter (text: string): string | undefined {
+  const m = INVISIBLE.exec(text)
+  return m ? `U+${(m[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}` : undefined
+}
+
+/** An issue for each text holding an invisible character. */
+export function invisibleIssues (texts: Array<[path: string, text: string | undefined]>): Issue[] {
+  return texts.flatMap(([path, text]) => {
+    const found = text === undefined ? undefined : invisibleCharacter(text)
+    return found ? [{ code: 'text.invisibleCharacter', path, message: `contains the control or invisible character ${found}` }] : []
+  })
+}
+
+const nfc = (text: string) => text.normalize('NFC')
+
 /** Trims and lower-cases the domain; the local part keeps its case (it is the mailbox's business). */
 export function normalizeEmail (email: string): string {
   const trimmed = email.trim()
@@ -33,9 +57,9 @@ export function groupPathSegments (path: string): string[] {
   return path.split('/').map((s) => s.trim())
 }
 
-/** The canonical form of an HR group path: segments trimmed, joined by `/`. */
+/** The canonical form of an HR group path: Unicode NFC, segments trimmed, joined by `/`. */
 export function normalizeGroupPath (path: string): string {
-  return groupPathSegments(path).join('/')
+  return groupPathSegments(nfc(path)).join('/')
 }
 
 export function isCalendarDate (text: string): boolean {
@@ -58,8 +82,31 @@ function duplicates (values: string[], path: string, what: string): Issue[] {
   return issues
 }
 
-export function staticChecks (hire: NewHireBody, ctx: StaticCheckContext): StaticCheckResult {
-  const issues: Issue[] = []
+/** Every free-text field in Unicode NFC, so that comparisons see one spelling per name. */
+function nfcHire (hire: NewHireBody): NewHireBody {
+  const opt = (v: string | undefined) => (v === undefined ? undefined : nfc(v))
+  const out: NewHireBody = { ...hire, email: nfc(hire.email) }
+  for (const k of ['givenName', 'familyName', 'displayName', 'title', 'department', 'employeeNumber', 'division'] as const) {
+    const v = opt(hire[k])
+    if (v !== undefined) out[k] = v
+  }
+  if (hire.roles) out.roles = hire.roles.map(nfc)
+  if (hire.groups) out.groups = hire.groups.map(nfc)
+  if (hire.skills) out.skills = hire.skills.map((s) => ({ ...s, name: nfc(s.name) }))
+  if (hire.languages) out.languages = hire.languages.map((s) => ({ ...s, name: nfc(s.name) }))
+  return out
+}
+
+export function staticChecks (raw: NewHireBody, ctx: StaticCheckContext): StaticCheckResult {
+  const hire = nfcHire(raw)
+  const issues: Issue[] = invisibleIssues([
+    ['/email', hire.email], ['/givenName', hire.givenName], ['/familyName', hire.familyName], ['/displayName', hire.displayName],
+    ['/title', hire.title], ['/department', hire.department], ['/employeeNumber', hire.employeeNumber], ['/division', hire.division],
+    ...(hire.roles ?? []).map((r, i): [string, string] => [`/roles/${i}`, r]),
+    ...(hire.groups ?? []).map((g, i): [string, string] => [`/groups/${i}`, g]),
+    ...(hire.skills ?? []).map((s, i): [string, string] => [`/skills/${i}/name`, s.name]),
+    ...(hire.languages ?? []).map((s, i): [string, string] => [`/languages/${i}/name`, s.name]),
+  ])
   const email = normalizeEmail(hire.email)
   if (!EMAIL.test(email) || email.length > 254) {
     issues.push({ code: 'email.invalid', path: '/email', message: `"${email}" is not a valid email address` })
@@ -74,6 +121,10 @@ export function staticChecks (hire: NewHireBody, ctx: StaticCheckContext): Stati
       issues.push({ code: 'division.notAllowed', path: '/division', message: `this client may not provision into division "${division}"` })
     }
   }
+  // The client's own spelling of an allowed division (validation then resolves it to its Genesys id).
+  const canonicalDivision = division === undefined || ctx.client.divisions === '*'
+    ? division
+    : ctx.client.divisions.find((d) => d.toLowerCase() === division.toLowerCase()) ?? division
 
   const roles = (hire.roles ?? []).map((r) => r.trim())
   const allowedRoles = ctx.client.roles
@@ -119,7 +170,7 @@ export function staticChecks (hire: NewHireBody, ctx: StaticCheckContext): Stati
   const normalized: NewHireBody = {
     ...hire,
     email,
-    ...(division !== undefined ? { division } : {}),
+    ...(canonicalDivision !== undefined ? { division: canonicalDivision } : {}),
     ...(hire.roles ? { roles } : {}),
     ...(hire.groups ? { groups } : {}),
   }

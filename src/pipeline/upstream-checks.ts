@@ -3,6 +3,7 @@ import type { ScimUserInput } from '../genesys/types.js'
 import type { NewHireBody } from '../http/schemas/provisioning.js'
 import { deniedPermissionsOf, type PermissionPattern, type RolePolicy } from './permissions.js'
 import { displayNameOf } from './static-checks.js'
+import { adoptionVerdict, type Candidate, type WorkerOwner } from '../provisioning/registry.js'
 
 /**
  * Policy against live Genesys: the facts are gathered through the client by the
@@ -10,10 +11,14 @@ import { displayNameOf } from './static-checks.js'
  */
 
 export interface UpstreamFacts {
-  /** The non-deleted Genesys user (active or inactive) whose userName is this email. */
-  emailOwner?: { id: string, externalId?: string }
+  /** Who asks: its client id, its externalId for this HR id, the ids of its divisions. */
+  ownership: { clientId: string, externalId: string, divisionIds: string[] | '*' }
+  /** Non-deleted Genesys users (active or inactive) holding this email as userName or this externalId. */
+  candidates: Array<Candidate & { owner?: WorkerOwner }>
   /** Another in-flight request holding this email's reservation. */
   emailReservedBy?: string
+  /** Another in-flight request (possibly another client's) holding this externalId. */
+  externalIdReservedBy?: string
   /** The division the user goes into: the one named, or the home division. */
   division: { name: string, requested: boolean, found?: { id: string, name: string } }
   roles: Array<{ name: string, found?: { id: string, name: string, permissionPolicies: RolePolicy[] } }>
@@ -29,15 +34,27 @@ export interface PolicyOptions {
 
 export function upstreamIssues (hire: NewHireBody, facts: UpstreamFacts, opts: PolicyOptions): Issue[] {
   const issues: Issue[] = []
-  if (facts.emailOwner && facts.emailOwner.externalId !== hire.hrId) {
-    // The owner with our own HR id is this very hire from an earlier, interrupted run.
-    issues.push({ code: 'email.taken', path: '/email', message: `${hire.email} is already the userName of Genesys user ${facts.emailOwner.id}` })
-  } else if (facts.emailReservedBy !== undefined) {
-    issues.push({ code: 'email.taken', path: '/email', message: `${hire.email} is reserved by provisioning request ${facts.emailReservedBy}, still in progress` })
+  // A user this client may adopt is this very hire (an earlier, interrupted run,
+  // or a rehire); any other holder of the email or HR id is a refusal that names
+  // no object the caller may not see.
+  const { ownership } = facts
+  const divisionIds = ownership.divisionIds === '*' ? '*' : new Set(ownership.divisionIds)
+  for (const c of facts.candidates) {
+    const verdict = adoptionVerdict(c, { clientId: ownership.clientId, hrId: hire.hrId, externalId: ownership.externalId, email: hire.email, divisionIds, ...(c.owner ? { owner: c.owner } : {}) })
+    if (!verdict.adopt && !issues.some((i) => i.code === verdict.issue.code)) issues.push(verdict.issue)
+  }
+  if (facts.emailReservedBy !== undefined && !issues.some((i) => i.code === 'email.taken')) {
+    issues.push({ code: 'email.taken', path: '/email', message: `${hire.email} is held by another provisioning request still in progress` })
+  }
+  if (facts.externalIdReservedBy !== undefined && !issues.some((i) => i.code === 'hrId.taken')) {
+    issues.push({ code: 'hrId.taken', path: '/hrId', message: `HR id ${hire.hrId} is held by another provisioning request still in progress` })
   }
 
   if (!facts.division.found) {
     issues.push({ code: 'division.notFound', path: '/division', message: `Genesys has no division named "${facts.division.name}"` })
+  } else if (divisionIds !== '*' && !divisionIds.has(facts.division.found.id)) {
+    // Compared by id: a spelling that resolves to another division never passes.
+    issues.push({ code: 'division.notAllowed', path: '/division', message: `this client may not provision into division "${facts.division.name}"` })
   }
 
   facts.roles.forEach((r, i) => {
@@ -71,6 +88,8 @@ export function upstreamIssues (hire: NewHireBody, facts: UpstreamFacts, opts: P
 
 export interface Plan {
   scimUser: ScimUserInput
+  /** The division the user lives in (absent in plans made before divisions were recorded). */
+  division?: { id: string, name: string }
   grants: Array<{ roleId: string, roleName: string, divisionId: string, divisionName: string }>
   groups: Array<{ hrPath: string, groupId: string, groupName: string }>
 }
@@ -97,7 +116,7 @@ export function buildPlan (hire: NewHireBody, facts: UpstreamFacts): Plan {
     userName: hire.email,
     displayName: displayNameOf(hire),
     active: true,
-    externalId: hire.hrId,
+    externalId: facts.ownership.externalId,
     emails: [{ value: hire.email, type: 'work', primary: true }],
     ...(hire.title !== undefined ? { title: hire.title } : {}),
     ...(hire.phoneNumbers && hire.phoneNumbers.length > 0
@@ -109,6 +128,7 @@ export function buildPlan (hire: NewHireBody, facts: UpstreamFacts): Plan {
 
   return {
     scimUser,
+    ...(division ? { division: { id: division.id, name: division.name } } : {}),
     grants: division
       ? facts.roles.flatMap((r) => (r.found ? [{ roleId: r.found.id, roleName: r.found.name, divisionId: division.id, divisionName: division.name }] : []))
       : [],

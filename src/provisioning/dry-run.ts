@@ -4,7 +4,8 @@ import type { DryRunResult, NewHireBody } from '../http/schemas/provisioning.js'
 import type { PermissionPattern } from '../pipeline/permissions.js'
 import { staticChecks } from '../pipeline/static-checks.js'
 import { buildPlan, upstreamIssues } from '../pipeline/upstream-checks.js'
-import { gatherFacts, type Directory, type GroupResolver, type ReferenceCache } from './facts.js'
+import { gatherFacts, requesterOf, type Directory, type GroupResolver, type ReferenceCache } from './facts.js'
+import type { WorkerRegistry } from './registry.js'
 import type { EmailReservations } from './ports.js'
 
 export interface DryRunDeps {
@@ -12,6 +13,8 @@ export interface DryRunDeps {
   groups: GroupResolver
   cache: ReferenceCache
   reservations: Pick<EmailReservations, 'holder'>
+  externalIds: Pick<EmailReservations, 'holder'>
+  registry: Pick<WorkerRegistry, 'get' | 'ownerOf'>
   policy: { denied: readonly PermissionPattern[] }
   maxGroupDepth: number
 }
@@ -22,11 +25,15 @@ export interface DryRunDeps {
  */
 export async function dryRun (deps: DryRunDeps, client: AuthenticatedClient, body: NewHireBody): Promise<DryRunResult> {
   const { normalized, issues } = staticChecks(body, { client, maxGroupDepth: deps.maxGroupDepth })
+  const requester = requesterOf(client)
   const facts = await gatherFacts(normalized, {
     directory: deps.directory,
     groups: deps.groups,
     cache: deps.cache,
+    registry: deps.registry,
+    requester,
     reservedBy: () => deps.reservations.holder(normalized.email),
+    externalIdReservedBy: () => deps.externalIds.holder(requester.externalIdOf(normalized.hrId)),
   })
   const all = [...issues, ...upstreamIssues(normalized, facts, deps.policy)]
   const plan = buildPlan(normalized, facts)

@@ -1,10 +1,12 @@
+import { externalIdFor, type ApiClient } from '../config/clients.js'
 import type { GenesysClient } from '../genesys/client.js'
-import type { NamedEntity } from '../genesys/types.js'
+import { SCIM_ENTERPRISE_USER, type NamedEntity, type ScimUser } from '../genesys/types.js'
 import type { NewHireBody } from '../http/schemas/provisioning.js'
 import type { RolePolicy } from '../pipeline/permissions.js'
 import { groupPathSegments, normalizeGroupPath } from '../pipeline/static-checks.js'
 import type { UpstreamFacts } from '../pipeline/upstream-checks.js'
 import type { Clock } from './ports.js'
+import type { Candidate, WorkerOwner, WorkerRegistry } from './registry.js'
 
 /** The slice of the Genesys client the validation reads (never writes). */
 export type Directory = {
@@ -15,19 +17,33 @@ export type Directory = {
   routing: Pick<GenesysClient['routing'], 'skillByName' | 'languageByName'>
 }
 
-/** Maps an HR group path to the Genesys group it feeds, for a hire in `division` (a name). */
+/** A division resolved to its Genesys identity: checks compare ids, never spelling. */
+export interface DivisionRef { id: string, name: string }
+
+/** Maps an HR group path to the Genesys group it feeds, for a hire in `division`. */
 export interface GroupResolver {
-  resolve (hrPath: string, division: string): Promise<{ groupName: string, found?: { id: string, name: string } }>
+  resolve (hrPath: string, division: DivisionRef, opts?: { fallback?: boolean }): Promise<{ groupName: string, found?: { id: string, name: string } }>
 }
 
-/** Without an explicit mapping, an HR path feeds the Genesys group named like its last segment. */
-export function createNameGroupResolver (directory: Pick<Directory, 'groups'>): GroupResolver {
+/** Which division (id) owns a Genesys group through a mapping; undefined for a group no mapping claims. */
+export interface GroupOwners {
+  ownerOf (groupId: string): Promise<string | undefined>
+}
+
+/**
+ * Without an explicit mapping, an HR path feeds the Genesys group named like its
+ * last segment, but only a group the hire's division owns (claimed by one of its
+ * mappings): a name alone never joins another tenant's group.
+ */
+export function createNameGroupResolver (directory: Pick<Directory, 'groups'>, owners: GroupOwners): GroupResolver {
   return {
-    async resolve (hrPath) {
+    async resolve (hrPath, division, opts) {
       const segments = groupPathSegments(hrPath)
       const groupName = segments[segments.length - 1] ?? hrPath
+      if (opts?.fallback === false) return { groupName }
       const group = await directory.groups.findByDisplayName(groupName)
-      return { groupName, ...(group ? { found: { id: group.id, name: group.displayName } } : {}) }
+      if (!group || (await owners.ownerOf(group.id)) !== division.id) return { groupName }
+      return { groupName, found: { id: group.id, name: group.displayName } }
     },
   }
 }
@@ -35,15 +51,15 @@ export function createNameGroupResolver (directory: Pick<Directory, 'groups'>): 
 /**
  * An HR path mapped for the hire's division feeds the mapped group; a path
  * mapped for another division feeds nothing (one tenant's hire never joins
- * another tenant's group); an unmapped path falls back to the group named like
- * its last segment.
+ * another tenant's group); an unmapped path falls back (see above).
  */
-export function createMappedGroupResolver (mappings: { get (hrPath: string): Promise<{ division: string, genesysGroup: { id: string, name: string } } | undefined> }, fallback: GroupResolver): GroupResolver {
+export function createMappedGroupResolver (mappings: { get (hrPath: string): Promise<{ division: string, divisionId?: string, genesysGroup: { id: string, name: string } } | undefined> }, fallback: GroupResolver): GroupResolver {
   return {
-    async resolve (hrPath, division) {
+    async resolve (hrPath, division, opts) {
       const mapping = await mappings.get(normalizeGroupPath(hrPath))
-      if (!mapping) return fallback.resolve(hrPath, division)
-      if (mapping.division !== division) return { groupName: mapping.genesysGroup.name }
+      if (!mapping) return fallback.resolve(hrPath, division, opts)
+      const same = mapping.divisionId !== undefined ? mapping.divisionId === division.id : mapping.division === division.name
+      if (!same) return { groupName: mapping.genesysGroup.name }
       return { groupName: mapping.genesysGroup.name, found: mapping.genesysGroup }
     },
   }
@@ -77,25 +93,72 @@ export function createReferenceCache (clock: Clock, ttlMs: number) {
 
 export type ReferenceCache = ReturnType<typeof createReferenceCache>
 
+/** Who is asking: the client's namespace and divisions decide what it may adopt. */
+export interface Requester {
+  clientId: string
+  divisions: string[] | '*'
+  /** This client's Genesys externalId of an HR id. */
+  externalIdOf (hrId: string): string
+  /** Whether unmapped HR paths may fall back to a group named like their last segment. */
+  groupFallback: boolean
+}
+
 export interface FactSources {
   directory: Directory
   groups: GroupResolver
   cache: ReferenceCache
+  registry: Pick<WorkerRegistry, 'get' | 'ownerOf'>
+  requester: Requester
   /** Who else holds this email's reservation (undefined: nobody, or this request). */
   reservedBy: () => Promise<string | undefined>
+  /** Who else holds this externalId's reservation. */
+  externalIdReservedBy: () => Promise<string | undefined>
+}
+
+/** A division by name, through the reference cache. */
+export function divisionByName (src: Pick<FactSources, 'directory' | 'cache'>, name: string): Promise<DivisionRef | undefined> {
+  return src.cache(`division:${name}`, () => src.directory.divisions.byName(name)).then((d) => (d ? { id: d.id, name: d.name } : undefined))
+}
+
+/** The ids of the divisions a client may use ('*' = all); names Genesys does not know are left out. */
+export async function divisionIdsOf (src: Pick<FactSources, 'directory' | 'cache'>, divisions: string[] | '*'): Promise<Set<string> | '*'> {
+  if (divisions === '*') return '*'
+  const found = await Promise.all(divisions.map((name) => divisionByName(src, name)))
+  return new Set(found.flatMap((d) => (d ? [d.id] : [])))
+}
+
+/** A Genesys user as an adoption candidate, with its division resolved to an id and its registry owner. */
+export async function candidateOf (src: Pick<FactSources, 'directory' | 'cache' | 'registry'>, user: ScimUser): Promise<Candidate & { owner?: WorkerOwner }> {
+  const divisionName = user[SCIM_ENTERPRISE_USER]?.division
+  const [division, owner] = await Promise.all([
+    divisionName === undefined ? Promise.resolve(undefined) : divisionByName(src, divisionName),
+    src.registry.ownerOf(user.id),
+  ])
+  return {
+    id: user.id,
+    userName: user.userName,
+    ...(user.externalId !== undefined ? { externalId: user.externalId } : {}),
+    active: user.active !== false,
+    ...(division ? { divisionId: division.id } : {}),
+    ...(owner ? { owner } : {}),
+  }
 }
 
 /** Everything the upstream policy needs, looked up in parallel (the rate budget paces the calls). */
 export async function gatherFacts (hire: NewHireBody, src: FactSources): Promise<UpstreamFacts> {
-  const { directory, cache } = src
+  const { directory, cache, requester } = src
   const named = (kind: string, name: string, load: () => Promise<NamedEntity | undefined>) => cache(`${kind}:${name}`, load)
+  const externalId = requester.externalIdOf(hire.hrId)
 
   const divisionFact = hire.division === undefined
     ? cache('division:home', () => directory.divisions.home()).then((d) => ({ name: d?.name ?? 'home', requested: false, ...(d ? { found: { id: d.id, name: d.name } } : {}) }))
-    : cache(`division:${hire.division}`, () => directory.divisions.byName(hire.division ?? '')).then((d) => ({ name: hire.division ?? '', requested: true, ...(d ? { found: { id: d.id, name: d.name } } : {}) }))
-  const [emailOwner, reservedBy, division, roles, groups, manager, skills, languages] = await Promise.all([
+    : divisionByName(src, hire.division).then((d) => ({ name: hire.division ?? '', requested: true, ...(d ? { found: d } : {}) }))
+  const [emailOwner, byExternalId, reservedBy, externalIdReservedBy, divisionIds, division, roles, groups, manager, skills, languages] = await Promise.all([
     directory.users.findByUserName(hire.email),
+    directory.users.findByExternalId(externalId),
     src.reservedBy(),
+    src.externalIdReservedBy(),
+    divisionIdsOf(src, requester.divisions),
     divisionFact,
     Promise.all((hire.roles ?? []).map(async (name) => {
       const role = await cache(`role:${name}`, () => directory.roles.byName(name))
@@ -103,32 +166,62 @@ export async function gatherFacts (hire: NewHireBody, src: FactSources): Promise
       return { name, ...(role ? { found: { id: role.id, name: role.name, permissionPolicies: policies } } : {}) }
     })),
     Promise.all((hire.groups ?? []).map(async (path) => {
-      // Group mappings belong to a division: the hire's division picks among them.
-      const divisionName = (await divisionFact).name
-      const r = await cache(`group:${divisionName}:${path}`, async () => {
-        const resolved = await src.groups.resolve(path, divisionName)
+      // Group mappings belong to a division: the hire's division (by id) picks among them.
+      const d = (await divisionFact).found
+      const fallbackName = groupPathSegments(path).at(-1) ?? path
+      if (!d) return { path, groupName: fallbackName }
+      const r = await cache(`group:${d.id}:${requester.groupFallback ? 'f' : 'n'}:${path}`, async () => {
+        const resolved = await src.groups.resolve(path, d, { fallback: requester.groupFallback })
         return resolved.found ? resolved : undefined
       })
-      return r ? { path, groupName: r.groupName, found: r.found } : { path, groupName: groupPathSegments(path).at(-1) ?? path }
+      return r ? { path, groupName: r.groupName, found: r.found } : { path, groupName: fallbackName }
     })),
-    hire.managerHrId === undefined
-      ? Promise.resolve(undefined)
-      : directory.users.findByExternalId(hire.managerHrId).then((users) => ({
-        hrId: hire.managerHrId ?? '',
-        ...(users[0] ? { found: { id: users[0].id } } : {}),
-      })),
+    hire.managerHrId === undefined ? Promise.resolve(undefined) : managerOf(src, hire.managerHrId),
     Promise.all((hire.skills ?? []).map(async (s) => ({ name: s.name, found: (await named('skill', s.name, () => directory.routing.skillByName(s.name))) !== undefined }))),
     Promise.all((hire.languages ?? []).map(async (s) => ({ name: s.name, found: (await named('language', s.name, () => directory.routing.languageByName(s.name))) !== undefined }))),
   ])
 
+  const users = [...(emailOwner ? [emailOwner] : []), ...byExternalId.filter((u) => u.id !== emailOwner?.id)]
   return {
-    ...(emailOwner ? { emailOwner: { id: emailOwner.id, ...(emailOwner.externalId !== undefined ? { externalId: emailOwner.externalId } : {}) } } : {}),
+    ownership: { clientId: requester.clientId, externalId, divisionIds: divisionIds === '*' ? '*' : [...divisionIds] },
+    candidates: await Promise.all(users.map((u) => candidateOf(src, u))),
     ...(reservedBy !== undefined ? { emailReservedBy: reservedBy } : {}),
+    ...(externalIdReservedBy !== undefined ? { externalIdReservedBy } : {}),
     division,
     roles,
     groups,
     ...(manager ? { manager } : {}),
     skills,
     languages,
+  }
+}
+
+/**
+ * A manager is one of this client's workers: the registry first, then a user
+ * carrying this client's externalId for the HR id in one of its divisions.
+ * Another tenant's user with the same HR id is never found.
+ */
+async function managerOf (src: FactSources, hrId: string): Promise<{ hrId: string, found?: { id: string } }> {
+  const managed = await src.registry.get(src.requester.clientId, hrId)
+  if (managed) return { hrId, found: { id: managed.genesysUserId } }
+  const [users, divisionIds] = await Promise.all([
+    src.directory.users.findByExternalId(src.requester.externalIdOf(hrId)),
+    divisionIdsOf(src, src.requester.divisions),
+  ])
+  for (const user of users) {
+    const c = await candidateOf(src, user)
+    const mine = c.owner ? c.owner.clientId === src.requester.clientId : (divisionIds === '*' || (c.divisionId !== undefined && divisionIds.has(c.divisionId)))
+    if (mine) return { hrId, found: { id: user.id } }
+  }
+  return { hrId }
+}
+
+/** The requester an API client is, for fact gathering and ownership checks. */
+export function requesterOf (client: Pick<ApiClient, 'id' | 'divisions' | 'externalIdPrefix' | 'groupFallback'>): Requester {
+  return {
+    clientId: client.id,
+    divisions: client.divisions,
+    externalIdOf: (hrId) => externalIdFor(client, hrId),
+    groupFallback: client.groupFallback ?? true,
   }
 }

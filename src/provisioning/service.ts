@@ -1,4 +1,4 @@
-import type { AuthenticatedClient } from '../config/clients.js'
+import { externalIdFor, type AuthenticatedClient } from '../config/clients.js'
 import { errors, isProvisioningError, problemBody, type Issue } from '../errors.js'
 import type { NewHireBody } from '../http/schemas/provisioning.js'
 import { fingerprint } from '../lib/canonical-json.js'
@@ -57,6 +57,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
       id: newId('prq', clock.now()),
       clientId: client.id,
       hrId: hire.hrId,
+      externalId: externalIdFor(client, hire.hrId),
       email: hire.email,
       status: 'accepted',
       hire,

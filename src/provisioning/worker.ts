@@ -1,22 +1,25 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { isProvisioningError } from '../errors.js'
+import type { ApiClient } from '../config/clients.js'
+import { isProvisioningError, type Issue } from '../errors.js'
 import type { GenesysClient } from '../genesys/client.js'
-import { isGenesysError, isNotFound, isUniquenessConflict, type GenesysError } from '../genesys/errors.js'
+import { isGenesysError, isNotFound, type GenesysError } from '../genesys/errors.js'
+import type { ScimUser } from '../genesys/types.js'
 import { JobFailed, QueueRateLimited, RetryLater, type Job } from '../jobs/queue.js'
 import type { PermissionPattern } from '../pipeline/permissions.js'
 import { buildPlan, upstreamIssues } from '../pipeline/upstream-checks.js'
 import { createGroupMembership, type GroupMembership } from './group-membership.js'
 import type { Delivery } from '../webhooks/ports.js'
-import { gatherFacts, type Directory, type GroupResolver, type ReferenceCache } from './facts.js'
+import { candidateOf, divisionIdsOf, gatherFacts, requesterOf, type Directory, type GroupResolver, type ReferenceCache, type Requester } from './facts.js'
+import { adoptionVerdict, OwnedElsewhere, type OwnershipContext, type WorkerEntry, type WorkerRegistry } from './registry.js'
 import { TERMINAL_STATUSES, type Clock, type EmailReservations, type ProvisioningRecord, type RequestStatus, type RequestStore, type StepRecord } from './ports.js'
 
 export interface ProvisioningJob {
   requestId: string
 }
 
-/** The Genesys operations the steps use: reads from validation plus the three writes. */
+/** The Genesys operations the steps use: reads from validation plus the writes. */
 export type Provisioner = Directory & {
-  users: Pick<GenesysClient['users'], 'findByUserName' | 'findByExternalId' | 'create'>
+  users: Pick<GenesysClient['users'], 'findByUserName' | 'findByExternalId' | 'get' | 'create' | 'patch'>
   groups: Pick<GenesysClient['groups'], 'findByDisplayName' | 'get' | 'patchMembers'>
   grants: Pick<GenesysClient['grants'], 'bulkAdd'>
 }
@@ -24,6 +27,11 @@ export type Provisioner = Directory & {
 export interface WorkerDeps {
   requests: RequestStore
   reservations: EmailReservations
+  /** Claims on Genesys externalIds across clients, held like email reservations. */
+  externalIds: EmailReservations
+  registry: Pick<WorkerRegistry, 'get' | 'ownerOf'>
+  /** The API clients, for their namespaces and divisions. */
+  clients: { get (id: string): Pick<ApiClient, 'id' | 'divisions' | 'externalIdPrefix' | 'groupFallback'> | undefined }
   genesys: Provisioner
   groups: GroupResolver
   cache: ReferenceCache
@@ -65,11 +73,21 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     }
   }
 
+  function requesterFor (record: ProvisioningRecord): Requester {
+    const client = deps.clients.get(record.clientId)
+    // A client removed from the clients file has no namespace or divisions left.
+    if (!client) throw new JobFailed(`API client ${record.clientId} is no longer configured`)
+    return requesterOf(client)
+  }
+
+  const externalIdOf = (record: ProvisioningRecord) => record.externalId ?? requesterFor(record).externalIdOf(record.hrId)
+
   async function finish (record: ProvisioningRecord): Promise<void> {
     const delivery = deps.outbox?.(record)
     if (delivery) record = { ...record, webhookId: delivery.id }
     await requests.save(record, delivery)
     await deps.reservations.release(record.email, record.id)
+    await deps.externalIds.release(externalIdOf(record), record.id)
     deps.logger.info({ provisioningId: record.id, status: record.status, genesysUserId: record.genesysUserId }, 'provisioning request finished')
     try {
       await deps.onTerminal?.(record)
@@ -81,14 +99,21 @@ export function createProvisioningWorker (deps: WorkerDeps) {
   }
 
   async function validate (record: ProvisioningRecord): Promise<ProvisioningRecord | undefined> {
-    record = move(record, 'validating')
+    const requester = requesterFor(record)
+    record = move(record, 'validating', { externalId: externalIdOf(record) })
     await requests.save(record)
-    const holder = await deps.reservations.reserve(record.email, record.id, deps.emailReservationSeconds)
+    const [holder, externalIdHolder] = await Promise.all([
+      deps.reservations.reserve(record.email, record.id, deps.emailReservationSeconds),
+      deps.externalIds.reserve(externalIdOf(record), record.id, deps.emailReservationSeconds),
+    ])
     const facts = await gatherFacts(record.hire, {
       directory: genesys,
       groups: deps.groups,
       cache: deps.cache,
+      registry: deps.registry,
+      requester,
       reservedBy: async () => (holder === record.id ? undefined : holder),
+      externalIdReservedBy: async () => (externalIdHolder === record.id ? undefined : externalIdHolder),
     })
     const issues = upstreamIssues(record.hire, facts, deps.policy)
     if (issues.length > 0) {
@@ -100,7 +125,9 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     return record
   }
 
-  async function step (record: ProvisioningRecord, name: StepRecord['name'], run: () => Promise<{ status: StepRecord['status'], detail: Record<string, unknown> }>): Promise<ProvisioningRecord> {
+  type StepOutcome = { status: StepRecord['status'], detail: Record<string, unknown>, worker?: WorkerEntry }
+
+  async function step (record: ProvisioningRecord, name: StepRecord['name'], run: () => Promise<StepOutcome>): Promise<ProvisioningRecord> {
     if (record.steps.some((s) => s.name === name)) return record
     const started = clock.now()
     const outcome = await run()
@@ -109,52 +136,135 @@ export function createProvisioningWorker (deps: WorkerDeps) {
       updatedAt: iso(),
       steps: [...record.steps, { name, status: outcome.status, at: iso(), durationMs: clock.now() - started, detail: outcome.detail }],
     }
-    // The ledger entry lands before the next step starts: a re-run resumes here.
-    await requests.save(next)
+    // The ledger entry (and the registry entry it proves) lands before the next
+    // step starts: a re-run resumes here.
+    try {
+      await requests.save(next, undefined, outcome.worker)
+    } catch (err) {
+      if (err instanceof OwnedElsewhere) throw new Refusal([{ code: 'hrId.taken', path: '/hrId', message: `HR id ${record.hrId} belongs to a Genesys user this client does not manage` }])
+      throw err
+    }
     return next
   }
 
-  async function createUser (record: ProvisioningRecord): Promise<{ status: 'done', detail: Record<string, unknown> }> {
+  /** A registry entry for the request's user; what an earlier entry of the same user recorded is kept. */
+  function entryFor (record: ProvisioningRecord, userId: string, origin: WorkerEntry['origin'], managed?: WorkerEntry): WorkerEntry {
     const plan = record.plan
-    if (!plan) throw new Error(`request ${record.id} reached provisioning without a plan`)
-    const existing = await genesys.users.findByExternalId(record.hrId)
-    if (existing.length > 1) {
-      throw new JobFailed(`Genesys has ${existing.length} users with externalId ${record.hrId}: ${existing.map((u) => u.id).join(', ')}; resolve the duplicate by hand`)
-    }
-    if (existing[0]) return { status: 'done', detail: { userId: existing[0].id, adopted: true } }
-    try {
-      const created = await genesys.users.create(plan.scimUser)
-      return { status: 'done', detail: { userId: created.resource.id, adopted: false } }
-    } catch (err) {
-      if (!isUniquenessConflict(err)) throw err
-      // 409 is the final word on uniqueness: adopt only a user that carries our HR id.
-      const owner = await genesys.users.findByUserName(record.email)
-      if (owner?.externalId === record.hrId) return { status: 'done', detail: { userId: owner.id, adopted: true } }
-      if (!owner) {
-        // A lost response, read back before the write is visible: look again later.
-        throw new RetryLater(`userName ${record.email} is taken but its owner is not visible yet`, 2000, { cause: err })
-      }
-      throw new ConflictWithUser(owner.id, record.email)
+    const same = managed?.genesysUserId === userId ? managed : undefined
+    return {
+      clientId: record.clientId,
+      hrId: record.hrId,
+      externalId: externalIdOf(record),
+      genesysUserId: userId,
+      divisionId: plan?.division?.id ?? plan?.grants[0]?.divisionId ?? same?.divisionId ?? '',
+      divisionName: plan?.division?.name ?? plan?.grants[0]?.divisionName ?? same?.divisionName ?? '',
+      grants: same?.grants ?? [],
+      groups: same?.groups ?? [],
+      active: true,
+      origin: same?.origin ?? origin,
+      lastRequestId: record.id,
+      updatedAt: iso(),
     }
   }
 
-  async function joinGroups (record: ProvisioningRecord, userId: string): Promise<{ status: StepRecord['status'], detail: Record<string, unknown> }> {
+  /** The registry entry after a step, starting from what the registry holds. */
+  async function entryAfter (record: ProvisioningRecord, change: (e: WorkerEntry) => WorkerEntry): Promise<WorkerEntry> {
+    const userId = record.genesysUserId ?? ''
+    const current = await deps.registry.get(record.clientId, record.hrId)
+    // A request whose user step was recorded before the registry existed gets its entry now.
+    const base = current?.genesysUserId === userId ? current : entryFor(record, userId, 'created', current)
+    return { ...change(base), lastRequestId: record.id, updatedAt: iso() }
+  }
+
+  async function ownershipOf (record: ProvisioningRecord): Promise<Omit<OwnershipContext, 'owner'>> {
+    return {
+      clientId: record.clientId,
+      hrId: record.hrId,
+      externalId: externalIdOf(record),
+      email: record.email,
+      divisionIds: await divisionIdsOf({ directory: genesys, cache: deps.cache }, requesterFor(record).divisions),
+    }
+  }
+
+  /**
+   * The user this request provisions: the one the registry records for this
+   * (client, HR id) if it still exists; else one found by this client's
+   * externalId or by the create's 409 that passes the ownership proof; else a
+   * new one. An inactive owned user is reactivated (a rehire).
+   */
+  async function createUser (record: ProvisioningRecord, job: Job<ProvisioningJob>): Promise<StepOutcome> {
+    const plan = record.plan
+    if (!plan) throw new Error(`request ${record.id} reached provisioning without a plan`)
+    const ctx = await ownershipOf(record)
+    const managed = await deps.registry.get(record.clientId, record.hrId)
+    const entry = (userId: string, origin: WorkerEntry['origin']) => entryFor(record, userId, origin, managed)
+
+    const settle = async (user: ScimUser): Promise<StepOutcome> => {
+      const candidate = await candidateOf({ directory: genesys, cache: deps.cache, registry: deps.registry }, user)
+      const verdict = adoptionVerdict(candidate, { ...ctx, ...(candidate.owner ? { owner: candidate.owner } : {}) })
+      if (!verdict.adopt) throw new Refusal([verdict.issue])
+      if (verdict.reactivate) {
+        // A rehire: the inactive account kept its roles; it can log in again.
+        const current = await genesys.users.get(user.id)
+        await genesys.users.patch(user.id, [{ op: 'replace', path: 'active', value: true }], current.version)
+      }
+      return { status: 'done', detail: { userId: user.id, adopted: true, ...(verdict.reactivate ? { reactivated: true } : {}) }, worker: entry(user.id, 'adopted') }
+    }
+
+    if (managed) {
+      const current = await genesys.users.get(managed.genesysUserId).then((u) => u.resource, (err: unknown) => {
+        if (isNotFound(err)) return undefined
+        throw err
+      })
+      // Deleted upstream: the HR id is free to be created anew below.
+      if (current) return settle(current)
+    }
+    const existing = await genesys.users.findByExternalId(ctx.externalId)
+    if (existing.length > 1) {
+      throw new JobFailed(`Genesys has ${existing.length} users with this client's externalId for HR id ${record.hrId}; resolve the duplicate by hand`)
+    }
+    if (existing[0]) return settle(existing[0])
+    try {
+      const created = await genesys.users.create(plan.scimUser)
+      return { status: 'done', detail: { userId: created.resource.id, adopted: false }, worker: entry(created.resource.id, 'created') }
+    } catch (err) {
+      // POST carries no If-Match, so any 409 is a uniqueness conflict (with or
+      // without scimType) and the final word on it: find who holds what.
+      if (!(isGenesysError(err) && err.upstreamStatus === 409)) throw err
+      const owner = (await genesys.users.findByUserName(record.email)) ?? (await genesys.users.findByExternalId(ctx.externalId))[0]
+      if (owner) return settle(owner)
+      if (job.attempt >= NOT_VISIBLE_ATTEMPTS) {
+        throw new Refusal([{ code: 'hrId.taken', path: '/hrId', message: `Genesys refused the user as a duplicate (email or HR id) and no holder this client may see was found after ${job.attempt} attempts` }])
+      }
+      // A lost response, read back before the write is visible: look again later.
+      throw new RetryLater('the email or HR id is taken but its holder is not visible yet', 2000, { cause: err })
+    }
+  }
+
+  async function joinGroups (record: ProvisioningRecord, userId: string): Promise<StepOutcome> {
     const groups = record.plan?.groups ?? []
     if (groups.length === 0) return { status: 'skipped', detail: {} }
     // Idempotent: a user who is already a member is left as is.
     await Promise.all(groups.map((g) => membership.add(g.groupId, userId)))
-    return { status: 'done', detail: { groupIds: groups.map((g) => g.groupId) } }
+    const ids = groups.map((g) => g.groupId)
+    return { status: 'done', detail: { groupIds: ids }, worker: await entryAfter(record, (e) => ({ ...e, groups: [...new Set([...e.groups, ...ids])] })) }
   }
 
-  async function provision (record: ProvisioningRecord): Promise<void> {
-    record = await step(record, 'createUser', () => createUser(record))
+  async function provision (record: ProvisioningRecord, job: Job<ProvisioningJob>): Promise<void> {
+    record = await step(record, 'createUser', () => createUser(record, job))
     const userId = String(record.steps.find((s) => s.name === 'createUser')?.detail.userId)
     record = { ...record, genesysUserId: userId }
     const grants = record.plan?.grants ?? []
     record = await step(record, 'grantRoles', async () => {
       if (grants.length === 0) return { status: 'skipped', detail: {} }
-      await withFreshIdRetry(deps.cache, () => genesys.grants.bulkAdd(userId, grants.map((g) => ({ roleId: g.roleId, divisionId: g.divisionId }))))
-      return { status: 'done', detail: { grants: grants.map((g) => ({ roleId: g.roleId, divisionId: g.divisionId })) } }
+      const made = grants.map((g) => ({ roleId: g.roleId, divisionId: g.divisionId }))
+      await withFreshIdRetry(deps.cache, () => genesys.grants.bulkAdd(userId, made))
+      const key = (g: { roleId: string, divisionId: string }) => `${g.roleId}/${g.divisionId}`
+      return {
+        status: 'done',
+        detail: { grants: made },
+        worker: await entryAfter(record, (e) => ({ ...e, grants: [...e.grants, ...made.filter((g) => !e.grants.some((x) => key(x) === key(g)))] })),
+      }
     })
     record = await step(record, 'joinGroups', () => withFreshIdRetry(deps.cache, () => joinGroups(record, userId)))
     await finish(move(record, 'completed'))
@@ -163,7 +273,7 @@ export function createProvisioningWorker (deps: WorkerDeps) {
   async function fail (record: ProvisioningRecord, err: unknown): Promise<void> {
     const g = isGenesysError(err) ? err : undefined
     const error = {
-      code: err instanceof ConflictWithUser ? 'PROV_ERR_CONFLICT' : isProvisioningError(err) ? err.code : 'PROV_ERR_INTERNAL',
+      code: isProvisioningError(err) ? err.code : 'PROV_ERR_INTERNAL',
       message: err instanceof Error ? err.message : String(err),
       ...(g?.genesysCode !== undefined ? { genesysCode: g.genesysCode } : {}),
       ...(g?.correlationId !== undefined ? { correlationId: g.correlationId } : {}),
@@ -181,9 +291,14 @@ export function createProvisioningWorker (deps: WorkerDeps) {
         record = await validate(record)
         if (!record) return
       }
-      await provision(record)
+      await provision(record, job)
     } catch (err) {
       const latest = (await requests.get(loaded.id)) ?? record ?? loaded
+      if (err instanceof Refusal) {
+        log.info({ issues: err.issues.map((i) => i.code) }, 'provisioning request refused')
+        await finish(move({ ...latest, attempts: record?.attempts ?? latest.attempts }, 'rejected', { issues: err.issues }))
+        return
+      }
       const retryable = isRetryable(err)
       if (!retryable || job.attempt >= job.maxAttempts) {
         log.warn({ err: safeErr(err) }, 'provisioning request failed')
@@ -200,11 +315,14 @@ export function createProvisioningWorker (deps: WorkerDeps) {
   }
 }
 
-/** The existing user holds the email with another HR id: a person must decide. */
-class ConflictWithUser extends Error {
-  constructor (readonly userId: string, email: string) {
-    super(`${email} already belongs to Genesys user ${userId}, which has a different HR id; not adopted`)
-    this.name = 'ConflictWithUser'
+/** A create answered 409 with no visible holder this many times: refused rather than retried for ever. */
+const NOT_VISIBLE_ATTEMPTS = 4
+
+/** The account belongs to someone else (found while provisioning): the request ends `rejected` with these issues. */
+class Refusal extends Error {
+  constructor (readonly issues: Issue[]) {
+    super(issues.map((i) => i.message).join('; '))
+    this.name = 'Refusal'
   }
 }
 
@@ -227,7 +345,7 @@ async function withFreshIdRetry<T> (cache: Pick<ReferenceCache, 'clear'>, fn: ()
 
 function isRetryable (err: unknown): boolean {
   if (err instanceof RetryLater) return true
-  if (err instanceof JobFailed || err instanceof ConflictWithUser) return false
+  if (err instanceof JobFailed) return false
   if (isProvisioningError(err)) return err.retryable
   return true
 }

@@ -6,7 +6,7 @@ import { matches, parseEqFilter, type EqFilter } from './filters.js'
 import { checkIfMatch, etagOf, listResponse, notModified, paging, project, SCIM_PREFIXES, sendScim, type ListQuery } from './scim-common.js'
 import { applyPatch, parsePatchBody, type Obj, type PatchNames } from './scim-patch.js'
 import {
-  deleteUser, findDivisionByName, findRoleByName, groupsOf, homeDivision, liveUser, rolesOf, setRoles, userByUserName,
+  deleteUser, findDivisionByName, findRoleByName, groupsOf, homeDivision, liveUser, rolesOf, setRoles, userByExternalId, userByUserName,
   type Contact, type Proficiency, type SimState, type SimUser,
 } from './state.js'
 
@@ -237,6 +237,12 @@ function uniquenessConflict () {
   return scimError(409, 'uniqueness', 'User name already in use by non-deleted user.')
 }
 
+/** userName and externalId are each unique among non-deleted users. */
+function checkUnique (state: SimState, f: UserFields, exceptId?: string): void {
+  if (userByUserName(state, f.userName, exceptId) !== undefined) throw uniquenessConflict()
+  if (userByExternalId(state, f.externalId, exceptId) !== undefined) throw scimError(409, 'uniqueness', 'External id already in use by non-deleted user.')
+}
+
 function applyFields (ctx: SimContext, user: SimUser, f: UserFields): void {
   user.userName = f.userName
   user.displayName = f.displayName
@@ -308,7 +314,7 @@ export function registerScimUsers (app: FastifyInstance, ctx: SimContext): void 
 
     app.post(`${prefix}/users`, { config: { permission: 'directory:user:add' } }, async (req, reply) => {
       const f = parseUser(ctx, req.body)
-      if (userByUserName(state, f.userName) !== undefined) throw uniquenessConflict()
+      checkUnique(state, f)
       const at = ctx.nowIso()
       const consistency = req.genesysSim.faulted ? ctx.faults.current.consistencyDelayMs : 0
       const user: SimUser = {
@@ -344,7 +350,7 @@ export function registerScimUsers (app: FastifyInstance, ctx: SimContext): void 
       const user = getLive(ctx, req.params.id)
       checkIfMatch(req, user.version)
       const f = parseUser(ctx, req.body, user.id)
-      if (userByUserName(state, f.userName, user.id) !== undefined) throw uniquenessConflict()
+      checkUnique(state, f, user.id)
       applyFields(ctx, user, f)
       user.version++
       user.lastModified = ctx.nowIso()
@@ -368,7 +374,7 @@ export function registerScimUsers (app: FastifyInstance, ctx: SimContext): void 
       // A PATCH that removed `roles` means "no roles", unlike a PUT that omits them.
       resource.roles ??= []
       const f = parseUser(ctx, resource, user.id)
-      if (userByUserName(state, f.userName, user.id) !== undefined) throw uniquenessConflict()
+      checkUnique(state, f, user.id)
       applyFields(ctx, user, f)
       user.version++
       user.lastModified = ctx.nowIso()

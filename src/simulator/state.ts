@@ -212,6 +212,15 @@ export function userByUserName (state: SimState, userName: string, exceptId?: st
   return undefined
 }
 
+/** The non-deleted user carrying this SCIM `externalId` (unique in the org, as Genesys requires). */
+export function userByExternalId (state: SimState, externalId: string | undefined, exceptId?: string): SimUser | undefined {
+  if (externalId === undefined) return undefined
+  for (const u of state.users.values()) {
+    if (u.state !== 'deleted' && u.id !== exceptId && u.externalId === externalId) return u
+  }
+  return undefined
+}
+
 export function grantsOf (state: SimState, subjectId: string): SimGrant[] {
   return state.grants.get(subjectId) ?? []
 }

@@ -2,6 +2,8 @@
 export const groupKeys = {
   /** Hash: canonical HR path → mapping JSON (no TTL: mappings are configuration). */
   mappings: () => 'grp:mappings',
+  /** Hash: Genesys group id → the division id whose mapping claimed it (no TTL). */
+  groupOwners: () => 'grp:owners',
   /** JSON group sync record; expires `GROUP_SYNC_RETENTION_SECONDS` after it was accepted. */
   sync: (id: string) => `grp:sync:${id}`,
   /** Sorted set: a client's sync ids by creation time (ms). */

@@ -6,7 +6,17 @@ import type { MemoryDeliveryStore } from './memory-webhook-store.js'
 
 export function createMemoryMappingStore (): MappingStore {
   const mappings = new Map<string, GroupMapping>()
+  const owners = new Map<string, string>()
   return {
+    async claimGroup (groupId, divisionId) {
+      const owner = owners.get(groupId) ?? divisionId
+      owners.set(groupId, owner)
+      return owner
+    },
+    ownerOf: async (groupId) => owners.get(groupId),
+    async releaseGroup (groupId, divisionId) {
+      if (owners.get(groupId) === divisionId) owners.delete(groupId)
+    },
     get: async (hrPath) => structuredClone(mappings.get(hrPath)),
     async put (m) { mappings.set(m.hrPath, structuredClone(m)) },
     delete: async (hrPath) => mappings.delete(hrPath),

@@ -7,16 +7,28 @@ import { webhookInsertArgs } from './redis-webhook-store.js'
 
 interface GroupScripts {
   groupSyncSave (numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>
+  compareAndDeleteField (key: string, field: string, value: string): Promise<number>
 }
 
 const SCRIPTS = {
   groupSyncSave: { file: 'group-sync-save', keys: -1, libs: ['lib-webhook-insert'] },
+  compareAndDeleteField: { file: 'compare-and-delete-field', keys: 1 },
 }
 
-export function createRedisMappingStore (redis: Redis): MappingStore {
+export function createRedisMappingStore (redisConn: Redis): MappingStore {
+  const redis = withScripts<GroupScripts>(redisConn, SCRIPTS)
   const parse = (json: string | null | undefined): GroupMapping | undefined => (json ? JSON.parse(json) as GroupMapping : undefined)
   return {
     get: async (hrPath) => parse(await redis.hget(keys.mappings(), hrPath)),
+    async claimGroup (groupId, divisionId) {
+      // HSETNX is the claim; the read after it names the owner either way.
+      await redis.hsetnx(keys.groupOwners(), groupId, divisionId)
+      return (await redis.hget(keys.groupOwners(), groupId)) ?? divisionId
+    },
+    ownerOf: async (groupId) => (await redis.hget(keys.groupOwners(), groupId)) ?? undefined,
+    async releaseGroup (groupId, divisionId) {
+      await redis.compareAndDeleteField(keys.groupOwners(), groupId, divisionId)
+    },
     async put (m) { await redis.hset(keys.mappings(), m.hrPath, JSON.stringify(m)) },
     delete: async (hrPath) => (await redis.hdel(keys.mappings(), hrPath)) === 1,
     async list () {

@@ -29,13 +29,16 @@ export function provisioningEvent (record: ProvisioningRecord): { id: string, ev
   const at = record.updatedAt
   let event: WebhookEvent
   switch (record.status) {
-    case 'completed':
+    case 'completed': {
+      const account = record.steps.find((s) => s.name === 'createUser')?.detail
       event = {
         type: 'provisioning.completed',
         timestamp: at,
         data: {
           ...base,
           genesysUserId: record.genesysUserId,
+          // How the service came to this account: a new user, one adopted with proof of ownership, or a rehire's reactivated one.
+          account: account?.reactivated === true ? 'reactivated' : account?.adopted === true ? 'adopted' : 'created',
           division: record.division ?? record.plan?.grants[0]?.divisionName,
           roles: (record.plan?.grants ?? []).map((g) => ({ name: g.roleName, roleId: g.roleId, divisionId: g.divisionId })),
           groups: (record.plan?.groups ?? []).map((g) => ({ hrPath: g.hrPath, genesysGroup: g.groupName, groupId: g.groupId })),
@@ -45,6 +48,7 @@ export function provisioningEvent (record: ProvisioningRecord): { id: string, ev
         },
       }
       break
+    }
     case 'rejected':
       event = { type: 'provisioning.rejected', timestamp: at, data: { ...base, rejectedAt: at, issues: record.issues ?? [] } }
       break

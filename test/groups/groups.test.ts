@@ -8,6 +8,7 @@ import type { GroupSync, GroupSyncJob } from '../../src/groups/ports.js'
 import { createGroupSyncService, createGroupSyncWorker, type SyncDirectory } from '../../src/groups/sync.js'
 import { createMemoryQueue } from '../../src/jobs/memory-queue.js'
 import { createMemoryGroupSyncStore, createMemoryMappingStore } from '../../src/store/memory-groups-store.js'
+import { createMemoryWorkerRegistry } from '../../src/store/memory-provisioning-store.js'
 import { simAndClient } from '../helpers/genesys.js'
 import { pipeline } from '../helpers/pipeline.js'
 
@@ -27,15 +28,20 @@ async function harness (t: Test, opts: { wrap?: (d: SyncDirectory) => SyncDirect
   const mappings = createMappingService({ store: mappingStore, directory: genesys.client, clock, maxGroupDepth: 5 })
   const service = createGroupSyncService({ syncs, mappings: mappingStore, queue: { enqueue: (s) => queue.add(s.id, { syncId: s.id }) }, clock, maxGroupDepth: 5 })
   const directory = opts.wrap ? opts.wrap(genesys.client) : genesys.client
-  queue.process(createGroupSyncWorker({ syncs, directory, clock, logger: pino({ enabled: false }), maxRemovalsPercent: 20 }), { concurrency: 2 })
-  // Users carrying HR ids H1…Hn.
+  const registry = createMemoryWorkerRegistry()
+  queue.process(createGroupSyncWorker({ syncs, directory, registry, clock, logger: pino({ enabled: false }), maxRemovalsPercent: 20 }), { concurrency: 2 })
+  // Users carrying HR ids H1…Hn, managed for the client `hris` (the registry is the proof).
   const userOf = new Map<string, string>()
   for (let i = 1; i <= (opts.users ?? 0); i++) {
-    const u = await genesys.client.users.create({ userName: `member.${i}@example.com`, displayName: `Member ${i}`, externalId: `H${i}` })
+    const u = await genesys.client.users.create({ userName: `member.${i}@example.com`, displayName: `Member ${i}`, externalId: `hris:H${i}` })
     userOf.set(`H${i}`, u.resource.id)
+    await registry.put({
+      clientId: ALL.id, hrId: `H${i}`, externalId: `hris:H${i}`, genesysUserId: u.resource.id, divisionId: '', divisionName: '',
+      grants: [], groups: [], active: true, origin: 'created', lastRequestId: 'prq_seed', updatedAt: new Date().toISOString(),
+    })
   }
   return {
-    sim, genesys, mappings, service, syncs, userOf,
+    sim, genesys, mappings, service, syncs, userOf, registry,
     async outcome (id: string): Promise<GroupSync> {
       for (let i = 0; i < 400; i++) {
         const s = await syncs.get(id)
@@ -137,7 +143,6 @@ t.test('a concurrent change between read and write is re-read, recomputed and co
   const h = await harness(t, {
     users: 6,
     wrap: (d) => ({
-      users: d.users,
       groups: {
         get: d.groups.get,
         async patchMembers (id, change, version) {
@@ -155,15 +160,38 @@ t.test('a concurrent change between read and write is re-read, recomputed and co
   const done = await h.outcome((await h.service.accept(ALL, 'Ops/Tier 2', { mode: 'replace', members: ['H1', 'H2', 'H3'] }, true)).id)
   t.equal(done.status, 'completed')
   t.equal(done.result?.conflicts, 1, 'one version conflict met')
-  t.same([...h.members(TIER2_GROUP)].sort(), ['H1', 'H2', 'H3'].map((hr) => h.userOf.get(hr)).sort(), 'the concurrent addition is removed too: the group holds exactly the desired members')
+  const mine = [...h.members(TIER2_GROUP)].filter((id) => [...h.userOf.values()].includes(id))
+  t.same(mine.sort(), ['H1', 'H2', 'H3'].map((hr) => h.userOf.get(hr)).sort(), "the concurrent addition is removed too: this client's members are exactly the desired ones (the seed's unmanaged member stays)")
+})
+
+t.test("a full-state sync removes only members this client manages; others stay and are counted, never named", async (t) => {
+  const h = await harness(t, { users: 3 })
+  await h.mappings.put(ALL, 'Ops/Tier 2', { genesysGroup: 'Support Tier 2', queues: [], create: false, division: 'BPO Alpha' })
+  const stranger = await h.genesys.client.users.create({ userName: 'stranger@example.com', displayName: 'Stranger', externalId: 'other:S1' })
+  const group = h.sim.state.groups.get(TIER2_GROUP)
+  if (!group) throw new Error('no group')
+  group.memberIds = [h.userOf.get('H1') ?? '', h.userOf.get('H2') ?? '', stranger.resource.id]
+  group.version++
+  const done = await h.outcome((await h.service.accept(ALL, 'Ops/Tier 2', { mode: 'replace', members: ['H1'] }, true)).id)
+  t.equal(done.status, 'completed')
+  t.same(done.result?.removed, ['H2'], "this client's own member leaves")
+  t.equal(done.result?.keptUnowned, 1, 'the member it does not manage is kept and counted')
+  t.notMatch(JSON.stringify(done), new RegExp(stranger.resource.id), 'and never named')
+  t.ok(h.members(TIER2_GROUP).has(stranger.resource.id))
+  t.same((await h.registry.get(ALL.id, 'H2'))?.groups, [], "the registry forgets the membership it undid")
+  const other: AuthenticatedClient = { ...ALL, id: 'other' }
+  const unknown = await h.outcome((await h.service.accept(other, 'Ops/Tier 2', { mode: 'delta', add: ['H3'], remove: ['H1'] }, true)).id)
+  t.same(unknown.result?.unknownHrIds, ['H1', 'H3'], "another client's HR ids are not its workers")
+  t.ok(h.members(TIER2_GROUP).has(h.userOf.get('H1') ?? ''), 'and nothing of them changed')
 })
 
 t.test('the removal brake stops a 50 % removal until confirmed', async (t) => {
   const h = await harness(t, { users: 10 })
   await h.mappings.put(ALL, 'Ops/Tier 2', { genesysGroup: 'Support Tier 2', queues: [], create: false, division: 'BPO Alpha' })
   const everyone = [...h.userOf.keys()]
-  // Start from exactly the ten (the seed's own members go: confirmed).
-  t.equal((await h.outcome((await h.service.accept(ALL, 'Ops/Tier 2', { mode: 'replace', members: everyone }, true)).id)).status, 'completed')
+  // Start from exactly the ten (the seed's own members are not this client's and would stay).
+  const group = h.sim.state.groups.get(TIER2_GROUP)
+  if (group) { group.memberIds = everyone.map((hr) => h.userOf.get(hr) ?? ''); group.version++ }
   const patches = h.patches().length
   const held = await h.outcome((await h.service.accept(ALL, 'Ops/Tier 2', { mode: 'replace', members: everyone.slice(0, 5) }, false)).id)
   t.equal(held.status, 'needs-confirmation')
@@ -221,6 +249,10 @@ t.test('a new hire with a mapped HR group joins the mapped group, and so its que
 t.test('upstream economy: 100 hires with one role, division and group read each of them once', async (t) => {
   const p = await pipeline({ sim: { rateLimitPerMinute: 100_000 } })
   t.teardown(p.close)
+  // The unmapped path falls back to the group named like its last segment, which BPO Alpha owns.
+  const alpha = [...p.sim.state.divisions.values()].find((d) => d.name === 'BPO Alpha')?.id ?? ''
+  const support = [...p.sim.state.groups.values()].find((g) => g.name === 'Support')?.id ?? ''
+  await p.mappings.claimGroup(support, alpha)
   const ids = await Promise.all(Array.from({ length: 100 }, (_, n) => p.submit({ hrId: `ECO-${n}`, email: `eco.${n}@example.com`, givenName: 'Eco', familyName: `Hire ${n}`, division: 'BPO Alpha', roles: ['Agent'], groups: ['Operations/Support'] })))
   for (const id of ids) t.equal((await p.outcome(id, 60)).status, 'completed')
   const reads = (re: RegExp) => p.sim.requests().filter((r) => r.method === 'GET' && re.test(r.path)).length

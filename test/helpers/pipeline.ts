@@ -11,7 +11,8 @@ import type { ProvisioningRecord } from '../../src/provisioning/ports.js'
 import { createProvisioningService, jobIdFor } from '../../src/provisioning/service.js'
 import { createProvisioningWorker, type ProvisioningJob } from '../../src/provisioning/worker.js'
 import type { SimulatorOptions } from '../../src/simulator/index.js'
-import { createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore } from '../../src/store/memory-provisioning-store.js'
+import { createMemoryMappingStore } from '../../src/store/memory-groups-store.js'
+import { createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore, createMemoryWorkerRegistry } from '../../src/store/memory-provisioning-store.js'
 import { simAndClient } from './genesys.js'
 
 export const CLIENT: AuthenticatedClient = { id: 'hris-a', name: 'HRIS A', scopes: ['provisioning:write', 'provisioning:read'], divisions: '*' }
@@ -21,14 +22,17 @@ export const DENIED = DEFAULT_DENIED_PERMISSIONS.map((p) => parsePermission(p) a
 export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: number, mappings?: MappingStore } = {}) {
   const { sim, genesys, close } = await simAndClient({ sim: opts.sim })
   const clock = { now: Date.now }
-  const requests = createMemoryRequestStore()
+  const registry = createMemoryWorkerRegistry()
+  const requests = createMemoryRequestStore({ registry })
   const reservations = createMemoryEmailReservations(clock)
+  const externalIds = createMemoryEmailReservations(clock)
+  const mappingStore = opts.mappings ?? createMemoryMappingStore()
   // Fast retries: the tests wait for outcomes, not for production backoff.
   const queue = createMemoryQueue<ProvisioningJob>({ maxAttempts: opts.maxAttempts ?? 6, backoff: { baseMs: 50, capMs: 500 } })
   const terminal: ProvisioningRecord[] = []
   const cache = createReferenceCache(clock, 60_000)
-  const byName = createNameGroupResolver(genesys.client)
-  const groups = opts.mappings ? createMappedGroupResolver(opts.mappings, byName) : byName
+  const byName = createNameGroupResolver(genesys.client, mappingStore)
+  const groups = createMappedGroupResolver(mappingStore, byName)
   const service = createProvisioningService({
     requests,
     idempotency: createMemoryIdempotencyStore(clock),
@@ -40,6 +44,9 @@ export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: nu
   queue.process(createProvisioningWorker({
     requests,
     reservations,
+    externalIds,
+    registry,
+    clients: { get: (id) => (id === CLIENT.id ? CLIENT : undefined) },
     genesys: genesys.client,
     groups,
     cache,
@@ -55,6 +62,8 @@ export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: nu
     genesys,
     service,
     requests,
+    registry,
+    mappings: mappingStore,
     terminal,
     async submit (hire: NewHireBody): Promise<string> {
       const res = await service.accept(CLIENT, hire)
@@ -65,7 +74,7 @@ export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: nu
       if (!r) throw new Error(`request ${id} vanished`)
       return r
     },
-    dryRun: (hire: NewHireBody) => dryRun({ directory: genesys.client, groups, cache: createReferenceCache(clock, 0), reservations, policy: { denied: DENIED }, maxGroupDepth: 5 }, CLIENT, hire),
+    dryRun: (hire: NewHireBody) => dryRun({ directory: genesys.client, groups, cache: createReferenceCache(clock, 0), reservations, externalIds, registry, policy: { denied: DENIED }, maxGroupDepth: 5 }, CLIENT, hire),
     /** Upstream writes seen by the simulator (anything but GET and the token). */
     writes: () => sim.requests().filter((r) => r.method !== 'GET' && r.path !== '/oauth/token'),
     async close () {

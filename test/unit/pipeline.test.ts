@@ -63,6 +63,8 @@ t.test('static checks: each rule with its issue code and path', async (t) => {
 
 function facts (over: Partial<UpstreamFacts> = {}): UpstreamFacts {
   return {
+    ownership: { clientId: 'hris-a', externalId: 'hris-a:E1', divisionIds: ['div-a'] },
+    candidates: [],
     division: { name: 'BPO Alpha', requested: true, found: { id: 'div-a', name: 'BPO Alpha' } },
     roles: [{ name: 'Agent', found: { id: 'role-agent', name: 'Agent', permissionPolicies: [{ domain: 'conversation', entityName: 'call', actionSet: ['*'] }] } }],
     groups: [{ path: 'Ops/Care/Tier 1', groupName: 'Tier 1', found: { id: 'grp-1', name: 'Tier 1' } }],
@@ -76,9 +78,16 @@ t.test('upstream checks: each rule with its issue code', async (t) => {
   const h = hire({ roles: ['Agent'], groups: ['Ops/Care/Tier 1'] })
   const table: Array<[string, Partial<UpstreamFacts>, string[]]> = [
     ['all good', {}, []],
-    ['email owned by another user', { emailOwner: { id: 'u-9', externalId: 'OTHER' } }, ['email.taken@/email']],
-    ['email owned by this hire (interrupted run)', { emailOwner: { id: 'u-1', externalId: 'E1' } }, []],
+    ['email owned by another user', { candidates: [{ id: 'u-9', userName: 'ada@example.com', externalId: 'hris-a:OTHER', active: true, divisionId: 'div-a' }] }, ['email.taken@/email']],
+    ['email owned by this hire (interrupted run)', { candidates: [{ id: 'u-1', userName: 'ada@example.com', externalId: 'hris-a:E1', active: true, divisionId: 'div-a' }] }, []],
+    ['HR id on a user in another division', { candidates: [{ id: 'u-2', userName: 'ada@example.com', externalId: 'hris-a:E1', active: true, divisionId: 'div-b' }] }, ['hrId.taken@/hrId']],
+    ['HR id on a user with another email', { candidates: [{ id: 'u-3', userName: 'someone@example.com', externalId: 'hris-a:E1', active: true, divisionId: 'div-a' }] }, ['hrId.taken@/hrId']],
+    ['bare HR id of another client', { candidates: [{ id: 'u-4', userName: 'ada@example.com', externalId: 'E1', active: true, divisionId: 'div-a' }] }, ['email.taken@/email']],
+    ['user the registry gives to another client', { candidates: [{ id: 'u-5', userName: 'ada@example.com', externalId: 'hris-a:E1', active: true, divisionId: 'div-a', owner: { clientId: 'hris-b', hrId: 'E1' } }] }, ['hrId.taken@/hrId']],
+    ['inactive own user (a rehire)', { candidates: [{ id: 'u-6', userName: 'ada@example.com', externalId: 'hris-a:E1', active: false, divisionId: 'div-a' }] }, []],
     ['email reserved in flight', { emailReservedBy: 'prq_other' }, ['email.taken@/email']],
+    ['externalId reserved in flight', { externalIdReservedBy: 'prq_other' }, ['hrId.taken@/hrId']],
+    ['division outside the client (by id)', { division: { name: 'bpo alpha', requested: true, found: { id: 'div-x', name: 'BPO X' } } }, ['division.notAllowed@/division']],
     ['division missing', { division: { name: 'Nowhere', requested: true } }, ['division.notFound@/division']],
     ['role missing', { roles: [{ name: 'Agent' }] }, ['role.notFound@/roles/0']],
     ['role too powerful', { roles: [{ name: 'Agent', found: { id: 'r', name: 'Agent', permissionPolicies: [{ domain: 'authorization', entityName: '*', actionSet: ['*'] }] } }] }, ['role.deniedPermission@/roles/0']],
@@ -94,7 +103,7 @@ t.test('the plan: SCIM body without roles or password, grants in the division, g
   const plan = buildPlan(h, facts({ manager: { hrId: 'M1', found: { id: 'u-mgr' } } }))
   t.equal(plan.scimUser.userName, 'ada@example.com')
   t.equal(plan.scimUser.displayName, 'Ada Lovelace')
-  t.equal(plan.scimUser.externalId, 'E1')
+  t.equal(plan.scimUser.externalId, 'hris-a:E1', "the client's namespace + HR id")
   t.notOk('roles' in plan.scimUser, 'roles go through grants, in the division')
   t.notOk('password' in plan.scimUser)
   t.same(plan.scimUser.enterprise, { division: 'BPO Alpha', department: 'Ops', manager: { value: 'u-mgr' }, dateHire: '2026-12-01' })

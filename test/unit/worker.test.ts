@@ -1,12 +1,12 @@
 import { pino } from 'pino'
 import t from 'tap'
 import { GenesysError } from '../../src/genesys/errors.js'
-import type { ScimGroup, ScimUser, ScimUserInput, Versioned } from '../../src/genesys/types.js'
+import { SCIM_ENTERPRISE_USER, type ScimGroup, type ScimUser, type ScimUserInput, type Versioned } from '../../src/genesys/types.js'
 import { JobFailed, QueueRateLimited, RetryLater } from '../../src/jobs/queue.js'
 import { createReferenceCache } from '../../src/provisioning/facts.js'
 import type { ProvisioningRecord } from '../../src/provisioning/ports.js'
 import { createProvisioningWorker, type Provisioner } from '../../src/provisioning/worker.js'
-import { createMemoryEmailReservations, createMemoryRequestStore } from '../../src/store/memory-provisioning-store.js'
+import { createMemoryEmailReservations, createMemoryRequestStore, createMemoryWorkerRegistry } from '../../src/store/memory-provisioning-store.js'
 import { DEFAULT_DENIED_PERMISSIONS, parsePermission, type PermissionPattern } from '../../src/pipeline/permissions.js'
 
 const DENIED = DEFAULT_DENIED_PERMISSIONS.map((p) => parsePermission(p) as PermissionPattern)
@@ -21,6 +21,8 @@ function fakeGenesys (over: { users?: Partial<Provisioner['users']>, groups?: Pa
       findByUserName: async () => { calls.push('findByUserName'); return undefined },
       findByExternalId: async () => { calls.push('findByExternalId'); return [] },
       create: async (input: ScimUserInput): Promise<Versioned<ScimUser>> => { calls.push('create'); return { resource: { id: 'u-new', userName: input.userName }, version: '1' } },
+      get: async (id: string): Promise<Versioned<ScimUser>> => { calls.push('users.get'); return { resource: { id, userName: 'a@example.com' }, version: '1' } },
+      patch: async (id: string): Promise<Versioned<ScimUser>> => { calls.push('users.patch'); return { resource: { id, userName: 'a@example.com', active: true }, version: '2' } },
       ...over.users,
     },
     groups: {
@@ -45,10 +47,13 @@ function fakeGenesys (over: { users?: Partial<Provisioner['users']>, groups?: Pa
 
 async function setup (_t: unknown, fake = fakeGenesys()) {
   const clock = { now: Date.now }
-  const requests = createMemoryRequestStore()
+  const registry = createMemoryWorkerRegistry()
+  const requests = createMemoryRequestStore({ registry })
   const reservations = createMemoryEmailReservations(clock)
   const handle = createProvisioningWorker({
-    requests, reservations, genesys: fake.genesys, groups: { resolve: async (p) => ({ groupName: p, ...(p === 'Support' ? { found: { id: 'g-1', name: 'Support' } } : {}) }) },
+    requests, reservations, externalIds: createMemoryEmailReservations(clock), registry,
+    clients: { get: (id) => ({ id, name: id, keySha256: '0'.repeat(64), scopes: ['provisioning:write'], divisions: ['Ops'], externalIdPrefix: '' }) },
+    genesys: fake.genesys, groups: { resolve: async (p) => ({ groupName: p, ...(p === 'Support' ? { found: { id: 'g-1', name: 'Support' } } : {}) }) },
     cache: createReferenceCache(clock, 0), clock, logger: pino({ enabled: false }), policy: { denied: DENIED }, emailReservationSeconds: 60,
   })
   const at = new Date().toISOString()
@@ -59,7 +64,7 @@ async function setup (_t: unknown, fake = fakeGenesys()) {
   }
   await requests.insert(record)
   const run = (attempt = 1, maxAttempts = 5) => handle({ id: record.id, data: { requestId: record.id }, attempt, maxAttempts })
-  return { requests, reservations, run, record, calls: fake.calls, get: async () => (await requests.get(record.id)) as ProvisioningRecord }
+  return { requests, reservations, registry, run, record, calls: fake.calls, get: async () => (await requests.get(record.id)) as ProvisioningRecord }
 }
 
 t.test('a full run writes the ledger in order and releases the email', async (t) => {
@@ -68,7 +73,7 @@ t.test('a full run writes the ledger in order and releases the email', async (t)
   const r = await s.get()
   t.equal(r.status, 'completed')
   t.same(r.steps.map((x) => x.name), ['createUser', 'grantRoles', 'joinGroups'])
-  t.same(s.calls.filter((c) => c !== 'findByUserName'), ['findByExternalId', 'create', 'bulkAdd', 'groups.get', 'groups.patch'])
+  t.same(s.calls.filter((c) => c !== 'findByUserName'), ['findByExternalId', 'findByExternalId', 'create', 'bulkAdd', 'groups.get', 'groups.patch'], 'validation and the create step each look the externalId up')
   t.equal(await s.reservations.holder('a@example.com'), undefined)
   await s.run()
   t.equal(s.calls.filter((c) => c === 'create').length, 1, 'a terminal request is not run again')
@@ -97,7 +102,7 @@ t.test('409 uniqueness: adopt our own user, refuse somebody else\'s', async (t) 
     users: {
       create: async () => { throw uniqueness },
       // Invisible during validation, visible after the 409.
-      findByUserName: async () => (lookups++ === 0 ? undefined : { id: 'u-ours', userName: 'a@example.com', externalId: 'HR-1' }),
+      findByUserName: async () => (lookups++ === 0 ? undefined : { id: 'u-ours', userName: 'a@example.com', externalId: 'HR-1', active: true, [SCIM_ENTERPRISE_USER]: { division: 'Ops' } }),
     },
   })
   const s1 = await setup(t, ours)
@@ -105,6 +110,7 @@ t.test('409 uniqueness: adopt our own user, refuse somebody else\'s', async (t) 
   const r1 = await s1.get()
   t.equal(r1.status, 'completed')
   t.same(r1.steps[0]?.detail, { userId: 'u-ours', adopted: true })
+  t.match(await s1.registry.get('c', 'HR-1'), { genesysUserId: 'u-ours', origin: 'adopted', grants: [{ roleId: 'r-agent', divisionId: 'd-1' }], groups: ['g-1'] }, 'the registry records the adopted user with what the service granted')
 
   lookups = 0
   const theirs = fakeGenesys({
@@ -114,23 +120,55 @@ t.test('409 uniqueness: adopt our own user, refuse somebody else\'s', async (t) 
     },
   })
   const s2 = await setup(t, theirs)
-  await t.rejects(s2.run(), JobFailed)
+  await s2.run()
   const r2 = await s2.get()
-  t.equal(r2.status, 'failed')
-  t.equal(r2.error?.code, 'PROV_ERR_CONFLICT')
-  t.match(r2.error?.message, /u-theirs/)
+  t.equal(r2.status, 'rejected', "somebody else's account is refused, not adopted")
+  t.same(r2.issues?.map((i) => i.code), ['email.taken'])
+  t.notMatch(JSON.stringify(r2.issues), /u-theirs/, 'the refusal names no Genesys id')
   t.equal(await s2.reservations.holder('a@example.com'), undefined, 'the reservation is released')
+  t.equal(await s2.registry.get('c', 'HR-1'), undefined)
+
+  // A 409 without scimType is a uniqueness conflict all the same (POST has no If-Match).
+  lookups = 0
+  const bare = new GenesysError('dup', { operation: 'scim.users.create', failure: 'http', upstreamStatus: 409 })
+  const noType = fakeGenesys({
+    users: {
+      create: async () => { throw bare },
+      findByUserName: async () => (lookups++ === 0 ? undefined : { id: 'u-ours', userName: 'a@example.com', externalId: 'HR-1', active: true, [SCIM_ENTERPRISE_USER]: { division: 'Ops' } }),
+    },
+  })
+  const s4 = await setup(t, noType)
+  await s4.run()
+  t.equal((await s4.get()).status, 'completed')
 
   const hidden = fakeGenesys({ users: { create: async () => { throw uniqueness } } })
   const s3 = await setup(t, hidden)
   await t.rejects(s3.run(), RetryLater, 'a 409 whose owner is not visible yet is retried later')
   t.equal((await s3.get()).status, 'provisioning')
+  t.ok(s3.calls.filter((c) => c === 'findByExternalId').length >= 2, 'the externalId is looked up too before retrying')
+  await s3.run(4, 10)
+  const r3 = await s3.get()
+  t.equal(r3.status, 'rejected', 'the "not visible yet" retries are bounded')
+  t.same(r3.issues?.map((i) => i.code), ['hrId.taken'])
+})
+
+t.test('an inactive user of this client with its HR id and email is reactivated (a rehire)', async (t) => {
+  const inactive = { id: 'u-gone', userName: 'a@example.com', externalId: 'HR-1', active: false, [SCIM_ENTERPRISE_USER]: { division: 'Ops' } }
+  let found = false
+  const s = await setup(t, fakeGenesys({ users: { findByExternalId: async () => (found ? [inactive] : (found = true, [])) } }))
+  await s.run()
+  const r = await s.get()
+  t.equal(r.status, 'completed')
+  t.same(r.steps[0]?.detail, { userId: 'u-gone', adopted: true, reactivated: true })
+  t.ok(s.calls.includes('users.patch'), 'PATCH active: true')
+  t.notOk(s.calls.includes('create'))
 })
 
 t.test('two users with our HR id: a person must look', async (t) => {
-  const s = await setup(t, fakeGenesys({ users: { findByExternalId: async () => [{ id: 'u1', userName: 'x' }, { id: 'u2', userName: 'y' }] } }))
+  let n = 0
+  const s = await setup(t, fakeGenesys({ users: { findByExternalId: async () => (n++ === 0 ? [] : [{ id: 'u1', userName: 'x' }, { id: 'u2', userName: 'y' }]) } }))
   await t.rejects(s.run(), JobFailed)
-  t.match((await s.get()).error?.message, /u1, u2/)
+  t.match((await s.get()).error?.message, /2 users/)
 })
 
 t.test('a group changed between read and write is read again', async (t) => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
+import { Type, type Static } from 'typebox'
 import { errors } from '../../errors.js'
 import type { MappingService } from '../../groups/mappings.js'
 import { normalizeGroupPath } from '../../pipeline/static-checks.js'
@@ -16,8 +16,8 @@ export interface GroupRoutesOptions {
   maxRemovalsPercent: number
 }
 
-const toMappingView = (m: GroupMapping) => ({
-  hrGroupPath: m.hrPath, division: m.division, genesysGroup: m.genesysGroup, queues: m.queues, createdAt: m.createdAt, updatedAt: m.updatedAt, updatedBy: m.updatedBy,
+const toMappingView = (m: GroupMapping): Static<typeof MappingSchema> => ({
+  hrGroupPath: m.hrPath, division: m.division, genesysGroup: m.genesysGroup, queues: m.queues, ...(m.shared === true ? { shared: true } : {}), createdAt: m.createdAt, updatedAt: m.updatedAt, updatedBy: m.updatedBy,
 })
 
 const toSyncView = (s: GroupSync) => ({

@@ -15,6 +15,7 @@ export const MappingInputSchema = Type.Object({
   queues: Type.Array(Name(200), { maxItems: 20, uniqueItems: true, default: [], description: 'Routing queues (names) the group is made a member of.' }),
   create: Type.Boolean({ default: false, description: 'Create the Genesys group when it does not exist.' }),
   division: Type.Optional(Name(200, 'The division the mapping belongs to; defaults to your client\'s only division (or the home division for all-division clients).')),
+  shareGroup: Type.Optional(Type.Boolean({ description: 'Admin scope only: map a Genesys group that another division\'s mapping owns. Its hires may then join the group; the group\'s queues stay the owner\'s.' })),
 }, { additionalProperties: false, examples: [{ genesysGroup: 'Support Tier 1', queues: ['Support'], create: true, division: 'BPO Alpha' }] })
 
 export type MappingInputBody = Static<typeof MappingInputSchema>
@@ -24,6 +25,7 @@ export const MappingSchema = Type.Object({
   division: Type.String(),
   genesysGroup: Type.Object({ id: Type.String(), name: Type.String() }, { additionalProperties: false }),
   queues: Type.Array(Type.Object({ id: Type.String(), name: Type.String() }, { additionalProperties: false })),
+  shared: Type.Optional(Type.Boolean({ description: 'The group is owned by another division\'s mapping and was shared with this one by an admin.' })),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
   updatedBy: Type.String(),
@@ -58,7 +60,8 @@ const SYNC_STATUSES = ['accepted', 'running', 'completed', 'needs-confirmation',
 const ResultSchema = Type.Object({
   added: Type.Array(Type.String()),
   removed: Type.Array(Type.String()),
-  removedUnmapped: Type.Array(Type.String(), { description: 'Genesys user ids removed that carry no HR id of this request.' }),
+  keptUnowned: Type.Optional(Type.Integer({ description: 'Members left in place because this client does not manage them (a count only).' })),
+  removedUnmapped: Type.Array(Type.String(), { description: 'Kept for compatibility and always empty: a sync removes only members this client manages, and reports them by HR id in `removed`.' }),
   unknownHrIds: Type.Array(Type.String(), { description: 'HR ids with no Genesys user: reported, not fatal.' }),
   membersBefore: Type.Integer(),
   membersAfter: Type.Integer(),
