@@ -25,6 +25,10 @@ export interface DryRunDeps {
  */
 export async function dryRun (deps: DryRunDeps, client: AuthenticatedClient, body: NewHireBody): Promise<DryRunResult> {
   const { normalized, issues } = staticChecks(body, { client, maxGroupDepth: deps.maxGroupDepth })
+  // Text that no Genesys name can hold is never sent upstream, not even in a lookup.
+  if (issues.some((i) => i.code === 'text.invisibleCharacter')) {
+    return { dryRun: true, valid: false, issues, plan: { scimUser: {}, grants: [], groups: [] } }
+  }
   const requester = requesterOf(client)
   const facts = await gatherFacts(normalized, {
     directory: deps.directory,
