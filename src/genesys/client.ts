@@ -18,10 +18,20 @@ export function scimString (value: string): string {
   return `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`
 }
 
-/** The version in an ETag (`"3"` or `W/"3"`), falling back to `meta.version`. */
-function versionOf (etag: string | undefined, meta: { version?: string } | undefined): string | undefined {
-  const m = etag === undefined ? undefined : /^(?:W\/)?"?([^"]*)"?$/.exec(etag)
-  return m?.[1] ?? meta?.version
+/** A version as Genesys writes it anywhere (`3`, `"3"`, `W/"3"`), bare. */
+export function bareVersion (raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined
+  const v = raw.trim().replace(/^W\//i, '').replace(/^"+|"+$/g, '')
+  return v === '' ? undefined : v
+}
+
+/**
+ * The version in an ETag, falling back to `meta.version`. Genesys' `meta.version`
+ * may itself be quoted (`"3"`), so both are reduced to the bare version and
+ * `If-Match` quotes it exactly once.
+ */
+export function versionOf (etag: string | undefined, meta: { version?: string } | undefined): string | undefined {
+  return bareVersion(etag) ?? bareVersion(meta?.version)
 }
 
 const ifMatch = (version: string | undefined): Record<string, string> => (version === undefined ? {} : { 'if-match': `"${version}"` })
@@ -106,6 +116,11 @@ export function createGenesysClient (call: ApiCaller) {
   }
 
   const groups = {
+    /**
+     * The group with this name. Genesys group names are unique regardless of
+     * case, so `sales` finds `Sales`; an exact spelling wins when several differ
+     * only in case.
+     */
     async findByDisplayName (displayName: string): Promise<ScimGroup | undefined> {
       const res = await call('scim.groups.findByDisplayName', {
         method: 'GET',
@@ -114,7 +129,11 @@ export function createGenesysClient (call: ApiCaller) {
         ok: [200],
         validator: validators.scimGroupList,
       })
-      return (res.body.Resources ?? []).find((g) => g.displayName === displayName)
+      const found = res.body.Resources ?? []
+      const exact = found.find((g) => g.displayName === displayName)
+      if (exact) return exact
+      const folded = found.filter((g) => g.displayName.toLowerCase() === displayName.toLowerCase())
+      return folded.length === 1 ? folded[0] : undefined
     },
 
     async get (id: string): Promise<Versioned<ScimGroup>> {

@@ -98,7 +98,8 @@ export function buildPlan (hire: NewHireBody, facts: UpstreamFacts): Plan {
     displayName: displayNameOf(hire),
     active: true,
     externalId: hire.hrId,
-    emails: [{ value: hire.email, type: 'work', primary: true }],
+    // No `emails`: Genesys stores the userName as the read-only `other` email
+    // already; a `work` email is sent only when it differs, and here it never does.
     ...(hire.title !== undefined ? { title: hire.title } : {}),
     ...(hire.phoneNumbers && hire.phoneNumbers.length > 0
       ? { phoneNumbers: hire.phoneNumbers.map((p, i) => ({ value: p.value, type: p.type, ...(i === 0 ? { primary: true } : {}) })) }
