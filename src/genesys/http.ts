@@ -240,7 +240,7 @@ export function createApiCaller (opts: ApiCallerOptions) {
       event('error', operation)
       throw new GenesysError(
         `Genesys Cloud answered ${res.status}${f.genesysCode ? ` ${f.genesysCode}` : ''}${f.scimType ? ` (${f.scimType})` : ''} to ${operation}${f.message ? `: ${truncate(f.message)}` : ''}`,
-        { operation, failure: 'http', upstreamStatus: res.status, genesysCode: f.genesysCode, scimType: f.scimType, correlationId: res.correlationId, contextId: f.contextId, retryAfterMs: wait },
+        { operation, failure: 'http', upstreamStatus: res.status, genesysCode: f.genesysCode, scimType: f.scimType, upstreamMessage: f.message, correlationId: res.correlationId, contextId: f.contextId, retryAfterMs: wait },
       )
     }
 

@@ -233,8 +233,8 @@ function parseUser (ctx: SimContext, body: unknown, selfId?: string): UserFields
   return out
 }
 
-function uniquenessConflict () {
-  return scimError(409, 'uniqueness', 'User name already in use by non-deleted user.')
+function uniquenessConflict (withScimType = true) {
+  return scimError(409, withScimType ? 'uniqueness' : undefined, 'User name already in use by non-deleted user.')
 }
 
 function applyFields (ctx: SimContext, user: SimUser, f: UserFields): void {
@@ -308,7 +308,8 @@ export function registerScimUsers (app: FastifyInstance, ctx: SimContext): void 
 
     app.post(`${prefix}/users`, { config: { permission: 'directory:user:add' } }, async (req, reply) => {
       const f = parseUser(ctx, req.body)
-      if (userByUserName(state, f.userName) !== undefined) throw uniquenessConflict()
+      // The SDK documents scimType for 400s only: whether this 409 carries one is a knob.
+      if (userByUserName(state, f.userName) !== undefined) throw uniquenessConflict(ctx.faults.current.createConflictScimType)
       const at = ctx.nowIso()
       const consistency = req.genesysSim.faulted ? ctx.faults.current.consistencyDelayMs : 0
       const user: SimUser = {
@@ -342,7 +343,7 @@ export function registerScimUsers (app: FastifyInstance, ctx: SimContext): void 
 
     app.put(`${prefix}/users/:id`, { config: { permission: 'directory:user:edit' } }, async (req: IdReq, reply) => {
       const user = getLive(ctx, req.params.id)
-      checkIfMatch(req, user.version)
+      checkIfMatch(ctx, req, user.version)
       const f = parseUser(ctx, req.body, user.id)
       if (userByUserName(state, f.userName, user.id) !== undefined) throw uniquenessConflict()
       applyFields(ctx, user, f)
@@ -353,7 +354,7 @@ export function registerScimUsers (app: FastifyInstance, ctx: SimContext): void 
 
     app.patch(`${prefix}/users/:id`, { config: { permission: 'directory:user:edit' } }, async (req: IdReq, reply) => {
       const user = getLive(ctx, req.params.id)
-      checkIfMatch(req, user.version)
+      checkIfMatch(ctx, req, user.version)
       const ops = parsePatchBody(req.body)
       if (ops.some((o) => o.path !== undefined && /^groups\b/i.test(o.path.trim()))) {
         throw scimError(400, 'mutability', 'groups is read-only on a user; change membership with PATCH /groups/{id}')
@@ -377,7 +378,7 @@ export function registerScimUsers (app: FastifyInstance, ctx: SimContext): void 
 
     app.delete(`${prefix}/users/:id`, { config: { permission: 'directory:user:delete' } }, async (req: IdReq, reply) => {
       const user = getLive(ctx, req.params.id)
-      checkIfMatch(req, user.version)
+      checkIfMatch(ctx, req, user.version)
       deleteUser(state, user, ctx.nowIso())
       return reply.code(204).send()
     })
