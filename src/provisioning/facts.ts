@@ -1,5 +1,5 @@
 import type { GenesysClient } from '../genesys/client.js'
-import type { NamedEntity } from '../genesys/types.js'
+import type { NamedEntity, Role } from '../genesys/types.js'
 import type { NewHireBody } from '../http/schemas/provisioning.js'
 import type { RolePolicy } from '../pipeline/permissions.js'
 import { groupPathSegments, normalizeGroupPath } from '../pipeline/static-checks.js'
@@ -10,7 +10,7 @@ import type { Clock } from './ports.js'
 export type Directory = {
   users: Pick<GenesysClient['users'], 'findByUserName' | 'findByExternalId'>
   groups: Pick<GenesysClient['groups'], 'findByDisplayName'>
-  roles: Pick<GenesysClient['roles'], 'byName'>
+  roles: Pick<GenesysClient['roles'], 'byName' | 'byId'>
   divisions: Pick<GenesysClient['divisions'], 'byName' | 'home'>
   routing: Pick<GenesysClient['routing'], 'skillByName' | 'languageByName'>
 }
@@ -85,6 +85,20 @@ export interface FactSources {
   reservedBy: () => Promise<string | undefined>
 }
 
+const canonical = (name: string, e: NamedEntity | undefined) => ({ name, ...(e ? { found: { id: e.id, name: e.name } } : {}) })
+
+/**
+ * A role with its permission policies. `permissionPolicies` is optional in
+ * Genesys' role models and a listing may leave it out: the role is then read
+ * by id, and when even that omits it the fact says so (the check refuses it).
+ */
+async function roleWithPolicies (directory: Pick<Directory, 'roles'>, name: string): Promise<Role | undefined> {
+  const listed = await directory.roles.byName(name)
+  if (!listed || listed.permissionPolicies !== undefined) return listed
+  const full = await directory.roles.byId(listed.id)
+  return { ...full, permissions: full.permissions ?? listed.permissions }
+}
+
 /** Everything the upstream policy needs, looked up in parallel (the rate budget paces the calls). */
 export async function gatherFacts (hire: NewHireBody, src: FactSources): Promise<UpstreamFacts> {
   const { directory, cache } = src
@@ -98,9 +112,16 @@ export async function gatherFacts (hire: NewHireBody, src: FactSources): Promise
     src.reservedBy(),
     divisionFact,
     Promise.all((hire.roles ?? []).map(async (name) => {
-      const role = await cache(`role:${name}`, () => directory.roles.byName(name))
-      const policies: RolePolicy[] = (role?.permissionPolicies ?? []).map((p) => ({ domain: p.domain, entityName: p.entityName, actionSet: p.actionSet }))
-      return { name, ...(role ? { found: { id: role.id, name: role.name, permissionPolicies: policies } } : {}) }
+      const role = await cache(`role:${name}`, () => roleWithPolicies(directory, name))
+      const found = role
+        ? {
+            id: role.id,
+            name: role.name,
+            ...(role.permissionPolicies ? { permissionPolicies: role.permissionPolicies.map((p): RolePolicy => ({ domain: p.domain, entityName: p.entityName, actionSet: p.actionSet })) } : {}),
+            permissions: role.permissions ?? [],
+          }
+        : undefined
+      return { name, ...(found ? { found } : {}) }
     })),
     Promise.all((hire.groups ?? []).map(async (path) => {
       // Group mappings belong to a division: the hire's division picks among them.
@@ -117,8 +138,8 @@ export async function gatherFacts (hire: NewHireBody, src: FactSources): Promise
         hrId: hire.managerHrId ?? '',
         ...(users[0] ? { found: { id: users[0].id } } : {}),
       })),
-    Promise.all((hire.skills ?? []).map(async (s) => ({ name: s.name, found: (await named('skill', s.name, () => directory.routing.skillByName(s.name))) !== undefined }))),
-    Promise.all((hire.languages ?? []).map(async (s) => ({ name: s.name, found: (await named('language', s.name, () => directory.routing.languageByName(s.name))) !== undefined }))),
+    Promise.all((hire.skills ?? []).map(async (s) => canonical(s.name, await named('skill', s.name, () => directory.routing.skillByName(s.name))))),
+    Promise.all((hire.languages ?? []).map(async (s) => canonical(s.name, await named('language', s.name, () => directory.routing.languageByName(s.name))))),
   ])
 
   return {

@@ -59,28 +59,33 @@ export function registerPlatform (app: FastifyInstance, ctx: SimContext): void {
   // ---- renderers ------------------------------------------------------------
   const divisionRef = (d: SimDivision | undefined) => (d === undefined ? undefined : { id: d.id, name: d.name, selfUri: `${V2}/authorization/divisions/${d.id}` })
   const division = (d: SimDivision): Obj => ({ id: d.id, name: d.name, description: d.description, homeDivision: d.homeDivision, selfUri: `${V2}/authorization/divisions/${d.id}` })
-  const role = (r: SimRole): Obj => {
+  /**
+   * `permissionPolicies` is optional in Genesys' role models and listings leave
+   * it out: only the role read by id carries it. Legacy `permissions[]` always come.
+   */
+  const role = (r: SimRole, withPolicies: boolean): Obj => {
     let userCount = 0
     for (const [subjectId, list] of state.grants) if (liveUser(state, subjectId) !== undefined && list.some((g) => g.roleId === r.id)) userCount++
     return {
       id: r.id,
       name: r.name,
       description: r.description,
-      permissions: [],
-      permissionPolicies: r.permissionPolicies.map((p, i) => ({
-        id: `${r.id}-${i}`,
-        domain: p.domain,
-        entityName: p.entityName,
-        policyName: `${p.domain}_${p.entityName}`,
-        actionSet: [...p.actionSet],
-        allowConditions: p.allowConditions ?? false,
-      })),
+      permissions: [...r.permissions],
+      ...(withPolicies ? { permissionPolicies: policiesOf(r) } : {}),
       userCount,
       base: r.base,
       default: r.default,
       selfUri: `${V2}/authorization/roles/${r.id}`,
     }
   }
+  const policiesOf = (r: SimRole): Obj[] => r.permissionPolicies.map((p, i) => ({
+        id: `${r.id}-${i}`,
+        domain: p.domain,
+        entityName: p.entityName,
+        policyName: `${p.domain}_${p.entityName}`,
+        actionSet: [...p.actionSet],
+        allowConditions: p.allowConditions ?? false,
+      }))
   const grant = (g: SimGrant): Obj => {
     const r = state.roles.get(g.roleId)
     return {
@@ -132,9 +137,9 @@ export function registerPlatform (app: FastifyInstance, ctx: SimContext): void {
 
   // ---- roles ----------------------------------------------------------------
   app.get<{ Querystring: PageQuery }>(`${V2}/authorization/roles`, perm('authorization:role:view'), async (req) =>
-    pageOf(req, byName(state.roles.values(), req.query.name), req.query, role))
+    pageOf(req, byName(state.roles.values(), req.query.name), req.query, (r) => role(r, false)))
   app.get(`${V2}/authorization/roles/:id`, perm('authorization:role:view'), async (req: IdReq) =>
-    role(found(state.roles.get(req.params.id), `Role ${req.params.id}`)))
+    role(found(state.roles.get(req.params.id), `Role ${req.params.id}`), true))
 
   // ---- divisions --------------------------------------------------------------
   app.get<{ Querystring: PageQuery }>(`${V2}/authorization/divisions`, perm('authorization:division:view'), async (req) =>

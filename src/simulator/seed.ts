@@ -42,6 +42,8 @@ const SeedRoleSchema = Type.Object({
   default: Type.Optional(Type.Boolean()),
   base: Type.Optional(Type.Boolean()),
   permissionPolicies: Type.Array(PermissionPolicySchema),
+  /** Legacy permission strings (`admin`, `group_creation`, or triples); part of what the role grants. */
+  permissions: Type.Optional(Type.Array(Name)),
 }, { additionalProperties: false })
 
 const NamedSchema = Type.Object({ id: Id, name: Name }, { additionalProperties: false })

@@ -71,6 +71,8 @@ export interface SimRole {
   default: boolean
   base: boolean
   permissionPolicies: PermissionPolicy[]
+  /** Legacy permission strings. */
+  permissions: string[]
 }
 
 export interface SimDivision { id: string, name: string, description?: string, homeDivision: boolean }
@@ -103,6 +105,7 @@ export function createState (seed: SimSeed, nowIso: string): SimState {
       default: r.default === true,
       base: r.base === true,
       permissionPolicies: r.permissionPolicies.map((p) => ({ ...p, actionSet: [...p.actionSet] })),
+      permissions: [...(r.permissions ?? [])],
     }))),
     skills: byId(seed.skills.map((s) => ({ ...s, dateModified: nowIso }))),
     languages: byId(seed.languages.map((l) => ({ ...l, dateModified: nowIso }))),
