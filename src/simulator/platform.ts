@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { SimContext } from './context.js'
+import { requireInDivision, type SimContext } from './context.js'
 import { badRequest, conflict, notFound } from './errors.js'
 import {
   addGrant, findDivisionByName, findGroupByName, grantsOf, liveUser, queueMemberCount,
@@ -171,7 +171,10 @@ export function registerPlatform (app: FastifyInstance, ctx: SimContext): void {
   app.post(`${V2}/authorization/subjects/:id/bulkadd`, perm('authorization:grant:add'), async (req: IdReq, reply) => {
     const s = subject(req.params.id)
     const at = ctx.nowIso()
-    for (const g of grantList(req.body)) addGrant(state, s.id, g.roleId, g.divisionId, at)
+    const list = grantList(req.body)
+    // Checked for every grant before any is made: a refused division grants nothing.
+    for (const g of list) requireInDivision(ctx, req, 'authorization:grant:add', g.divisionId)
+    for (const g of list) addGrant(state, s.id, g.roleId, g.divisionId, at)
     return reply.code(204).send()
   })
   app.post(`${V2}/authorization/subjects/:id/bulkremove`, perm('authorization:grant:delete'), async (req: IdReq, reply) => {
@@ -186,6 +189,7 @@ export function registerPlatform (app: FastifyInstance, ctx: SimContext): void {
     const s = subject(req.params.id)
     found(state.divisions.get(req.params.divisionId), `Division ${req.params.divisionId}`)
     found(state.roles.get(req.params.roleId), `Role ${req.params.roleId}`)
+    requireInDivision(ctx, req, 'authorization:grant:add', req.params.divisionId)
     addGrant(state, s.id, req.params.roleId, req.params.divisionId, ctx.nowIso())
     return reply.code(204).send()
   })
@@ -219,7 +223,8 @@ export function registerPlatform (app: FastifyInstance, ctx: SimContext): void {
       dateModified: ctx.nowIso(),
     }
     state.groups.set(g.id, g)
-    return reply.code(201).send(group(g))
+    // 200, not 201, as the swagger documents for POST /api/v2/groups.
+    return reply.code(200).send(group(g))
   })
   app.get<{ Querystring: PageQuery }>(`${V2}/groups`, perm('directory:group:view'), async (req) =>
     pageOf(req, [...state.groups.values()], req.query, group))

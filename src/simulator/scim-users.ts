@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { SimContext } from './context.js'
+import { requireInDivision, type SimContext } from './context.js'
 import { scimError } from './errors.js'
 import { matches, parseEqFilter, type EqFilter } from './filters.js'
 import { checkIfMatch, etagOf, listResponse, notModified, paging, project, SCIM_PREFIXES, sendScim, type ListQuery } from './scim-common.js'
@@ -290,6 +290,11 @@ function getLive (ctx: SimContext, id: string): SimUser {
 
 export function registerScimUsers (app: FastifyInstance, ctx: SimContext): void {
   const { state } = ctx
+  /** An edit needs `directory:user:edit` in the user's division, and in the one it moves to. */
+  const requireEdit = (req: FastifyRequest, user: SimUser, f: UserFields): void => {
+    requireInDivision(ctx, req, 'directory:user:edit', user.divisionId)
+    if (f.divisionId !== undefined && f.divisionId !== user.divisionId) requireInDivision(ctx, req, 'directory:user:edit', f.divisionId)
+  }
   for (const prefix of SCIM_PREFIXES) {
     app.get<{ Querystring: ListQuery }>(`${prefix}/users`, { config: { permission: 'directory:user:view' } }, async (req, reply) => {
       const { startIndex, count } = paging(ctx, req.query)
@@ -310,6 +315,7 @@ export function registerScimUsers (app: FastifyInstance, ctx: SimContext): void 
       const f = parseUser(ctx, req.body)
       // The SDK documents scimType for 400s only: whether this 409 carries one is a knob.
       if (userByUserName(state, f.userName) !== undefined) throw uniquenessConflict(ctx.faults.current.createConflictScimType)
+      requireInDivision(ctx, req, 'directory:user:add', f.divisionId ?? homeDivision(state).id)
       const at = ctx.nowIso()
       const consistency = req.genesysSim.faulted ? ctx.faults.current.consistencyDelayMs : 0
       const user: SimUser = {
@@ -345,6 +351,7 @@ export function registerScimUsers (app: FastifyInstance, ctx: SimContext): void 
       const user = getLive(ctx, req.params.id)
       checkIfMatch(ctx, req, user.version)
       const f = parseUser(ctx, req.body, user.id)
+      requireEdit(req, user, f)
       if (userByUserName(state, f.userName, user.id) !== undefined) throw uniquenessConflict()
       applyFields(ctx, user, f)
       user.version++
@@ -369,6 +376,7 @@ export function registerScimUsers (app: FastifyInstance, ctx: SimContext): void 
       // A PATCH that removed `roles` means "no roles", unlike a PUT that omits them.
       resource.roles ??= []
       const f = parseUser(ctx, resource, user.id)
+      requireEdit(req, user, f)
       if (userByUserName(state, f.userName, user.id) !== undefined) throw uniquenessConflict()
       applyFields(ctx, user, f)
       user.version++
@@ -379,6 +387,7 @@ export function registerScimUsers (app: FastifyInstance, ctx: SimContext): void 
     app.delete(`${prefix}/users/:id`, { config: { permission: 'directory:user:delete' } }, async (req: IdReq, reply) => {
       const user = getLive(ctx, req.params.id)
       checkIfMatch(ctx, req, user.version)
+      requireInDivision(ctx, req, 'directory:user:delete', user.divisionId)
       deleteUser(state, user, ctx.nowIso())
       return reply.code(204).send()
     })

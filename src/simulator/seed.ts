@@ -18,6 +18,14 @@ export const SeedClientSchema = Type.Object({
   name: Name,
   /** `domain:entity:action` triples; `*` matches any part. */
   permissions: Type.Array(Type.String({ pattern: '^[^:]+:[^:]+:[^:]+$' })),
+  /**
+   * Permissions the OAuth client holds only in some divisions (named), as its
+   * role grants per division give them in Genesys. `permissions` hold everywhere.
+   */
+  divisionPermissions: Type.Optional(Type.Array(Type.Object({
+    division: Name,
+    permissions: Type.Array(Type.String({ pattern: '^[^:]+:[^:]+:[^:]+$' })),
+  }, { additionalProperties: false }))),
   /** Genesys allows 300–172800 s per client; the simulator accepts any positive value so tests can expire tokens quickly. */
   tokenLifetimeSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
 }, { additionalProperties: false })
@@ -144,6 +152,9 @@ export function validateSeed (raw: unknown): SimSeed {
   }
   for (const g of seed.groups) {
     for (const m of g.memberIds ?? []) if (!userIds.has(m)) problems.push(`group ${g.id}: unknown member ${m}`)
+  }
+  for (const c of seed.clients) {
+    for (const d of c.divisionPermissions ?? []) if (!divisionNames.has(d.division.toLowerCase())) problems.push(`client ${c.clientId}: unknown division ${d.division}`)
   }
   for (const q of seed.queues) {
     if (q.division !== undefined && !divisionNames.has(q.division.toLowerCase())) problems.push(`queue ${q.id}: unknown division ${q.division}`)

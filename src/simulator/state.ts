@@ -96,7 +96,7 @@ const byId = <T extends { id: string }>(list: T[]): Map<string, T> => new Map(li
 export function createState (seed: SimSeed, nowIso: string): SimState {
   const divisions = byId(seed.divisions.map((d) => ({ id: d.id, name: d.name, description: d.description, homeDivision: d.homeDivision === true })))
   const state: SimState = {
-    clients: seed.clients.map((c) => ({ ...c, permissions: [...c.permissions] })),
+    clients: seed.clients.map((c) => ({ ...c, permissions: [...c.permissions], ...(c.divisionPermissions ? { divisionPermissions: c.divisionPermissions.map((d) => ({ ...d, permissions: [...d.permissions] })) } : {}) })),
     divisions,
     roles: byId(seed.roles.map((r) => ({
       id: r.id,
@@ -289,7 +289,7 @@ export function queueMemberCount (state: SimState, queue: SimQueue): number {
 /** A JSON-friendly copy for `/__sim/state`; OAuth client secrets are left out. */
 export function snapshotState (state: SimState): Record<string, unknown> {
   return {
-    clients: state.clients.map((c) => ({ clientId: c.clientId, name: c.name, permissions: c.permissions, tokenLifetimeSeconds: c.tokenLifetimeSeconds })),
+    clients: state.clients.map((c) => ({ clientId: c.clientId, name: c.name, permissions: c.permissions, divisionPermissions: c.divisionPermissions, tokenLifetimeSeconds: c.tokenLifetimeSeconds })),
     divisions: [...state.divisions.values()],
     roles: [...state.roles.values()],
     skills: [...state.skills.values()],
