@@ -87,7 +87,7 @@ t.test('every operation the flows use, against the simulator over HTTP', async (
 
   const queue = await c.queues.byName('Sales')
   t.ok(queue)
-  const updated = await c.queues.updateMemberGroups(queue?.id ?? '', (ids) => [...ids, group.id])
+  const updated = await c.queues.updateMemberGroups(queue?.id ?? '', (groups) => [...groups, { id: group.id, type: 'GROUP' }])
   t.ok(updated.memberGroups?.some((g) => g.id === group.id))
   t.same((await c.queues.get(queue?.id ?? '')).memberGroups?.map((g) => g.id), updated.memberGroups?.map((g) => g.id))
 

@@ -116,14 +116,15 @@ t.test('queues: list with name filter, get, PUT replacing memberGroups', async (
 
   const current = await h.call<Obj>('GET', `/api/v2/routing/queues/${SEED.queues.billing}`)
   t.equal(current.status, 200)
+  const { division: _division, ...writable } = current.body
   const put = await h.call<Obj>('PUT', `/api/v2/routing/queues/${SEED.queues.billing}`, {
-    body: { ...current.body, memberGroups: [{ id: SEED.groups.billing, type: 'GROUP' }], acwSettings: { wrapupPrompt: 'MANDATORY' } },
+    body: { ...writable, memberGroups: [{ id: SEED.groups.billing, type: 'GROUP' }], acwSettings: { wrapupPrompt: 'MANDATORY' } },
     contentType: 'application/json',
   })
   t.equal(put.status, 200)
   t.same((put.body.memberGroups as Obj[]).map((g) => g.id), [SEED.groups.billing])
   t.same(put.body.acwSettings, { wrapupPrompt: 'MANDATORY' }, 'other attributes are kept as sent')
-  t.same(h.sim.state.queues.get(SEED.queues.billing)?.memberGroupIds, [SEED.groups.billing])
+  t.same(h.sim.state.queues.get(SEED.queues.billing)?.memberGroups, [{ id: SEED.groups.billing, type: 'GROUP' }])
 
   const unknown = await h.call<Obj>('PUT', `/api/v2/routing/queues/${SEED.queues.billing}`, { body: { name: 'Billing', memberGroups: [{ id: 'nope', type: 'GROUP' }] }, contentType: 'application/json' })
   t.equal(unknown.status, 400)
