@@ -22,7 +22,7 @@ export interface UpstreamFacts {
    */
   roles: Array<{ name: string, found?: { id: string, name: string, permissionPolicies?: RolePolicy[], permissions?: string[] } }>
   groups: Array<{ path: string, groupName: string, found?: { id: string, name: string } }>
-  manager?: { hrId: string, found?: { id: string } }
+  manager?: { hrId: string, found?: { id: string, name?: string } }
   /** The canonical `{id, name}` found for each HR spelling; the plan sends that name. */
   skills: Array<{ name: string, found?: { id: string, name: string } }>
   languages: Array<{ name: string, found?: { id: string, name: string } }>

@@ -136,7 +136,7 @@ export async function gatherFacts (hire: NewHireBody, src: FactSources): Promise
       ? Promise.resolve(undefined)
       : directory.users.findByExternalId(hire.managerHrId).then((users) => ({
         hrId: hire.managerHrId ?? '',
-        ...(users[0] ? { found: { id: users[0].id } } : {}),
+        ...(users[0] ? { found: { id: users[0].id, name: users[0].displayName ?? users[0].userName } } : {}),
       })),
     Promise.all((hire.skills ?? []).map(async (s) => canonical(s.name, await named('skill', s.name, () => directory.routing.skillByName(s.name))))),
     Promise.all((hire.languages ?? []).map(async (s) => canonical(s.name, await named('language', s.name, () => directory.routing.languageByName(s.name))))),

@@ -109,3 +109,13 @@ t.test('releasing a queue whose routing still uses the group: 409 problem+json n
   t.same(sim.state.queues.get(BUSY.supportQueue), supportBefore, 'nothing else was written either')
   t.same(await store.get('Ops/Overflow'), mappingBefore, 'the mapping is unchanged')
 })
+
+t.test('"create": true for a name Genesys holds in another case uses that group, never a duplicate', async (t) => {
+  const sim = await busySim(t)
+  const { mappings } = replica(t, sim, createMemoryQueueLock())
+  const groupsBefore = sim.state.groups.size
+  const { mapping } = await mappings.put(ALL, 'Ops/Sales Desk', { genesysGroup: 'sales', queues: [], create: true, division: 'BPO Alpha' })
+  t.same(mapping.genesysGroup, { id: BUSY.sales, name: 'Sales' }, 'the existing group, as Genesys spells it')
+  t.equal(sim.state.groups.size, groupsBefore, 'no group created')
+  t.notOk(sim.requests().some((r) => r.method === 'POST' && r.path === '/api/v2/groups'))
+})
