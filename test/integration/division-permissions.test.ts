@@ -21,4 +21,11 @@ t.test('user created, grant refused in the division: failed, naming the permissi
   t.match(r.error?.message, /authorization:grant:add.*BPO Alpha/)
   t.equal(p.sim.state.grants.get(r.genesysUserId ?? '')?.length ?? 0, 0, 'no grant upstream')
   t.equal(p.sim.requests().filter((x) => x.path.endsWith('/bulkadd')).length, 1, 'a refusal is not retried')
+
+  // The operator grants the OAuth client what it lacked and submits the hire again.
+  p.sim.state.clients[0]?.divisionPermissions?.push({ division: 'BPO Alpha', permissions: ['authorization:grant:add'] })
+  const again = await p.outcome(await p.submit({ hrId: 'HR-DIV-1', email: 'div.one@example.com', displayName: 'Div One', division: 'BPO Alpha', roles: ['Agent'] }))
+  t.equal(again.status, 'completed', JSON.stringify(again.error ?? again.issues))
+  t.equal(again.genesysUserId, r.genesysUserId, 'the user created before is adopted, not created twice')
+  t.match(again.steps.find((s) => s.name === 'createUser')?.detail, { adopted: true })
 })
