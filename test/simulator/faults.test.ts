@@ -131,7 +131,7 @@ t.test('admin API: /__sim state, requests, counters, faults, reset-log', async (
   const sim = h.sim.url
   const state = await fetchRes<Obj>(`${sim}/__sim/state`, {})
   t.equal(state.status, 200, 'faults never apply to /__sim')
-  t.same(Object.keys(state.body).sort(), ['clients', 'divisions', 'grants', 'groups', 'languages', 'queues', 'roles', 'skills', 'users'])
+  t.same(Object.keys(state.body).sort(), ['clients', 'divisions', 'grants', 'groups', 'languages', 'queues', 'roles', 'skillGroups', 'skills', 'teams', 'users'])
   t.notMatch(state.text, h.sim.credentials.clientSecret, 'no client secrets')
   t.equal((state.body.users as Obj[]).length, 4)
 
