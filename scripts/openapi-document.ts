@@ -6,6 +6,7 @@ import { createProvisioningService } from '../src/provisioning/service.js'
 import { createMemoryIdempotencyStore, createMemoryRequestStore } from '../src/store/memory-provisioning-store.js'
 import { createMemoryDeliveryStore } from '../src/store/memory-webhook-store.js'
 import { createMemoryGroupSyncStore, createMemoryMappingStore } from '../src/store/memory-groups-store.js'
+import { createMemoryQueueLock } from '../src/store/memory-queue-lock.js'
 import { createMappingService, type MappingDirectory } from '../src/groups/mappings.js'
 import { createGroupSyncService } from '../src/groups/sync.js'
 import { createWebhookService } from '../src/webhooks/service.js'
@@ -36,7 +37,7 @@ export async function renderOpenApi (): Promise<string> {
         dryRun: async () => { throw new Error('not used when rendering the document') },
       },
       groups: {
-        mappings: createMappingService({ store: createMemoryMappingStore(), directory: unusedDirectory(), clock, maxGroupDepth: config.maxGroupDepth }),
+        mappings: createMappingService({ store: createMemoryMappingStore(), directory: unusedDirectory(), queueLock: createMemoryQueueLock(), clock, maxGroupDepth: config.maxGroupDepth }),
         syncs: createGroupSyncService({ syncs: createMemoryGroupSyncStore(), mappings: createMemoryMappingStore(), queue: { enqueue: async () => {} }, clock, maxGroupDepth: config.maxGroupDepth }),
         maxRemovalsPercent: config.groups.maxRemovalsPercent,
       },
@@ -59,7 +60,7 @@ function unusedDirectory (): MappingDirectory {
   return {
     groups: { findByDisplayName: fail },
     platformGroups: { create: fail },
-    queues: { byName: fail, updateMemberGroups: fail },
+    queues: { byName: fail, get: fail, updateMemberGroups: fail },
     divisions: { byName: fail, home: fail },
   }
 }

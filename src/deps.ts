@@ -19,11 +19,13 @@ import { createDispatcher } from './provisioning/dispatcher.js'
 import { dryRun } from './provisioning/dry-run.js'
 import { createMappedGroupResolver, createNameGroupResolver, createReferenceCache } from './provisioning/facts.js'
 import { createMappingService } from './groups/mappings.js'
-import type { GroupSyncJob, GroupSyncStore, MappingStore } from './groups/ports.js'
+import type { GroupSyncJob, GroupSyncStore, MappingStore, QueueLock } from './groups/ports.js'
 import { createGroupSyncService, createGroupSyncWorker } from './groups/sync.js'
 import { periodic } from './lib/periodic.js'
 import { createMemoryGroupSyncStore, createMemoryMappingStore } from './store/memory-groups-store.js'
 import { createRedisGroupSyncStore, createRedisMappingStore } from './store/redis-groups-store.js'
+import { createMemoryQueueLock } from './store/memory-queue-lock.js'
+import { createRedisQueueLock } from './store/redis-queue-lock.js'
 import type { Clock, EmailReservations, IdempotencyStore, RequestStore } from './provisioning/ports.js'
 import { createProvisioningService, jobIdFor } from './provisioning/service.js'
 import { createProvisioningWorker, type ProvisioningJob } from './provisioning/worker.js'
@@ -237,7 +239,9 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     const groupSyncQueue = jobQueue<GroupSyncJob>('group-sync', { maxAttempts: config.provisioning.jobMaxAttempts })
     closers.push(() => groupSyncQueue.close())
     const syncQueue = { enqueue: (sync: { id: string }) => groupSyncQueue.add(sync.id, { syncId: sync.id }) }
-    const mappingService = createMappingService({ store: mappingStore, directory: genesys.client, clock, maxGroupDepth: config.maxGroupDepth })
+    // Queues carry no version: their read-modify-writes are serialised across the fleet.
+    const queueLock: QueueLock = redis ? createRedisQueueLock(redis) : createMemoryQueueLock()
+    const mappingService = createMappingService({ store: mappingStore, directory: genesys.client, queueLock, clock, maxGroupDepth: config.maxGroupDepth })
     const syncService = createGroupSyncService({ syncs: stores.syncs, mappings: mappingStore, queue: syncQueue, clock, maxGroupDepth: config.maxGroupDepth })
 
     const service = createProvisioningService({

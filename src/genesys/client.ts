@@ -1,7 +1,9 @@
+import { errors } from '../errors.js'
+import { GenesysError } from './errors.js'
 import type { ApiCaller } from './http.js'
 import {
-  SCIM_CORE_USER, SCIM_ENTERPRISE_USER, SCIM_GENESYS_USER, SCIM_PATCH_OP, validators,
-  type Division, type NamedEntity, type PatchOperation, type PlatformGroup, type Queue, type Role,
+  MEMBER_GROUP_TYPES, SCIM_CORE_USER, SCIM_ENTERPRISE_USER, SCIM_GENESYS_USER, SCIM_PATCH_OP, validators,
+  type Division, type MemberGroup, type NamedEntity, type PatchOperation, type PlatformGroup, type Queue, type Role,
   type ScimGroup, type ScimUser, type ScimUserInput, type Subject, type Versioned,
 } from './types.js'
 
@@ -18,10 +20,20 @@ export function scimString (value: string): string {
   return `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`
 }
 
-/** The version in an ETag (`"3"` or `W/"3"`), falling back to `meta.version`. */
-function versionOf (etag: string | undefined, meta: { version?: string } | undefined): string | undefined {
-  const m = etag === undefined ? undefined : /^(?:W\/)?"?([^"]*)"?$/.exec(etag)
-  return m?.[1] ?? meta?.version
+/** A version as Genesys writes it anywhere (`3`, `"3"`, `W/"3"`), bare. */
+export function bareVersion (raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined
+  const v = raw.trim().replace(/^W\//i, '').replace(/^"+|"+$/g, '')
+  return v === '' ? undefined : v
+}
+
+/**
+ * The version in an ETag, falling back to `meta.version`. Genesys' `meta.version`
+ * may itself be quoted (`"3"`), so both are reduced to the bare version and
+ * `If-Match` quotes it exactly once.
+ */
+export function versionOf (etag: string | undefined, meta: { version?: string } | undefined): string | undefined {
+  return bareVersion(etag) ?? bareVersion(meta?.version)
 }
 
 const ifMatch = (version: string | undefined): Record<string, string> => (version === undefined ? {} : { 'if-match': `"${version}"` })
@@ -106,6 +118,11 @@ export function createGenesysClient (call: ApiCaller) {
   }
 
   const groups = {
+    /**
+     * The group with this name. Genesys group names are unique regardless of
+     * case, so `sales` finds `Sales`; an exact spelling wins when several differ
+     * only in case.
+     */
     async findByDisplayName (displayName: string): Promise<ScimGroup | undefined> {
       const res = await call('scim.groups.findByDisplayName', {
         method: 'GET',
@@ -114,7 +131,11 @@ export function createGenesysClient (call: ApiCaller) {
         ok: [200],
         validator: validators.scimGroupList,
       })
-      return (res.body.Resources ?? []).find((g) => g.displayName === displayName)
+      const found = res.body.Resources ?? []
+      const exact = found.find((g) => g.displayName === displayName)
+      if (exact) return exact
+      const folded = found.filter((g) => g.displayName.toLowerCase() === displayName.toLowerCase())
+      return folded.length === 1 ? folded[0] : undefined
     },
 
     async get (id: string): Promise<Versioned<ScimGroup>> {
@@ -204,22 +225,30 @@ export function createGenesysClient (call: ApiCaller) {
       return res.body
     },
     /**
-     * PUT replaces the whole queue, so read it, change only `memberGroups`, and
-     * send everything else back as read.
+     * Read-modify-write of a queue's member groups. PUT replaces the queue, so
+     * the body carries every writable setting as read (an allow-list, never the
+     * GET body), every member group `change` keeps with the type it was read
+     * with, and no `division`. Queues have no version: callers serialise writers
+     * (a per-queue lock); the result is read back, and a write that did not
+     * stick (someone outside the lock wrote meanwhile) is an error, not a silent loss.
      */
-    async updateMemberGroups (id: string, change: (current: string[]) => string[]): Promise<Queue> {
+    async updateMemberGroups (id: string, change: (current: MemberGroup[], queue: Queue) => MemberGroup[]): Promise<Queue> {
       const current = await queues.get(id)
-      const before = (current.memberGroups ?? []).map((g) => g.id)
-      const after = change(before)
-      if (sameSet(before, after)) return current
-      const res = await call('queues.put', {
+      const before = typedMemberGroups(current)
+      const after = change(before, current)
+      if (sameMemberGroups(before, after)) return current
+      await call('queues.put', {
         method: 'PUT',
         path: `/api/v2/routing/queues/${encodeURIComponent(id)}`,
-        body: { ...current, memberGroups: after.map((gid) => ({ id: gid, type: 'GROUP' })) },
+        body: queuePutBody(current, after),
         ok: [200],
         validator: validators.queue,
       })
-      return res.body
+      const reread = await queues.get(id)
+      if (!sameMemberGroups(typedMemberGroups(reread), after)) {
+        throw errors.conflict(`queue "${current.name}" (${id}) changed while its member groups were being updated; the change did not stick, try again`, { retryable: true, retryAfter: 1 })
+      }
+      return reread
     },
   }
 
@@ -259,6 +288,57 @@ export function scimUserBody (input: ScimUserInput): Record<string, unknown> {
   return { schemas, ...body }
 }
 
-function sameSet (a: string[], b: string[]): boolean {
-  return a.length === b.length && new Set([...a, ...b]).size === a.length
+/**
+ * The settings a queue PUT may carry (SDK `QueueRequest`, as the Terraform
+ * provider builds it). Anything else a GET returns (`division`, counts, dates,
+ * `selfUri`, fields added later) is left out: echoing it fails.
+ */
+export const QUEUE_WRITABLE_FIELDS = Object.freeze([
+  'name', 'description', 'mediaSettings', 'routingRules', 'conditionalGroupRouting', 'bullseye',
+  'acwSettings', 'skillEvaluationMethod', 'memberGroups', 'queueFlow', 'emailInQueueFlow',
+  'messageInQueueFlow', 'whisperPrompt', 'onHoldPrompt', 'autoAnswerOnly', 'enableTranscription',
+  'enableAudioMonitoring', 'enableManualAssignment', 'callingPartyName', 'callingPartyNumber',
+  'defaultScripts', 'outboundMessagingAddresses', 'outboundEmailAddress', 'peerId',
+  'suppressInQueueCallRecording', 'scoringMethod', 'lastAgentRoutingMode', 'agentOwnedRouting',
+  'directRouting', 'cannedResponseLibraries',
+] as const)
+
+/** The PUT body: writable fields as read, `memberGroups` replaced, `conditionalGroupRouting.rules[0].queue` stripped. */
+export function queuePutBody (queue: Queue, memberGroups: MemberGroup[]): Record<string, unknown> {
+  const raw = queue as Record<string, unknown>
+  const body: Record<string, unknown> = {}
+  for (const field of QUEUE_WRITABLE_FIELDS) if (raw[field] !== undefined) body[field] = structuredClone(raw[field])
+  const cgr = body.conditionalGroupRouting as { rules?: Array<Record<string, unknown>> } | undefined
+  // Genesys fills in rule 1's queue (the queue itself) and refuses it sent back.
+  if (cgr?.rules?.[0]) delete cgr.rules[0].queue
+  body.memberGroups = memberGroups.map((g) => ({ id: g.id, type: g.type }))
+  return body
+}
+
+/** The member groups as read, each with its type; an entry without a known type stops the write (it could not be sent back). */
+export function typedMemberGroups (queue: Queue): MemberGroup[] {
+  return (queue.memberGroups ?? []).map((g) => {
+    const type = MEMBER_GROUP_TYPES.find((t) => t === g.type)
+    if (type === undefined) {
+      throw new GenesysError(`queue "${queue.name}" lists member group ${g.id} with type ${String(g.type)}; not rewriting a queue whose member groups cannot be sent back as read`, { operation: 'queues.get', failure: 'invalid-response' })
+    }
+    return { id: g.id, type }
+  })
+}
+
+/** Where a queue still routes to a group: its conditional group routing rules and bullseye rings (1-based, as shown to admins). */
+export function queueReferencesTo (queue: Queue, groupId: string): string[] {
+  const refs: string[] = []
+  queue.conditionalGroupRouting?.rules?.forEach((r, i) => {
+    if (r.groups?.some((g) => g.id === groupId)) refs.push(`conditional group routing rule ${i + 1}`)
+  })
+  queue.bullseye?.rings?.forEach((r, i) => {
+    if (r.memberGroups?.some((g) => g.id === groupId)) refs.push(`bullseye ring ${i + 1}`)
+  })
+  return refs
+}
+
+function sameMemberGroups (a: MemberGroup[], b: MemberGroup[]): boolean {
+  const key = (list: MemberGroup[]) => [...new Set(list.map((g) => `${g.type}:${g.id}`))].sort().join(',')
+  return key(a) === key(b)
 }

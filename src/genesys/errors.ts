@@ -12,6 +12,8 @@ export interface GenesysErrorDetails {
   genesysCode?: string
   /** SCIM error `scimType` (`uniqueness`, `invalidVers`, `invalidFilter`, …). */
   scimType?: string
+  /** The upstream error text (ErrorBody `message`, SCIM `detail`), used to tell error shapes apart. */
+  upstreamMessage?: string
   /** The `ININ-Correlation-Id` response header: what Genesys support asks for. */
   correlationId?: string
   contextId?: string
@@ -31,6 +33,7 @@ export class GenesysError extends ProvisioningError {
   readonly upstreamStatus?: number
   readonly genesysCode?: string
   readonly scimType?: string
+  readonly upstreamMessage?: string
   readonly correlationId?: string
   readonly contextId?: string
   readonly retryAfterMs?: number
@@ -49,6 +52,7 @@ export class GenesysError extends ProvisioningError {
     this.upstreamStatus = d.upstreamStatus
     this.genesysCode = d.genesysCode
     this.scimType = d.scimType
+    this.upstreamMessage = d.upstreamMessage
     this.correlationId = d.correlationId
     this.contextId = d.contextId
     this.retryAfterMs = d.retryAfterMs
@@ -100,9 +104,24 @@ export function isUniquenessConflict (err: unknown): boolean {
   return isGenesysError(err) && err.upstreamStatus === 409 && (err.scimType === 'uniqueness' || err.genesysCode === 'general.conflict')
 }
 
-/** A stale `If-Match`: Genesys documents 400 `invalidVers` and also 409. */
+/** How Genesys words a stale version, in any of its error shapes. */
+const VERSION_MISMATCH = /(?:does not match (?:the )?current version|unexpected version)/i
+
+/**
+ * A stale `If-Match`, in each of the three shapes Genesys answers with: 400 SCIM
+ * `invalidVers`; 409 SCIM "Version does not match current version." (no
+ * `scimType`); and, on directory APIs, a 400 ErrorBody whose message says it
+ * "does not match the current version". Only meaningful for conditional writes:
+ * a create has no If-Match, and its 409 is a uniqueness conflict.
+ */
 export function isVersionConflict (err: unknown): boolean {
-  return isGenesysError(err) && (err.scimType === 'invalidVers' || (err.upstreamStatus === 409 && err.scimType !== 'uniqueness' && err.genesysCode !== 'general.conflict'))
+  if (!isGenesysError(err)) return false
+  if (err.scimType === 'invalidVers') return true
+  const mentionsVersion = VERSION_MISMATCH.test(err.upstreamMessage ?? '')
+  if (err.upstreamStatus === 409) {
+    return mentionsVersion || (err.scimType !== 'uniqueness' && err.genesysCode !== 'general.conflict')
+  }
+  return err.upstreamStatus === 400 && mentionsVersion
 }
 
 export function isNotFound (err: unknown): boolean {

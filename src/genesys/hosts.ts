@@ -20,6 +20,7 @@ export const REGIONS: Readonly<Record<string, string>> = Object.freeze({
   'ap-northeast-3': 'apne3.pure.cloud',
   'ap-southeast-1': 'apse1.pure.cloud',
   'ap-southeast-2': 'mypurecloud.com.au',
+  'eusc-de-east-1': 'edee1.eusc-pure.cloud',
 })
 
 export interface GenesysHosts {

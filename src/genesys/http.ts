@@ -231,7 +231,7 @@ export function createApiCaller (opts: ApiCallerOptions) {
       let wait: number | undefined
       if (res.status === 429) {
         // Retry-After is a floor: pause everyone sharing this budget at least that long.
-        wait = retryAfterMs(header(res.headers, 'retry-after'), now()) ?? 1000
+        wait = retryAfterMs(header(res.headers, 'retry-after'), now()) ?? retryAfterInMessage(f.message) ?? 1000
         event('rate-limited', operation)
         await opts.budget.pause(wait)
       } else if (res.status === 503) {
@@ -240,7 +240,7 @@ export function createApiCaller (opts: ApiCallerOptions) {
       event('error', operation)
       throw new GenesysError(
         `Genesys Cloud answered ${res.status}${f.genesysCode ? ` ${f.genesysCode}` : ''}${f.scimType ? ` (${f.scimType})` : ''} to ${operation}${f.message ? `: ${truncate(f.message)}` : ''}`,
-        { operation, failure: 'http', upstreamStatus: res.status, genesysCode: f.genesysCode, scimType: f.scimType, correlationId: res.correlationId, contextId: f.contextId, retryAfterMs: wait },
+        { operation, failure: 'http', upstreamStatus: res.status, genesysCode: f.genesysCode, scimType: f.scimType, upstreamMessage: f.message, correlationId: res.correlationId, contextId: f.contextId, retryAfterMs: wait },
       )
     }
 
@@ -264,6 +264,15 @@ function queryString (query: ApiRequest<unknown>['query']): string {
   }
   const s = params.toString()
   return s ? `?${s}` : ''
+}
+
+/**
+ * A 429 without `Retry-After` still names the wait in its ErrorBody message:
+ * "Rate limit exceeded the maximum. Retry the request in [42] seconds".
+ */
+export function retryAfterInMessage (message: string | undefined): number | undefined {
+  const m = message === undefined ? null : /retry the request in \[?(\d+)\]? seconds?/i.exec(message)
+  return m?.[1] === undefined ? undefined : Number(m[1]) * 1000
 }
 
 /** Upstream messages can echo input; keep them short in our own messages. */

@@ -98,11 +98,30 @@ export const NamedEntityPageSchema = page(NamedEntitySchema)
 export const PlatformGroupSchema = Open({ id: Type.String(), name: Type.String(), version: Type.Optional(Type.Number()) })
 export type PlatformGroup = Static<typeof PlatformGroupSchema>
 
+/** Queue member group kinds [V, Terraform `routing_queue`, SDK `MemberGroup`]. */
+export const MEMBER_GROUP_TYPES = ['GROUP', 'TEAM', 'SKILLGROUP'] as const
+export type MemberGroupType = typeof MEMBER_GROUP_TYPES[number]
+/** What a queue PUT sends for one member group. */
+export interface MemberGroup { id: string, type: MemberGroupType }
+
+const MemberGroupSchema = Open({ id: Type.String(), type: Type.Optional(Type.String()), name: Type.Optional(Type.String()) })
+
 export const QueueSchema = Open({
   id: Type.String(),
   name: Type.String(),
-  memberGroups: Type.Optional(Type.Array(Open({ id: Type.String(), type: Type.Optional(Type.String()) }))),
+  memberGroups: Type.Optional(Type.Array(MemberGroupSchema)),
   division: Type.Optional(Open({ id: Type.String(), name: Type.Optional(Type.String()) })),
+  /** SDK `ConditionalGroupRouting`: rule 1's `queue` is the queue itself, filled in by Genesys. */
+  conditionalGroupRouting: Type.Optional(Open({
+    rules: Type.Optional(Type.Array(Open({
+      queue: Type.Optional(Open({ id: Type.String() })),
+      groups: Type.Optional(Type.Array(MemberGroupSchema)),
+    }))),
+  })),
+  /** SDK `Bullseye`: rings that widen the agent pool, each with its own member groups. */
+  bullseye: Type.Optional(Open({
+    rings: Type.Optional(Type.Array(Open({ memberGroups: Type.Optional(Type.Array(MemberGroupSchema)) }))),
+  })),
 })
 export type Queue = Static<typeof QueueSchema>
 export const QueuePageSchema = page(QueueSchema)

@@ -1,14 +1,15 @@
 import type { AuthenticatedClient } from '../config/clients.js'
 import { errors, type Issue } from '../errors.js'
-import type { GenesysClient } from '../genesys/client.js'
+import { queueReferencesTo, type GenesysClient } from '../genesys/client.js'
+import type { Queue } from '../genesys/types.js'
 import { groupPathSegments, invisibleIssues, normalizeGroupPath } from '../pipeline/static-checks.js'
 import type { Clock } from '../provisioning/ports.js'
-import type { GroupMapping, MappingStore } from './ports.js'
+import type { GroupMapping, MappingStore, QueueLock } from './ports.js'
 
 export type MappingDirectory = {
   groups: Pick<GenesysClient['groups'], 'findByDisplayName'>
   platformGroups: Pick<GenesysClient['platformGroups'], 'create'>
-  queues: Pick<GenesysClient['queues'], 'byName' | 'updateMemberGroups'>
+  queues: Pick<GenesysClient['queues'], 'byName' | 'get' | 'updateMemberGroups'>
   divisions: Pick<GenesysClient['divisions'], 'byName' | 'home'>
 }
 
@@ -48,8 +49,28 @@ export function canonicalGroupPath (raw: string, maxDepth: number): string {
  * group when asked, adding it to each queue and taking it out of queues the
  * mapping no longer lists, never touching the queues' other member groups).
  */
-export function createMappingService (deps: { store: MappingStore, directory: MappingDirectory, clock: Clock, maxGroupDepth: number }) {
-  const { store, directory } = deps
+/**
+ * 409 for taking a group out of a queue whose conditional group routing or
+ * bullseye rings still route to it: Genesys would refuse the PUT, and dropping
+ * the rule silently would change routing nobody asked to change.
+ */
+function stillReferenced (queue: Queue, group: { id: string, name: string }, refs: string[]) {
+  const message = `queue "${queue.name}" still routes to group "${group.name}" through ${refs.join(' and ')}; remove the group there first`
+  return errors.conflict(`The mapping cannot release queue "${queue.name}": ${message}.`, { issues: [{ code: 'queue.groupReferenced', path: '/queues', message }] })
+}
+
+export function createMappingService (deps: { store: MappingStore, directory: MappingDirectory, queueLock: QueueLock, clock: Clock, maxGroupDepth: number }) {
+  const { store, directory, queueLock } = deps
+
+  /** One locked read-modify-write of a queue's member groups (other member groups and their types are kept). */
+  const addToQueue = (queueId: string, group: { id: string }) => queueLock.withLock(queueId, () =>
+    directory.queues.updateMemberGroups(queueId, (current) => (current.some((g) => g.id === group.id) ? current : [...current, { id: group.id, type: 'GROUP' }])))
+  const removeFromQueue = (queueId: string, group: { id: string, name: string }) => queueLock.withLock(queueId, () =>
+    directory.queues.updateMemberGroups(queueId, (current, queue) => {
+      const refs = queueReferencesTo(queue, group.id)
+      if (refs.length > 0) throw stillReferenced(queue, group, refs)
+      return current.filter((g) => g.id !== group.id)
+    }))
 
   async function readable (client: AuthenticatedClient, hrPath: string): Promise<GroupMapping> {
     const m = await store.get(hrPath)
@@ -127,14 +148,16 @@ export function createMappingService (deps: { store: MappingStore, directory: Ma
         if (claimedBy !== division.id) throw errors.conflict(`Genesys group "${group.name}" was just claimed by another division's mapping.`, { retryable: false })
       }
       const wanted = queues.map((q) => ({ id: q.found?.id ?? '', name: q.name }))
-      for (const q of wanted) {
-        await directory.queues.updateMemberGroups(q.id, (ids) => (ids.includes(group.id) ? ids : [...ids, group.id]))
-      }
       // Queues this mapping used to feed (or an old group it used to name) are let go.
-      for (const q of existing?.queues ?? []) {
-        const stillFed = existing?.genesysGroup.id === group.id && wanted.some((w) => w.id === q.id)
-        if (!stillFed) await directory.queues.updateMemberGroups(q.id, (ids) => ids.filter((id) => id !== existing?.genesysGroup.id))
+      const released = existing ? existing.queues.filter((q) => !(existing.genesysGroup.id === group.id && wanted.some((w) => w.id === q.id))) : []
+      // A release routing still depends on is refused before anything is written.
+      for (const q of released) {
+        const queue = await directory.queues.get(q.id)
+        const refs = existing ? queueReferencesTo(queue, existing.genesysGroup.id) : []
+        if (existing && refs.length > 0) throw stillReferenced(queue, existing.genesysGroup, refs)
       }
+      for (const q of wanted) await addToQueue(q.id, group)
+      if (existing) for (const q of released) await removeFromQueue(q.id, existing.genesysGroup)
       const now = new Date(deps.clock.now()).toISOString()
       const mapping: GroupMapping = {
         hrPath, division: division.name, divisionId: division.id, genesysGroup: group, queues: wanted,

@@ -97,3 +97,19 @@ export interface GroupSyncStore {
 export interface GroupSyncJob {
   syncId: string
 }
+
+/**
+ * Serialises read-modify-writes of one Genesys queue. Queues carry no version,
+ * so two writers (replicas of this service) that read the same queue and each
+ * PUT it back lose one change silently. The memory twin serialises one
+ * process; the Redis twin the whole fleet. Writers outside the fleet (an admin,
+ * Terraform) are caught by the re-read after the PUT, not by this lock.
+ */
+export interface QueueLock {
+  /**
+   * Runs `fn` while holding the lock of `queueId` and releases it however `fn`
+   * ends. Waits for a busy lock up to the twin's bound, then throws a retryable
+   * 503 (`PROV_ERR_UNAVAILABLE`) without running `fn`.
+   */
+  withLock<T> (queueId: string, fn: () => Promise<T>): Promise<T>
+}

@@ -67,3 +67,20 @@ export function deniedPermissionsOf (policies: readonly RolePolicy[], denied: re
   }
   return [...found].sort()
 }
+
+/**
+ * The legacy `permissions[]` strings of a role, which are part of what it
+ * grants. Strings in `domain:entity:action` form are checked like policies;
+ * any other string is a legacy permission name whose meaning this service
+ * cannot verify, so it is reported rather than assumed harmless (fail closed).
+ */
+export function legacyPermissionsOf (permissions: readonly string[], denied: readonly PermissionPattern[]): { denied: string[], unverifiable: string[] } {
+  const policies: RolePolicy[] = []
+  const unverifiable: string[] = []
+  for (const text of permissions) {
+    const p = parsePermission(text)
+    if (p) policies.push({ domain: p.domain, entityName: p.entity, actionSet: [p.action] })
+    else unverifiable.push(text)
+  }
+  return { denied: deniedPermissionsOf(policies, denied), unverifiable }
+}

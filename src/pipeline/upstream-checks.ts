@@ -1,7 +1,7 @@
 import type { Issue } from '../errors.js'
 import type { ScimUserInput } from '../genesys/types.js'
 import type { NewHireBody } from '../http/schemas/provisioning.js'
-import { deniedPermissionsOf, type PermissionPattern, type RolePolicy } from './permissions.js'
+import { deniedPermissionsOf, legacyPermissionsOf, type PermissionPattern, type RolePolicy } from './permissions.js'
 import { displayNameOf } from './static-checks.js'
 import { adoptionVerdict, type Candidate, type WorkerOwner } from '../provisioning/registry.js'
 
@@ -21,11 +21,16 @@ export interface UpstreamFacts {
   externalIdReservedBy?: string
   /** The division the user goes into: the one named, or the home division. */
   division: { name: string, requested: boolean, found?: { id: string, name: string } }
-  roles: Array<{ name: string, found?: { id: string, name: string, permissionPolicies: RolePolicy[] } }>
+  /**
+   * `permissionPolicies` undefined: Genesys did not say (the field is optional,
+   * even on the role fetched by id), which is not proof of a harmless role.
+   */
+  roles: Array<{ name: string, found?: { id: string, name: string, permissionPolicies?: RolePolicy[], permissions?: string[] } }>
   groups: Array<{ path: string, groupName: string, found?: { id: string, name: string } }>
-  manager?: { hrId: string, found?: { id: string } }
-  skills: Array<{ name: string, found: boolean }>
-  languages: Array<{ name: string, found: boolean }>
+  manager?: { hrId: string, found?: { id: string, name?: string } }
+  /** The canonical `{id, name}` found for each HR spelling; the plan sends that name. */
+  skills: Array<{ name: string, found?: { id: string, name: string } }>
+  languages: Array<{ name: string, found?: { id: string, name: string } }>
 }
 
 export interface PolicyOptions {
@@ -62,7 +67,15 @@ export function upstreamIssues (hire: NewHireBody, facts: UpstreamFacts, opts: P
       issues.push({ code: 'role.notFound', path: `/roles/${i}`, message: `Genesys has no role named "${r.name}"` })
       return
     }
-    const denied = deniedPermissionsOf(r.found.permissionPolicies, opts.denied)
+    if (r.found.permissionPolicies === undefined) {
+      issues.push({ code: 'role.unverifiable', path: `/roles/${i}`, message: `Genesys did not list the permission policies of role "${r.name}", not even when it was read by id; it is not granted until they can be checked` })
+      return
+    }
+    const legacy = legacyPermissionsOf(r.found.permissions ?? [], opts.denied)
+    if (legacy.unverifiable.length > 0) {
+      issues.push({ code: 'role.unverifiable', path: `/roles/${i}`, message: `role "${r.name}" carries legacy permission${legacy.unverifiable.length > 1 ? 's' : ''} ${legacy.unverifiable.map((p) => `"${p}"`).join(', ')}, which cannot be checked against the deny list` })
+    }
+    const denied = [...new Set([...deniedPermissionsOf(r.found.permissionPolicies, opts.denied), ...legacy.denied])].sort()
     if (denied.length > 0) {
       issues.push({ code: 'role.deniedPermission', path: `/roles/${i}`, message: `role "${r.name}" grants denied permission${denied.length > 1 ? 's' : ''} ${denied.join(', ')}` })
     }
@@ -109,15 +122,17 @@ export function buildPlan (hire: NewHireBody, facts: UpstreamFacts): Plan {
   if (hire.startDate !== undefined) enterprise.dateHire = hire.startDate
 
   const genesys: NonNullable<ScimUserInput['genesys']> = {}
-  if (hire.skills && hire.skills.length > 0) genesys.routingSkills = hire.skills.map((s) => ({ name: s.name, proficiency: s.proficiency }))
-  if (hire.languages && hire.languages.length > 0) genesys.routingLanguages = hire.languages.map((s) => ({ name: s.name, proficiency: s.proficiency }))
+  // Genesys matches skill and language names exactly: send the spelling it listed, not the HR one.
+  if (hire.skills && hire.skills.length > 0) genesys.routingSkills = hire.skills.map((s, i) => ({ name: facts.skills[i]?.found?.name ?? s.name, proficiency: s.proficiency }))
+  if (hire.languages && hire.languages.length > 0) genesys.routingLanguages = hire.languages.map((s, i) => ({ name: facts.languages[i]?.found?.name ?? s.name, proficiency: s.proficiency }))
 
   const scimUser: ScimUserInput = {
     userName: hire.email,
     displayName: displayNameOf(hire),
     active: true,
     externalId: facts.ownership.externalId,
-    emails: [{ value: hire.email, type: 'work', primary: true }],
+    // No `emails`: Genesys stores the userName as the read-only `other` email
+    // already; a `work` email is sent only when it differs, and here it never does.
     ...(hire.title !== undefined ? { title: hire.title } : {}),
     ...(hire.phoneNumbers && hire.phoneNumbers.length > 0
       ? { phoneNumbers: hire.phoneNumbers.map((p, i) => ({ value: p.value, type: p.type, ...(i === 0 ? { primary: true } : {}) })) }

@@ -1,6 +1,6 @@
 import { externalIdFor, type ApiClient } from '../config/clients.js'
 import type { GenesysClient } from '../genesys/client.js'
-import { SCIM_ENTERPRISE_USER, type NamedEntity, type ScimUser } from '../genesys/types.js'
+import { SCIM_ENTERPRISE_USER, type NamedEntity, type Role, type ScimUser } from '../genesys/types.js'
 import type { NewHireBody } from '../http/schemas/provisioning.js'
 import type { RolePolicy } from '../pipeline/permissions.js'
 import { groupPathSegments, normalizeGroupPath } from '../pipeline/static-checks.js'
@@ -12,7 +12,7 @@ import type { Candidate, WorkerOwner, WorkerRegistry } from './registry.js'
 export type Directory = {
   users: Pick<GenesysClient['users'], 'findByUserName' | 'findByExternalId'>
   groups: Pick<GenesysClient['groups'], 'findByDisplayName'>
-  roles: Pick<GenesysClient['roles'], 'byName'>
+  roles: Pick<GenesysClient['roles'], 'byName' | 'byId'>
   divisions: Pick<GenesysClient['divisions'], 'byName' | 'home'>
   routing: Pick<GenesysClient['routing'], 'skillByName' | 'languageByName'>
 }
@@ -144,6 +144,20 @@ export async function candidateOf (src: Pick<FactSources, 'directory' | 'cache' 
   }
 }
 
+const canonical = (name: string, e: NamedEntity | undefined) => ({ name, ...(e ? { found: { id: e.id, name: e.name } } : {}) })
+
+/**
+ * A role with its permission policies. `permissionPolicies` is optional in
+ * Genesys' role models and a listing may leave it out: the role is then read
+ * by id, and when even that omits it the fact says so (the check refuses it).
+ */
+async function roleWithPolicies (directory: Pick<Directory, 'roles'>, name: string): Promise<Role | undefined> {
+  const listed = await directory.roles.byName(name)
+  if (!listed || listed.permissionPolicies !== undefined) return listed
+  const full = await directory.roles.byId(listed.id)
+  return { ...full, permissions: full.permissions ?? listed.permissions }
+}
+
 /** Everything the upstream policy needs, looked up in parallel (the rate budget paces the calls). */
 export async function gatherFacts (hire: NewHireBody, src: FactSources): Promise<UpstreamFacts> {
   const { directory, cache, requester } = src
@@ -161,9 +175,16 @@ export async function gatherFacts (hire: NewHireBody, src: FactSources): Promise
     divisionIdsOf(src, requester.divisions),
     divisionFact,
     Promise.all((hire.roles ?? []).map(async (name) => {
-      const role = await cache(`role:${name}`, () => directory.roles.byName(name))
-      const policies: RolePolicy[] = (role?.permissionPolicies ?? []).map((p) => ({ domain: p.domain, entityName: p.entityName, actionSet: p.actionSet }))
-      return { name, ...(role ? { found: { id: role.id, name: role.name, permissionPolicies: policies } } : {}) }
+      const role = await cache(`role:${name}`, () => roleWithPolicies(directory, name))
+      const found = role
+        ? {
+            id: role.id,
+            name: role.name,
+            ...(role.permissionPolicies ? { permissionPolicies: role.permissionPolicies.map((p): RolePolicy => ({ domain: p.domain, entityName: p.entityName, actionSet: p.actionSet })) } : {}),
+            permissions: role.permissions ?? [],
+          }
+        : undefined
+      return { name, ...(found ? { found } : {}) }
     })),
     Promise.all((hire.groups ?? []).map(async (path) => {
       // Group mappings belong to a division: the hire's division (by id) picks among them.
@@ -177,8 +198,8 @@ export async function gatherFacts (hire: NewHireBody, src: FactSources): Promise
       return r ? { path, groupName: r.groupName, found: r.found } : { path, groupName: fallbackName }
     })),
     hire.managerHrId === undefined ? Promise.resolve(undefined) : managerOf(src, hire.managerHrId),
-    Promise.all((hire.skills ?? []).map(async (s) => ({ name: s.name, found: (await named('skill', s.name, () => directory.routing.skillByName(s.name))) !== undefined }))),
-    Promise.all((hire.languages ?? []).map(async (s) => ({ name: s.name, found: (await named('language', s.name, () => directory.routing.languageByName(s.name))) !== undefined }))),
+    Promise.all((hire.skills ?? []).map(async (s) => canonical(s.name, await named('skill', s.name, () => directory.routing.skillByName(s.name))))),
+    Promise.all((hire.languages ?? []).map(async (s) => canonical(s.name, await named('language', s.name, () => directory.routing.languageByName(s.name))))),
   ])
 
   const users = [...(emailOwner ? [emailOwner] : []), ...byExternalId.filter((u) => u.id !== emailOwner?.id)]
@@ -201,7 +222,7 @@ export async function gatherFacts (hire: NewHireBody, src: FactSources): Promise
  * carrying this client's externalId for the HR id in one of its divisions.
  * Another tenant's user with the same HR id is never found.
  */
-async function managerOf (src: FactSources, hrId: string): Promise<{ hrId: string, found?: { id: string } }> {
+async function managerOf (src: FactSources, hrId: string): Promise<{ hrId: string, found?: { id: string, name?: string } }> {
   const managed = await src.registry.get(src.requester.clientId, hrId)
   if (managed) return { hrId, found: { id: managed.genesysUserId } }
   const [users, divisionIds] = await Promise.all([
@@ -211,7 +232,7 @@ async function managerOf (src: FactSources, hrId: string): Promise<{ hrId: strin
   for (const user of users) {
     const c = await candidateOf(src, user)
     const mine = c.owner ? c.owner.clientId === src.requester.clientId : (divisionIds === '*' || (c.divisionId !== undefined && divisionIds.has(c.divisionId)))
-    if (mine) return { hrId, found: { id: user.id } }
+    if (mine) return { hrId, found: { id: user.id, name: user.displayName ?? user.userName } }
   }
   return { hrId }
 }

@@ -272,13 +272,17 @@ export function createProvisioningWorker (deps: WorkerDeps) {
 
   async function fail (record: ProvisioningRecord, err: unknown): Promise<void> {
     const g = isGenesysError(err) ? err : undefined
+    // A user created before the failure stays upstream: the record says which one.
+    const created = record.genesysUserId ?? record.steps.find((st) => st.name === 'createUser')?.detail.userId
+    if (typeof created === 'string') record = { ...record, genesysUserId: created }
+    const refused = g ? permissionRefusal(record, g) : undefined
     const error = {
       code: isProvisioningError(err) ? err.code : 'PROV_ERR_INTERNAL',
-      message: err instanceof Error ? err.message : String(err),
+      message: refused?.message ?? (err instanceof Error ? err.message : String(err)),
       ...(g?.genesysCode !== undefined ? { genesysCode: g.genesysCode } : {}),
       ...(g?.correlationId !== undefined ? { correlationId: g.correlationId } : {}),
     }
-    await finish(move(record, 'failed', { error }))
+    await finish(move(record, 'failed', { error, ...(refused ? { issues: [refused] } : {}) }))
   }
 
   return async function handle (job: Job<ProvisioningJob>): Promise<void> {
@@ -312,6 +316,32 @@ export function createProvisioningWorker (deps: WorkerDeps) {
       }
       throw new RetryLater(err instanceof Error ? err.message : String(err), retryDelay(err), { cause: err })
     }
+  }
+}
+
+/** The permission each write needs from the OAuth client, for when Genesys' 403 does not name it. */
+const PERMISSION_OF: Record<string, string> = {
+  'scim.users.create': 'directory:user:add',
+  'grants.bulkAdd': 'authorization:grant:add',
+  'scim.groups.patchMembers': 'directory:group:edit',
+}
+
+/**
+ * A 403 on a write: the OAuth client lacks a permission (per division, in
+ * Genesys). Names the permission, the division and what was already done, so
+ * an operator can fix the client's grants; retrying cannot help.
+ */
+function permissionRefusal (record: ProvisioningRecord, err: GenesysError): Issue | undefined {
+  if (err.upstreamStatus !== 403) return undefined
+  const permission = /permission\(s\):\s*\[([^\]]+)\]/i.exec(err.upstreamMessage ?? '')?.[1] ?? PERMISSION_OF[err.operation] ?? 'unknown'
+  const division = err.operation === 'grants.bulkAdd'
+    ? [...new Set((record.plan?.grants ?? []).map((g) => g.divisionName))].join(', ')
+    : record.plan?.scimUser.enterprise?.division ?? record.division ?? 'home'
+  const done = record.genesysUserId === undefined ? 'nothing was written' : `Genesys user ${record.genesysUserId} was created and is kept; the remaining steps were not done`
+  return {
+    code: 'genesys.permissionMissing',
+    path: err.operation === 'grants.bulkAdd' ? '/roles' : '/division',
+    message: `the Genesys OAuth client lacks permission ${permission} in division "${division}" (${err.operation} answered 403); ${done}. Grant the OAuth client a role with ${permission} in that division, then submit the hire again (the user is adopted by its HR id).`,
   }
 }
 

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { RequestContext, SimContext } from './context.js'
 import { errorBody, rateLimitError, scimErrorBody, SimError } from './errors.js'
-import { authKind, hasPermission, missingPermission } from './oauth.js'
+import { authKind, holdsSomewhere, missingPermission } from './oauth.js'
 import type { RateLimiter } from './rate-limit.js'
 import type { RequestLog } from './request-log.js'
 
@@ -86,6 +86,7 @@ export function buildApp (deps: AppDeps): FastifyInstance {
     }
     sim.clientId = client.clientId
     sim.permissions = client.permissions
+    sim.client = client
 
     const budget = limiter.hit(token)
     if (!budget.ok) throw rateLimitError(budget.retryAfterSeconds)
@@ -103,7 +104,8 @@ export function buildApp (deps: AppDeps): FastifyInstance {
     }
 
     const needed = req.routeOptions.config.permission
-    if (needed !== undefined && !hasPermission(client.permissions, needed)) throw missingPermission(needed)
+    // Division-scoped writes check the division in their handler (requireInDivision).
+    if (needed !== undefined && !holdsSomewhere(client, needed)) throw missingPermission(needed)
   })
 
   app.addHook('onSend', async (req, reply, payload) => {

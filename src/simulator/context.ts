@@ -1,6 +1,8 @@
+import type { FastifyRequest } from 'fastify'
 import type { FaultController } from './faults.js'
-import type { TokenStore } from './oauth.js'
+import { holdsIn, missingPermissionIn, type TokenStore } from './oauth.js'
 import type { SimRequestLog } from './request-log.js'
+import type { SeedClient } from './seed.js'
 import type { SimState } from './state.js'
 
 /** What every route module needs, built once in `createSimulator`. */
@@ -17,6 +19,17 @@ export interface SimContext {
   tokenLifetimeSeconds: number
 }
 
+/**
+ * The OAuth client needs `permission` in `divisionId` (a create, edit or grant
+ * there): 403 naming both when its grants do not cover that division.
+ */
+export function requireInDivision (ctx: SimContext, req: FastifyRequest, permission: string, divisionId: string): void {
+  const client = req.genesysSim.client
+  const division = ctx.state.divisions.get(divisionId)
+  if (client === undefined || division === undefined) return
+  if (!holdsIn(client, permission, division.name)) throw missingPermissionIn(permission, division)
+}
+
 /** Per-request bookkeeping set by the simulator's onRequest hook. */
 export interface RequestContext {
   correlationId: string
@@ -26,6 +39,8 @@ export interface RequestContext {
   clientId?: string
   /** The caller's granted permissions (API requests with a valid token). */
   permissions?: readonly string[]
+  /** The calling OAuth client (API requests with a valid token): handlers check per-division permissions on it. */
+  client?: SeedClient
   /** Faults apply to this request (the `match` filter passed). */
   faulted: boolean
   fault?: SimRequestLog['fault']

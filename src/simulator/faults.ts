@@ -29,6 +29,19 @@ export const FaultsSchema = Type.Object({
   slowHeadersMs: Millis,
   /** 0 = the token endpoint works; otherwise the HTTP status it answers with. */
   tokenOutage: Type.Union([Type.Literal(0), Type.Integer({ minimum: 400, maximum: 599 })]),
+  /**
+   * How a stale `If-Match` is answered (Genesys uses all three): 400 SCIM
+   * `invalidVers`, 409 SCIM "Version does not match current version." without
+   * `scimType`, or a 400 ErrorBody "… does not match the current version". A
+   * choice of shape, so it holds for every request regardless of `match`.
+   */
+  versionConflict: Type.Union([Type.Literal('invalidVers'), Type.Literal('scim409'), Type.Literal('errorBody400')]),
+  /**
+   * Whether the 409 to a SCIM user create with a taken userName carries
+   * `scimType: "uniqueness"` (the SDK documents scimType only for 400s). Holds
+   * regardless of `match`.
+   */
+  createConflictScimType: Type.Boolean(),
   /** A regex tested against `${METHOD} ${path}`; when set, faults apply only to matching requests. */
   match: Type.Union([Type.String(), Type.Null()]),
 }, { additionalProperties: false })
@@ -46,6 +59,8 @@ export const DEFAULT_FAULTS: Readonly<Faults> = Object.freeze({
   consistencyDelayMs: 0,
   slowHeadersMs: 0,
   tokenOutage: 0,
+  versionConflict: 'invalidVers',
+  createConflictScimType: true,
   match: null,
 })
 

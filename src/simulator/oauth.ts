@@ -53,6 +53,25 @@ export function hasPermission (granted: readonly string[], needed: string): bool
   })
 }
 
+/** Whether the client holds `needed` anywhere: everywhere, or in at least one division. */
+export function holdsSomewhere (client: SeedClient, needed: string): boolean {
+  return hasPermission(client.permissions, needed) || (client.divisionPermissions ?? []).some((d) => hasPermission(d.permissions, needed))
+}
+
+/** Whether the client holds `needed` in the division named `divisionName` (case-insensitive, as division names are). */
+export function holdsIn (client: SeedClient, needed: string, divisionName: string): boolean {
+  return hasPermission(client.permissions, needed) ||
+    (client.divisionPermissions ?? []).some((d) => d.division.toLowerCase() === divisionName.toLowerCase() && hasPermission(d.permissions, needed))
+}
+
+/** 403 for a write in a division where the OAuth client lacks the permission. */
+export function missingPermissionIn (permission: string, division: { id: string, name: string }): SimError {
+  return new SimError(403, 'missing.permissions', `Unable to perform the requested action. You are missing the following permission(s): [${permission}] in division ${division.name} (${division.id})`, {
+    messageWithParams: 'Unable to perform the requested action. You are missing the following permission(s): {permissions} in division {division}',
+    messageParams: { permissions: `[${permission}]`, division: division.name },
+  })
+}
+
 export function missingPermission (permission: string): SimError {
   return new SimError(403, 'missing.permissions', `Unable to perform the requested action. You are missing the following permission(s): [${permission}]`, {
     messageWithParams: 'Unable to perform the requested action. You are missing the following permission(s): {permissions}',

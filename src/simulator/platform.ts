@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { SimContext } from './context.js'
+import { requireInDivision, type SimContext } from './context.js'
 import { badRequest, conflict, notFound } from './errors.js'
 import {
-  addGrant, findDivisionByName, findGroupByName, grantsOf, liveUser, queueMemberCount,
-  type SimDivision, type SimGrant, type SimGroup, type SimNamed, type SimQueue, type SimRole,
+  addGrant, findGroupByName, grantsOf, liveUser, queueMemberCount,
+  type SimCgrRule, type SimDivision, type SimGrant, type SimGroup, type SimMemberGroup, type SimNamed, type SimQueue, type SimRing, type SimRole,
 } from './state.js'
 
 /**
@@ -59,28 +59,33 @@ export function registerPlatform (app: FastifyInstance, ctx: SimContext): void {
   // ---- renderers ------------------------------------------------------------
   const divisionRef = (d: SimDivision | undefined) => (d === undefined ? undefined : { id: d.id, name: d.name, selfUri: `${V2}/authorization/divisions/${d.id}` })
   const division = (d: SimDivision): Obj => ({ id: d.id, name: d.name, description: d.description, homeDivision: d.homeDivision, selfUri: `${V2}/authorization/divisions/${d.id}` })
-  const role = (r: SimRole): Obj => {
+  /**
+   * `permissionPolicies` is optional in Genesys' role models and listings leave
+   * it out: only the role read by id carries it. Legacy `permissions[]` always come.
+   */
+  const role = (r: SimRole, withPolicies: boolean): Obj => {
     let userCount = 0
     for (const [subjectId, list] of state.grants) if (liveUser(state, subjectId) !== undefined && list.some((g) => g.roleId === r.id)) userCount++
     return {
       id: r.id,
       name: r.name,
       description: r.description,
-      permissions: [],
-      permissionPolicies: r.permissionPolicies.map((p, i) => ({
-        id: `${r.id}-${i}`,
-        domain: p.domain,
-        entityName: p.entityName,
-        policyName: `${p.domain}_${p.entityName}`,
-        actionSet: [...p.actionSet],
-        allowConditions: p.allowConditions ?? false,
-      })),
+      permissions: [...r.permissions],
+      ...(withPolicies ? { permissionPolicies: policiesOf(r) } : {}),
       userCount,
       base: r.base,
       default: r.default,
       selfUri: `${V2}/authorization/roles/${r.id}`,
     }
   }
+  const policiesOf = (r: SimRole): Obj[] => r.permissionPolicies.map((p, i) => ({
+        id: `${r.id}-${i}`,
+        domain: p.domain,
+        entityName: p.entityName,
+        policyName: `${p.domain}_${p.entityName}`,
+        actionSet: [...p.actionSet],
+        allowConditions: p.allowConditions ?? false,
+      }))
   const grant = (g: SimGrant): Obj => {
     const r = state.roles.get(g.roleId)
     return {
@@ -112,9 +117,25 @@ export function registerPlatform (app: FastifyInstance, ctx: SimContext): void {
     dateCreated: q.dateCreated,
     dateModified: q.dateModified,
     memberCount: queueMemberCount(state, q),
-    memberGroups: q.memberGroupIds.map((id) => ({ id, name: state.groups.get(id)?.name, type: 'GROUP', selfUri: `${V2}/groups/${id}` })),
+    memberGroups: q.memberGroups.map(memberGroup),
+    ...(q.conditionalGroupRouting
+      ? {
+          conditionalGroupRouting: {
+            rules: q.conditionalGroupRouting.rules.map((r, i) => {
+              // Genesys fills in rule 1's queue (this queue) on every read.
+              const evaluated = i === 0 ? q.id : r.evaluatedQueueId
+              return { ...r.extra, ...(evaluated === undefined ? {} : { queue: { id: evaluated, selfUri: `${V2}/routing/queues/${evaluated}` } }), groups: r.groups.map(memberGroup) }
+            }),
+          },
+        }
+      : {}),
+    ...(q.bullseye ? { bullseye: { rings: q.bullseye.rings.map((r) => ({ ...r.extra, memberGroups: r.memberGroups.map(memberGroup) })) } } : {}),
     selfUri: `${V2}/routing/queues/${q.id}`,
   })
+  const memberGroup = (m: SimMemberGroup): Obj => {
+    const where = m.type === 'GROUP' ? { map: state.groups, uri: `${V2}/groups/${m.id}` } : m.type === 'TEAM' ? { map: state.teams, uri: `${V2}/teams/${m.id}` } : { map: state.skillGroups, uri: `${V2}/routing/skillgroups/${m.id}` }
+    return { id: m.id, name: where.map.get(m.id)?.name, type: m.type, selfUri: where.uri }
+  }
   const named = (kind: string) => (x: SimNamed): Obj => ({ id: x.id, name: x.name, state: 'active', dateModified: x.dateModified, selfUri: `${V2}/routing/${kind}/${x.id}` })
 
   const found = <T>(value: T | undefined, what: string): T => {
@@ -132,9 +153,9 @@ export function registerPlatform (app: FastifyInstance, ctx: SimContext): void {
 
   // ---- roles ----------------------------------------------------------------
   app.get<{ Querystring: PageQuery }>(`${V2}/authorization/roles`, perm('authorization:role:view'), async (req) =>
-    pageOf(req, byName(state.roles.values(), req.query.name), req.query, role))
+    pageOf(req, byName(state.roles.values(), req.query.name), req.query, (r) => role(r, false)))
   app.get(`${V2}/authorization/roles/:id`, perm('authorization:role:view'), async (req: IdReq) =>
-    role(found(state.roles.get(req.params.id), `Role ${req.params.id}`)))
+    role(found(state.roles.get(req.params.id), `Role ${req.params.id}`), true))
 
   // ---- divisions --------------------------------------------------------------
   app.get<{ Querystring: PageQuery }>(`${V2}/authorization/divisions`, perm('authorization:division:view'), async (req) =>
@@ -166,7 +187,10 @@ export function registerPlatform (app: FastifyInstance, ctx: SimContext): void {
   app.post(`${V2}/authorization/subjects/:id/bulkadd`, perm('authorization:grant:add'), async (req: IdReq, reply) => {
     const s = subject(req.params.id)
     const at = ctx.nowIso()
-    for (const g of grantList(req.body)) addGrant(state, s.id, g.roleId, g.divisionId, at)
+    const list = grantList(req.body)
+    // Checked for every grant before any is made: a refused division grants nothing.
+    for (const g of list) requireInDivision(ctx, req, 'authorization:grant:add', g.divisionId)
+    for (const g of list) addGrant(state, s.id, g.roleId, g.divisionId, at)
     return reply.code(204).send()
   })
   app.post(`${V2}/authorization/subjects/:id/bulkremove`, perm('authorization:grant:delete'), async (req: IdReq, reply) => {
@@ -181,6 +205,7 @@ export function registerPlatform (app: FastifyInstance, ctx: SimContext): void {
     const s = subject(req.params.id)
     found(state.divisions.get(req.params.divisionId), `Division ${req.params.divisionId}`)
     found(state.roles.get(req.params.roleId), `Role ${req.params.roleId}`)
+    requireInDivision(ctx, req, 'authorization:grant:add', req.params.divisionId)
     addGrant(state, s.id, req.params.roleId, req.params.divisionId, ctx.nowIso())
     return reply.code(204).send()
   })
@@ -214,7 +239,8 @@ export function registerPlatform (app: FastifyInstance, ctx: SimContext): void {
       dateModified: ctx.nowIso(),
     }
     state.groups.set(g.id, g)
-    return reply.code(201).send(group(g))
+    // 200, not 201, as the swagger documents for POST /api/v2/groups.
+    return reply.code(200).send(group(g))
   })
   app.get<{ Querystring: PageQuery }>(`${V2}/groups`, perm('directory:group:view'), async (req) =>
     pageOf(req, [...state.groups.values()], req.query, group))
@@ -237,33 +263,90 @@ export function registerPlatform (app: FastifyInstance, ctx: SimContext): void {
     pageOf(req, byName(state.queues.values(), req.query.name), req.query, queue))
   app.get(`${V2}/routing/queues/:id`, perm('routing:queue:view'), async (req: IdReq) =>
     queue(found(state.queues.get(req.params.id), `Queue ${req.params.id}`)))
+  /**
+   * A member group as a PUT names it: `{id, type}` with a type Genesys knows and
+   * an id of that kind (a team's id sent as GROUP is refused, as is a missing type).
+   */
+  const memberGroupIn = (m: unknown, where: string): SimMemberGroup => {
+    if (!isObj(m) || typeof m.id !== 'string') throw badRequest(`${where}.id is required`)
+    if (m.type !== 'GROUP' && m.type !== 'TEAM' && m.type !== 'SKILLGROUP') throw badRequest(`${where}.type must be GROUP, TEAM or SKILLGROUP`)
+    const known = m.type === 'GROUP' ? state.groups : m.type === 'TEAM' ? state.teams : state.skillGroups
+    if (!known.has(m.id)) throw badRequest(`${where}: ${m.id} is not a ${m.type === 'GROUP' ? 'group' : m.type === 'TEAM' ? 'team' : 'skill group'}`)
+    return { id: m.id, type: m.type }
+  }
+  const memberGroupsIn = (list: unknown, where: string): SimMemberGroup[] => {
+    if (list === undefined || list === null) return []
+    if (!Array.isArray(list)) throw badRequest(`${where} must be an array`)
+    const out: SimMemberGroup[] = []
+    for (const [i, m] of list.entries()) {
+      const g = memberGroupIn(m, `${where}[${i}]`)
+      if (!out.some((o) => o.id === g.id)) out.push(g)
+    }
+    return out
+  }
+  const cgrIn = (raw: unknown): SimQueue['conditionalGroupRouting'] => {
+    if (raw === undefined || raw === null) return undefined
+    if (!isObj(raw) || !Array.isArray(raw.rules)) throw badRequest('conditionalGroupRouting.rules must be an array')
+    return {
+      rules: raw.rules.map((r, i): SimCgrRule => {
+        if (!isObj(r)) throw badRequest(`conditionalGroupRouting.rules[${i}] must be an object`)
+        const { queue, groups, ...extra } = r
+        // Rule 1 always evaluates the queue itself; Genesys refuses it being sent (the provider strips it).
+        if (i === 0 && queue !== undefined) throw badRequest('conditionalGroupRouting.rules[0].queue must not be set: the first rule always evaluates this queue')
+        let evaluatedQueueId: string | undefined
+        if (queue !== undefined && queue !== null) {
+          if (!isObj(queue) || typeof queue.id !== 'string' || !state.queues.has(queue.id)) throw badRequest(`conditionalGroupRouting.rules[${i}].queue must name an existing queue`)
+          evaluatedQueueId = queue.id
+        }
+        return { groups: memberGroupsIn(groups, `conditionalGroupRouting.rules[${i}].groups`), ...(evaluatedQueueId ? { evaluatedQueueId } : {}), extra }
+      }),
+    }
+  }
+  const bullseyeIn = (raw: unknown): SimQueue['bullseye'] => {
+    if (raw === undefined || raw === null) return undefined
+    if (!isObj(raw) || !Array.isArray(raw.rings)) throw badRequest('bullseye.rings must be an array')
+    return {
+      rings: raw.rings.map((r, i): SimRing => {
+        if (!isObj(r)) throw badRequest(`bullseye.rings[${i}] must be an object`)
+        const { memberGroups, ...extra } = r
+        return { memberGroups: memberGroupsIn(memberGroups, `bullseye.rings[${i}].memberGroups`), extra }
+      }),
+    }
+  }
+
+  /**
+   * PUT replaces the queue. Refused as Genesys does: `division` (a queue moves
+   * through a separate API), `conditionalGroupRouting.rules[0].queue`, untyped or
+   * mistyped member groups, and a member group dropped while conditional group
+   * routing or a bullseye ring still routes to it.
+   */
   app.put(`${V2}/routing/queues/:id`, perm('routing:queue:edit'), async (req: IdReq) => {
     const q = found(state.queues.get(req.params.id), `Queue ${req.params.id}`)
+    requireInDivision(ctx, req, 'routing:queue:edit', q.divisionId)
     const b = req.body
     if (!isObj(b) || typeof b.name !== 'string' || b.name.trim() === '') throw badRequest('name is required')
+    if (b.division !== undefined) throw badRequest('division cannot be changed with PUT /api/v2/routing/queues/{queueId}; leave it out (queues move between divisions through the division API)')
     const clash = byName(state.queues.values(), b.name).find((other) => other.id !== q.id)
     if (clash !== undefined) throw conflict(`A queue named '${b.name}' already exists`)
-    let divisionId = q.divisionId
-    if (b.division !== undefined) {
-      const d = isObj(b.division) ? (typeof b.division.id === 'string' ? state.divisions.get(b.division.id) : typeof b.division.name === 'string' ? findDivisionByName(state, b.division.name) : undefined) : undefined
-      if (d === undefined) throw badRequest('division must name an existing division by id')
-      divisionId = d.id
-    }
     // PUT replaces: memberGroups left out means "no member groups".
-    const groups = b.memberGroups ?? []
-    if (!Array.isArray(groups)) throw badRequest('memberGroups must be an array')
-    const memberGroupIds: string[] = []
-    for (const [i, m] of groups.entries()) {
-      if (!isObj(m) || typeof m.id !== 'string') throw badRequest(`memberGroups[${i}].id is required`)
-      if (m.type !== undefined && m.type !== 'GROUP') throw badRequest(`memberGroups[${i}].type ${String(m.type)} is not supported (GROUP only)`)
-      if (!state.groups.has(m.id)) throw badRequest(`memberGroups[${i}].id ${m.id} is not a group`)
-      if (!memberGroupIds.includes(m.id)) memberGroupIds.push(m.id)
+    const memberGroups = memberGroupsIn(b.memberGroups ?? [], 'memberGroups')
+    const conditionalGroupRouting = cgrIn(b.conditionalGroupRouting)
+    const bullseye = bullseyeIn(b.bullseye)
+    const referenced = [
+      ...(conditionalGroupRouting?.rules ?? []).flatMap((r, i) => r.groups.map((g) => ({ g, by: `conditional group routing rule ${i + 1}` }))),
+      ...(bullseye?.rings ?? []).flatMap((r, i) => r.memberGroups.map((g) => ({ g, by: `bullseye ring ${i + 1}` }))),
+    ]
+    for (const { g, by } of referenced) {
+      if (!memberGroups.some((m) => m.id === g.id)) throw badRequest(`member group ${g.id} is used by ${by} and cannot be removed from memberGroups`)
     }
-    const { id: _id, name, description, division: _d, memberGroups: _m, selfUri: _s, dateCreated: _c, dateModified: _dm, memberCount: _mc, version: _v, ...extra } = b
+    const { id: _id, name, description, memberGroups: _m, conditionalGroupRouting: _cgr, bullseye: _b, selfUri: _s, dateCreated: _c, dateModified: _dm, memberCount: _mc, version: _v, ...extra } = b
     q.name = name as string
     q.description = typeof description === 'string' ? description : undefined
-    q.divisionId = divisionId
-    q.memberGroupIds = memberGroupIds
+    q.memberGroups = memberGroups
+    if (conditionalGroupRouting) q.conditionalGroupRouting = conditionalGroupRouting
+    else delete q.conditionalGroupRouting
+    if (bullseye) q.bullseye = bullseye
+    else delete q.bullseye
     q.extra = extra
     q.version++
     q.dateModified = ctx.nowIso()

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { SCIM_JSON } from './app.js'
-import { rateLimitError, scimError } from './errors.js'
+import { rateLimitError, scimError, SimError } from './errors.js'
 import type { SimContext } from './context.js'
 import { parsePatchPath } from './filters.js'
 
@@ -16,13 +16,19 @@ function versionsIn (header: string): string[] {
   return header.split(',').map((v) => v.trim().replace(/^W\//i, '').replace(/^"(.*)"$/, '$1'))
 }
 
-/** A stale `If-Match` answers 400 invalidVers, as Genesys documents. */
-export function checkIfMatch (req: FastifyRequest, version: number): void {
+/** A stale `If-Match` answers in the shape the `versionConflict` fault knob chooses (400 invalidVers by default). */
+export function checkIfMatch (ctx: SimContext, req: FastifyRequest, version: number): void {
   const h = req.headers['if-match']
   if (typeof h !== 'string' || h.trim() === '') return
   const wanted = versionsIn(h)
-  if (!wanted.includes('*') && !wanted.includes(String(version))) {
-    throw scimError(400, 'invalidVers', `The resource version does not match If-Match (current version ${version}).`)
+  if (wanted.includes('*') || wanted.includes(String(version))) return
+  switch (ctx.faults.current.versionConflict) {
+    case 'scim409':
+      throw scimError(409, undefined, 'Version does not match current version.')
+    case 'errorBody400':
+      throw new SimError(400, 'bad.request', `The version supplied (${wanted.join(', ')}) does not match the current version ${version}.`)
+    default:
+      throw scimError(400, 'invalidVers', `The resource version does not match If-Match (current version ${version}).`)
   }
 }
 

@@ -105,7 +105,7 @@ export function registerScimGroups (app: FastifyInstance, ctx: SimContext): void
 
     app.put(`${prefix}/groups/:id`, PERMISSION, async (req: IdReq, reply) => {
       const g = get(req.params.id)
-      checkIfMatch(req, g.version)
+      checkIfMatch(ctx, req, g.version)
       if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) throw scimError(400, 'invalidSyntax', 'The request body must be a SCIM Group object')
       replaceGroup(ctx, g, req.body as Obj)
       return sendScim(reply, 200, toScimGroup(ctx, g), g.version)
@@ -113,7 +113,7 @@ export function registerScimGroups (app: FastifyInstance, ctx: SimContext): void
 
     app.patch(`${prefix}/groups/:id`, PERMISSION, async (req: IdReq, reply) => {
       const g = get(req.params.id)
-      checkIfMatch(req, g.version)
+      checkIfMatch(ctx, req, g.version)
       const ops = parsePatchBody(req.body)
       const resource: Obj = { displayName: g.name, members: g.memberIds.map((value) => ({ value })) }
       applyPatch(resource, ops, USER_NAMES)

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { SimContext } from './context.js'
+import { requireInDivision, type SimContext } from './context.js'
 import { scimError } from './errors.js'
 import { matches, parseEqFilter, type EqFilter } from './filters.js'
 import { checkIfMatch, etagOf, listResponse, notModified, paging, project, SCIM_PREFIXES, sendScim, type ListQuery } from './scim-common.js'
@@ -233,14 +233,16 @@ function parseUser (ctx: SimContext, body: unknown, selfId?: string): UserFields
   return out
 }
 
-function uniquenessConflict () {
-  return scimError(409, 'uniqueness', 'User name already in use by non-deleted user.')
+function uniquenessConflict (withScimType = true) {
+  return scimError(409, withScimType ? 'uniqueness' : undefined, 'User name already in use by non-deleted user.')
 }
 
 /** userName and externalId are each unique among non-deleted users. */
-function checkUnique (state: SimState, f: UserFields, exceptId?: string): void {
-  if (userByUserName(state, f.userName, exceptId) !== undefined) throw uniquenessConflict()
-  if (userByExternalId(state, f.externalId, exceptId) !== undefined) throw scimError(409, 'uniqueness', 'External id already in use by non-deleted user.')
+function checkUnique (state: SimState, f: UserFields, exceptId?: string, withScimType = true): void {
+  if (userByUserName(state, f.userName, exceptId) !== undefined) throw uniquenessConflict(withScimType)
+  if (userByExternalId(state, f.externalId, exceptId) !== undefined) {
+    throw scimError(409, withScimType ? 'uniqueness' : undefined, 'External id already in use by non-deleted user.')
+  }
 }
 
 function applyFields (ctx: SimContext, user: SimUser, f: UserFields): void {
@@ -296,6 +298,11 @@ function getLive (ctx: SimContext, id: string): SimUser {
 
 export function registerScimUsers (app: FastifyInstance, ctx: SimContext): void {
   const { state } = ctx
+  /** An edit needs `directory:user:edit` in the user's division, and in the one it moves to. */
+  const requireEdit = (req: FastifyRequest, user: SimUser, f: UserFields): void => {
+    requireInDivision(ctx, req, 'directory:user:edit', user.divisionId)
+    if (f.divisionId !== undefined && f.divisionId !== user.divisionId) requireInDivision(ctx, req, 'directory:user:edit', f.divisionId)
+  }
   for (const prefix of SCIM_PREFIXES) {
     app.get<{ Querystring: ListQuery }>(`${prefix}/users`, { config: { permission: 'directory:user:view' } }, async (req, reply) => {
       const { startIndex, count } = paging(ctx, req.query)
@@ -314,7 +321,9 @@ export function registerScimUsers (app: FastifyInstance, ctx: SimContext): void 
 
     app.post(`${prefix}/users`, { config: { permission: 'directory:user:add' } }, async (req, reply) => {
       const f = parseUser(ctx, req.body)
-      checkUnique(state, f)
+      // The SDK documents scimType for 400s only: whether this 409 carries one is a knob.
+      checkUnique(state, f, undefined, ctx.faults.current.createConflictScimType)
+      requireInDivision(ctx, req, 'directory:user:add', f.divisionId ?? homeDivision(state).id)
       const at = ctx.nowIso()
       const consistency = req.genesysSim.faulted ? ctx.faults.current.consistencyDelayMs : 0
       const user: SimUser = {
@@ -348,8 +357,9 @@ export function registerScimUsers (app: FastifyInstance, ctx: SimContext): void 
 
     app.put(`${prefix}/users/:id`, { config: { permission: 'directory:user:edit' } }, async (req: IdReq, reply) => {
       const user = getLive(ctx, req.params.id)
-      checkIfMatch(req, user.version)
+      checkIfMatch(ctx, req, user.version)
       const f = parseUser(ctx, req.body, user.id)
+      requireEdit(req, user, f)
       checkUnique(state, f, user.id)
       applyFields(ctx, user, f)
       user.version++
@@ -359,7 +369,7 @@ export function registerScimUsers (app: FastifyInstance, ctx: SimContext): void 
 
     app.patch(`${prefix}/users/:id`, { config: { permission: 'directory:user:edit' } }, async (req: IdReq, reply) => {
       const user = getLive(ctx, req.params.id)
-      checkIfMatch(req, user.version)
+      checkIfMatch(ctx, req, user.version)
       const ops = parsePatchBody(req.body)
       if (ops.some((o) => o.path !== undefined && /^groups\b/i.test(o.path.trim()))) {
         throw scimError(400, 'mutability', 'groups is read-only on a user; change membership with PATCH /groups/{id}')
@@ -374,6 +384,7 @@ export function registerScimUsers (app: FastifyInstance, ctx: SimContext): void 
       // A PATCH that removed `roles` means "no roles", unlike a PUT that omits them.
       resource.roles ??= []
       const f = parseUser(ctx, resource, user.id)
+      requireEdit(req, user, f)
       checkUnique(state, f, user.id)
       applyFields(ctx, user, f)
       user.version++
@@ -383,7 +394,8 @@ export function registerScimUsers (app: FastifyInstance, ctx: SimContext): void 
 
     app.delete(`${prefix}/users/:id`, { config: { permission: 'directory:user:delete' } }, async (req: IdReq, reply) => {
       const user = getLive(ctx, req.params.id)
-      checkIfMatch(req, user.version)
+      checkIfMatch(ctx, req, user.version)
+      requireInDivision(ctx, req, 'directory:user:delete', user.divisionId)
       deleteUser(state, user, ctx.nowIso())
       return reply.code(204).send()
     })

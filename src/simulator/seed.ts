@@ -18,6 +18,14 @@ export const SeedClientSchema = Type.Object({
   name: Name,
   /** `domain:entity:action` triples; `*` matches any part. */
   permissions: Type.Array(Type.String({ pattern: '^[^:]+:[^:]+:[^:]+$' })),
+  /**
+   * Permissions the OAuth client holds only in some divisions (named), as its
+   * role grants per division give them in Genesys. `permissions` hold everywhere.
+   */
+  divisionPermissions: Type.Optional(Type.Array(Type.Object({
+    division: Name,
+    permissions: Type.Array(Type.String({ pattern: '^[^:]+:[^:]+:[^:]+$' })),
+  }, { additionalProperties: false }))),
   /** Genesys allows 300–172800 s per client; the simulator accepts any positive value so tests can expire tokens quickly. */
   tokenLifetimeSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
 }, { additionalProperties: false })
@@ -42,6 +50,8 @@ const SeedRoleSchema = Type.Object({
   default: Type.Optional(Type.Boolean()),
   base: Type.Optional(Type.Boolean()),
   permissionPolicies: Type.Array(PermissionPolicySchema),
+  /** Legacy permission strings (`admin`, `group_creation`, or triples); part of what the role grants. */
+  permissions: Type.Optional(Type.Array(Name)),
 }, { additionalProperties: false })
 
 const NamedSchema = Type.Object({ id: Id, name: Name }, { additionalProperties: false })
@@ -77,13 +87,39 @@ const SeedGroupSchema = Type.Object({
   memberIds: Type.Optional(Type.Array(Id)),
 }, { additionalProperties: false })
 
+/** A queue member group: an official group, a team or a skill group, by id. */
+const SeedMemberGroupSchema = Type.Object({
+  id: Id,
+  type: Type.Union([Type.Literal('GROUP'), Type.Literal('TEAM'), Type.Literal('SKILLGROUP')]),
+}, { additionalProperties: false })
+export type SeedMemberGroup = Static<typeof SeedMemberGroupSchema>
+
 const SeedQueueSchema = Type.Object({
   id: Id,
   name: Name,
   description: Type.Optional(Type.String()),
   /** Division name; the home division when absent. */
   division: Type.Optional(Name),
+  /** Official groups (type GROUP); shorthand for `memberGroups`. */
   memberGroupIds: Type.Optional(Type.Array(Id)),
+  memberGroups: Type.Optional(Type.Array(SeedMemberGroupSchema)),
+  /** Conditional group routing: rule 1 evaluates this queue, later rules may evaluate another. */
+  conditionalGroupRouting: Type.Optional(Type.Object({
+    rules: Type.Array(Type.Object({
+      evaluatedQueueId: Type.Optional(Id),
+      metric: Type.Optional(Type.String()),
+      operator: Type.Optional(Type.String()),
+      conditionValue: Type.Optional(Type.Number()),
+      waitSeconds: Type.Optional(Type.Number()),
+      groups: Type.Array(SeedMemberGroupSchema),
+    }, { additionalProperties: false })),
+  }, { additionalProperties: false })),
+  bullseye: Type.Optional(Type.Object({
+    rings: Type.Array(Type.Object({
+      expansionTimeoutSeconds: Type.Optional(Type.Number()),
+      memberGroups: Type.Array(SeedMemberGroupSchema),
+    }, { additionalProperties: false })),
+  }, { additionalProperties: false })),
 }, { additionalProperties: false })
 
 export const SimSeedSchema = Type.Object({
@@ -94,6 +130,9 @@ export const SimSeedSchema = Type.Object({
   languages: Type.Array(NamedSchema),
   users: Type.Array(SeedUserSchema),
   groups: Type.Array(SeedGroupSchema),
+  /** Work teams and skill groups: queue member groups of type TEAM and SKILLGROUP. */
+  teams: Type.Optional(Type.Array(NamedSchema)),
+  skillGroups: Type.Optional(Type.Array(NamedSchema)),
   queues: Type.Array(SeedQueueSchema),
 }, { additionalProperties: false })
 export type SimSeed = Static<typeof SimSeedSchema>
@@ -115,7 +154,7 @@ export function validateSeed (raw: unknown): SimSeed {
       seen.add(k)
     }
   }
-  const ids = [seed.clients.map((c) => c.clientId), seed.divisions, seed.roles, seed.skills, seed.languages, seed.users, seed.groups, seed.queues]
+  const ids = [seed.clients.map((c) => c.clientId), seed.divisions, seed.roles, seed.skills, seed.languages, seed.users, seed.groups, seed.teams ?? [], seed.skillGroups ?? [], seed.queues]
     .flatMap((list) => list.map((x) => (typeof x === 'string' ? x : x.id)))
   unique('id', ids)
   unique('division name', seed.divisions.map((d) => d.name), true)
@@ -143,9 +182,19 @@ export function validateSeed (raw: unknown): SimSeed {
   for (const g of seed.groups) {
     for (const m of g.memberIds ?? []) if (!userIds.has(m)) problems.push(`group ${g.id}: unknown member ${m}`)
   }
+  for (const c of seed.clients) {
+    for (const d of c.divisionPermissions ?? []) if (!divisionNames.has(d.division.toLowerCase())) problems.push(`client ${c.clientId}: unknown division ${d.division}`)
+  }
   for (const q of seed.queues) {
     if (q.division !== undefined && !divisionNames.has(q.division.toLowerCase())) problems.push(`queue ${q.id}: unknown division ${q.division}`)
     for (const g of q.memberGroupIds ?? []) if (!groupIds.has(g)) problems.push(`queue ${q.id}: unknown group ${g}`)
+    const known: Record<SeedMemberGroup['type'], Set<string>> = { GROUP: groupIds, TEAM: new Set((seed.teams ?? []).map((x) => x.id)), SKILLGROUP: new Set((seed.skillGroups ?? []).map((x) => x.id)) }
+    const referenced = [
+      ...(q.memberGroups ?? []),
+      ...(q.conditionalGroupRouting?.rules ?? []).flatMap((r) => r.groups),
+      ...(q.bullseye?.rings ?? []).flatMap((r) => r.memberGroups),
+    ]
+    for (const m of referenced) if (!known[m.type].has(m.id)) problems.push(`queue ${q.id}: unknown ${m.type} ${m.id}`)
   }
   if (problems.length > 0) throw new Error(`invalid simulator seed:\n  ${problems.join('\n  ')}`)
   return seed

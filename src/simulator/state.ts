@@ -51,12 +51,33 @@ export interface SimGroup {
 
 export interface SimGrant { subjectId: string, roleId: string, divisionId: string, grantMadeAt: string }
 
+export type MemberGroupType = 'GROUP' | 'TEAM' | 'SKILLGROUP'
+/** A queue member group: an official group, a work team or a skill group. */
+export interface SimMemberGroup { id: string, type: MemberGroupType }
+
+/** A conditional group routing rule; rule 1 always evaluates its own queue. */
+export interface SimCgrRule {
+  /** The queue a later rule evaluates (rules after the first only). */
+  evaluatedQueueId?: string
+  groups: SimMemberGroup[]
+  /** metric, operator, conditionValue, waitSeconds…: kept as sent. */
+  extra: Record<string, unknown>
+}
+
+export interface SimRing {
+  memberGroups: SimMemberGroup[]
+  /** expansionCriteria, actions…: kept as sent. */
+  extra: Record<string, unknown>
+}
+
 export interface SimQueue {
   id: string
   name: string
   description?: string
   divisionId: string
-  memberGroupIds: string[]
+  memberGroups: SimMemberGroup[]
+  conditionalGroupRouting?: { rules: SimCgrRule[] }
+  bullseye?: { rings: SimRing[] }
   /** Attributes a PUT sent that the simulator does not interpret (media settings, ACW…), echoed back as sent. */
   extra: Record<string, unknown>
   version: number
@@ -71,6 +92,8 @@ export interface SimRole {
   default: boolean
   base: boolean
   permissionPolicies: PermissionPolicy[]
+  /** Legacy permission strings. */
+  permissions: string[]
 }
 
 export interface SimDivision { id: string, name: string, description?: string, homeDivision: boolean }
@@ -84,6 +107,9 @@ export interface SimState {
   languages: Map<string, SimNamed>
   users: Map<string, SimUser>
   groups: Map<string, SimGroup>
+  /** Work teams and skill groups (queue member groups of type TEAM and SKILLGROUP). */
+  teams: Map<string, SimNamed>
+  skillGroups: Map<string, SimNamed>
   /** Grants by subject id. */
   grants: Map<string, SimGrant[]>
   queues: Map<string, SimQueue>
@@ -94,7 +120,7 @@ const byId = <T extends { id: string }>(list: T[]): Map<string, T> => new Map(li
 export function createState (seed: SimSeed, nowIso: string): SimState {
   const divisions = byId(seed.divisions.map((d) => ({ id: d.id, name: d.name, description: d.description, homeDivision: d.homeDivision === true })))
   const state: SimState = {
-    clients: seed.clients.map((c) => ({ ...c, permissions: [...c.permissions] })),
+    clients: seed.clients.map((c) => ({ ...c, permissions: [...c.permissions], ...(c.divisionPermissions ? { divisionPermissions: c.divisionPermissions.map((d) => ({ ...d, permissions: [...d.permissions] })) } : {}) })),
     divisions,
     roles: byId(seed.roles.map((r) => ({
       id: r.id,
@@ -103,11 +129,14 @@ export function createState (seed: SimSeed, nowIso: string): SimState {
       default: r.default === true,
       base: r.base === true,
       permissionPolicies: r.permissionPolicies.map((p) => ({ ...p, actionSet: [...p.actionSet] })),
+      permissions: [...(r.permissions ?? [])],
     }))),
     skills: byId(seed.skills.map((s) => ({ ...s, dateModified: nowIso }))),
     languages: byId(seed.languages.map((l) => ({ ...l, dateModified: nowIso }))),
     users: new Map(),
     groups: new Map(),
+    teams: byId((seed.teams ?? []).map((x) => ({ ...x, dateModified: nowIso }))),
+    skillGroups: byId((seed.skillGroups ?? []).map((x) => ({ ...x, dateModified: nowIso }))),
     grants: new Map(),
     queues: new Map(),
   }
@@ -163,7 +192,24 @@ export function createState (seed: SimSeed, nowIso: string): SimState {
       name: q.name,
       description: q.description,
       divisionId: divisionId(q.division),
-      memberGroupIds: [...(q.memberGroupIds ?? [])],
+      memberGroups: [...(q.memberGroupIds ?? []).map((id): SimMemberGroup => ({ id, type: 'GROUP' })), ...(q.memberGroups ?? []).map((m) => ({ ...m }))],
+      ...(q.conditionalGroupRouting
+        ? {
+            conditionalGroupRouting: {
+              rules: q.conditionalGroupRouting.rules.map(({ groups, evaluatedQueueId, ...extra }) => ({ groups: groups.map((m) => ({ ...m })), ...(evaluatedQueueId ? { evaluatedQueueId } : {}), extra })),
+            },
+          }
+        : {}),
+      ...(q.bullseye
+        ? {
+            bullseye: {
+              rings: q.bullseye.rings.map((r) => ({
+                memberGroups: r.memberGroups.map((m) => ({ ...m })),
+                extra: r.expansionTimeoutSeconds === undefined ? {} : { expansionCriteria: [{ type: 'TIMEOUT_SECONDS', threshold: r.expansionTimeoutSeconds }] },
+              })),
+            },
+          }
+        : {}),
       extra: {},
       version: 1,
       dateCreated: nowIso,
@@ -286,8 +332,9 @@ export function deleteUser (state: SimState, user: SimUser, at: string): void {
 /** Users reachable through a queue's member groups (distinct, non-deleted). */
 export function queueMemberCount (state: SimState, queue: SimQueue): number {
   const ids = new Set<string>()
-  for (const gid of queue.memberGroupIds) {
-    for (const m of state.groups.get(gid)?.memberIds ?? []) if (liveUser(state, m)) ids.add(m)
+  for (const mg of queue.memberGroups) {
+    if (mg.type !== 'GROUP') continue
+    for (const m of state.groups.get(mg.id)?.memberIds ?? []) if (liveUser(state, m)) ids.add(m)
   }
   return ids.size
 }
@@ -295,13 +342,15 @@ export function queueMemberCount (state: SimState, queue: SimQueue): number {
 /** A JSON-friendly copy for `/__sim/state`; OAuth client secrets are left out. */
 export function snapshotState (state: SimState): Record<string, unknown> {
   return {
-    clients: state.clients.map((c) => ({ clientId: c.clientId, name: c.name, permissions: c.permissions, tokenLifetimeSeconds: c.tokenLifetimeSeconds })),
+    clients: state.clients.map((c) => ({ clientId: c.clientId, name: c.name, permissions: c.permissions, divisionPermissions: c.divisionPermissions, tokenLifetimeSeconds: c.tokenLifetimeSeconds })),
     divisions: [...state.divisions.values()],
     roles: [...state.roles.values()],
     skills: [...state.skills.values()],
     languages: [...state.languages.values()],
     users: [...state.users.values()].map((u) => ({ ...u, roles: rolesOf(state, u.id).map((r) => r.name) })),
     groups: [...state.groups.values()],
+    teams: [...state.teams.values()],
+    skillGroups: [...state.skillGroups.values()],
     grants: [...state.grants.values()].flat(),
     queues: [...state.queues.values()],
   }

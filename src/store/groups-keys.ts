@@ -10,6 +10,14 @@ export const groupKeys = {
   clientSyncs: (clientId: string) => `grp:client:${clientId}:syncs`,
   /** Sorted set: non-terminal sync ids by last update (ms); re-enqueued from here after a crash. */
   pendingSyncs: () => 'grp:syncs:pending',
+  /**
+   * Random holder value while one replica rewrites a Genesys queue (ids are
+   * Genesys UUIDs); PX `QUEUE_LOCK_TTL_MS`, so a dead holder blocks nobody for long.
+   */
+  queueLock: (queueId: string) => `grp:queue-lock:${queueId}`,
 }
+
+/** Life of a queue lock: far above one GET, PUT and GET (each bounded by the Genesys timeouts). */
+export const QUEUE_LOCK_TTL_MS = 60_000
 
 export const GROUP_SYNC_RETENTION_SECONDS = 30 * 24 * 3600

@@ -4,6 +4,7 @@ import t, { type Test } from 'tap'
 import type { AuthenticatedClient } from '../../src/config/clients.js'
 import { membershipDiff, exceedsRemovalBrake } from '../../src/groups/diff.js'
 import { createMappingService } from '../../src/groups/mappings.js'
+import { createMemoryQueueLock } from '../../src/store/memory-queue-lock.js'
 import type { GroupSync, GroupSyncJob } from '../../src/groups/ports.js'
 import { createGroupSyncService, createGroupSyncWorker, type SyncDirectory } from '../../src/groups/sync.js'
 import { createMemoryQueue } from '../../src/jobs/memory-queue.js'
@@ -25,7 +26,7 @@ async function harness (t: Test, opts: { wrap?: (d: SyncDirectory) => SyncDirect
   const syncs = createMemoryGroupSyncStore()
   const queue = createMemoryQueue<GroupSyncJob>({ maxAttempts: 3, backoff: { baseMs: 10, capMs: 50 } })
   t.teardown(() => queue.close())
-  const mappings = createMappingService({ store: mappingStore, directory: genesys.client, clock, maxGroupDepth: 5 })
+  const mappings = createMappingService({ store: mappingStore, directory: genesys.client, queueLock: createMemoryQueueLock(), clock, maxGroupDepth: 5 })
   const service = createGroupSyncService({ syncs, mappings: mappingStore, queue: { enqueue: (s) => queue.add(s.id, { syncId: s.id }) }, clock, maxGroupDepth: 5 })
   const directory = opts.wrap ? opts.wrap(genesys.client) : genesys.client
   const registry = createMemoryWorkerRegistry()
@@ -79,8 +80,8 @@ t.test('a mapping with two queues keeps their other member groups; a new hire la
   // A second queue in BPO Alpha, with a member group of its own.
   const now = new Date().toISOString()
   const alphaId = [...h.sim.state.divisions.values()].find((d) => d.name === 'BPO Alpha')?.id ?? ''
-  h.sim.state.queues.set(ESCALATIONS_QUEUE, { id: ESCALATIONS_QUEUE, name: 'Support Escalations', divisionId: alphaId, memberGroupIds: [TIER2_GROUP], extra: {}, version: 1, dateCreated: now, dateModified: now })
-  const before = [...(h.sim.state.queues.get(SUPPORT_QUEUE)?.memberGroupIds ?? [])]
+  h.sim.state.queues.set(ESCALATIONS_QUEUE, { id: ESCALATIONS_QUEUE, name: 'Support Escalations', divisionId: alphaId, memberGroups: [{ id: TIER2_GROUP, type: 'GROUP' }], extra: {}, version: 1, dateCreated: now, dateModified: now })
+  const before = [...(h.sim.state.queues.get(SUPPORT_QUEUE)?.memberGroups.map((g) => g.id) ?? [])]
   t.ok(before.length >= 2, 'the Support queue already has member groups')
   const { mapping, created } = await h.mappings.put(ALL, 'Operations / Customer Care/Tier 1', { genesysGroup: 'Tier 1 Agents', queues: ['Support', 'Support Escalations'], create: true, division: 'BPO Alpha' })
   t.equal(created, true)
@@ -88,9 +89,9 @@ t.test('a mapping with two queues keeps their other member groups; a new hire la
   const group = [...h.sim.state.groups.values()].find((g) => g.name === 'Tier 1 Agents')
   t.ok(group, 'the Genesys group was created')
   t.same(mapping.genesysGroup.id, group?.id)
-  const support = h.sim.state.queues.get(SUPPORT_QUEUE)?.memberGroupIds ?? []
+  const support = h.sim.state.queues.get(SUPPORT_QUEUE)?.memberGroups.map((g) => g.id) ?? []
   t.same(support, [...before, group?.id], 'Support keeps its groups and gains the new one')
-  t.same(h.sim.state.queues.get(ESCALATIONS_QUEUE)?.memberGroupIds, [TIER2_GROUP, group?.id], 'Support Escalations too, keeping its group')
+  t.same(h.sim.state.queues.get(ESCALATIONS_QUEUE)?.memberGroups.map((g) => g.id), [TIER2_GROUP, group?.id], 'Support Escalations too, keeping its group')
 
   // Applying again changes nothing upstream.
   const writes = h.sim.requests().filter((r) => r.method === 'PUT').length
@@ -100,8 +101,8 @@ t.test('a mapping with two queues keeps their other member groups; a new hire la
 
   // Dropping a queue takes the group out of it (and only it).
   await h.mappings.put(ALL, 'Operations/Customer Care/Tier 1', { genesysGroup: 'Tier 1 Agents', queues: ['Support'], create: false, division: 'BPO Alpha' })
-  t.same(h.sim.state.queues.get(ESCALATIONS_QUEUE)?.memberGroupIds, [TIER2_GROUP], 'the dropped queue loses only this group')
-  t.same(h.sim.state.queues.get(SUPPORT_QUEUE)?.memberGroupIds, [...before, group?.id])
+  t.same(h.sim.state.queues.get(ESCALATIONS_QUEUE)?.memberGroups.map((g) => g.id), [TIER2_GROUP], 'the dropped queue loses only this group')
+  t.same(h.sim.state.queues.get(SUPPORT_QUEUE)?.memberGroups.map((g) => g.id), [...before, group?.id])
 
   const bad = await h.mappings.put(ALL, 'A/B', { genesysGroup: 'Nope', queues: ['Nowhere', 'Billing'], create: false, division: 'BPO Alpha' }).then(() => undefined, (e: { issues?: Array<{ code: string }> }) => e.issues?.map((i) => i.code))
   t.same(bad, ['group.notFound', 'queue.notFound', 'queue.otherDivision'], 'every problem at once, nothing written')
@@ -229,17 +230,17 @@ t.test('a new hire with a mapped HR group joins the mapped group, and so its que
   const store = createMemoryMappingStore()
   const p = await pipeline({ mappings: store })
   t.teardown(p.close)
-  const mappings = createMappingService({ store, directory: p.genesys.client, clock: { now: Date.now }, maxGroupDepth: 5 })
+  const mappings = createMappingService({ store, directory: p.genesys.client, queueLock: createMemoryQueueLock(), clock: { now: Date.now }, maxGroupDepth: 5 })
   const now = new Date().toISOString()
   const alphaId = [...p.sim.state.divisions.values()].find((d) => d.name === 'BPO Alpha')?.id ?? ''
-  p.sim.state.queues.set(ESCALATIONS_QUEUE, { id: ESCALATIONS_QUEUE, name: 'Support Escalations', divisionId: alphaId, memberGroupIds: [], extra: {}, version: 1, dateCreated: now, dateModified: now })
+  p.sim.state.queues.set(ESCALATIONS_QUEUE, { id: ESCALATIONS_QUEUE, name: 'Support Escalations', divisionId: alphaId, memberGroups: [], extra: {}, version: 1, dateCreated: now, dateModified: now })
   const { mapping } = await mappings.put(ALL, 'Operations/Customer Care/Tier 1', { genesysGroup: 'Tier 1 Agents', queues: ['Support', 'Support Escalations'], create: true, division: 'BPO Alpha' })
   const r = await p.outcome(await p.submit({ hrId: 'MAP-1', email: 'mapped.hire@example.com', givenName: 'Mapped', familyName: 'Hire', division: 'BPO Alpha', roles: ['Agent'], groups: ['Operations/Customer Care/Tier 1'] }))
   t.equal(r.status, 'completed', JSON.stringify(r.issues ?? r.error))
   const group = p.sim.state.groups.get(mapping.genesysGroup.id)
   t.ok(group?.memberIds.includes(r.genesysUserId ?? ''), 'the user is a member of the mapped group')
-  t.ok(p.sim.state.queues.get(SUPPORT_QUEUE)?.memberGroupIds.includes(mapping.genesysGroup.id), 'which is a member of the Support queue')
-  t.ok(p.sim.state.queues.get(ESCALATIONS_QUEUE)?.memberGroupIds.includes(mapping.genesysGroup.id), 'and of the Support Escalations queue')
+  t.ok(p.sim.state.queues.get(SUPPORT_QUEUE)?.memberGroups.some((g) => g.id === mapping.genesysGroup.id), 'which is a member of the Support queue')
+  t.ok(p.sim.state.queues.get(ESCALATIONS_QUEUE)?.memberGroups.some((g) => g.id === mapping.genesysGroup.id), 'and of the Support Escalations queue')
 
   const other = await p.outcome(await p.submit({ hrId: 'MAP-2', email: 'other.division@example.com', givenName: 'Other', familyName: 'Division', division: 'BPO Beta', roles: ['Agent'], groups: ['Operations/Customer Care/Tier 1'] }))
   t.equal(other.status, 'rejected', "a hire in another division does not join this division's group")

@@ -131,7 +131,7 @@ t.test('admin API: /__sim state, requests, counters, faults, reset-log', async (
   const sim = h.sim.url
   const state = await fetchRes<Obj>(`${sim}/__sim/state`, {})
   t.equal(state.status, 200, 'faults never apply to /__sim')
-  t.same(Object.keys(state.body).sort(), ['clients', 'divisions', 'grants', 'groups', 'languages', 'queues', 'roles', 'skills', 'users'])
+  t.same(Object.keys(state.body).sort(), ['clients', 'divisions', 'grants', 'groups', 'languages', 'queues', 'roles', 'skillGroups', 'skills', 'teams', 'users'])
   t.notMatch(state.text, h.sim.credentials.clientSecret, 'no client secrets')
   t.equal((state.body.users as Obj[]).length, 4)
 
@@ -160,4 +160,41 @@ t.test('admin API: /__sim state, requests, counters, faults, reset-log', async (
   t.equal((await fetch(`${sim}/__sim/reset-log`, { method: 'POST' })).status, 204)
   t.same(h.sim.requests(), [])
   t.equal(h.sim.counters().apiRequests, 0)
+})
+
+t.test('versionConflict: a stale If-Match in each of the three shapes Genesys uses', async (t) => {
+  const h = await startSim(t)
+  const created = await h.call<Obj>('POST', `${SCIM}/users`, { body: newUser('stale@example.com') })
+  const id = created.body.id as string
+  const stale = { 'if-match': '"999"' }
+  const patch = { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'title', value: 'x' }] }
+
+  const invalidVers = await h.call<Obj>('PATCH', `${SCIM}/users/${id}`, { body: patch, headers: stale })
+  t.equal(invalidVers.status, 400)
+  t.equal(invalidVers.body.scimType, 'invalidVers', 'default: 400 invalidVers')
+
+  h.sim.setFaults({ versionConflict: 'scim409' })
+  const scim409 = await h.call<Obj>('PATCH', `${SCIM}/users/${id}`, { body: patch, headers: stale })
+  t.equal(scim409.status, 409)
+  t.same(scim409.body, { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '409', detail: 'Version does not match current version.' }, '409 SCIM error without scimType')
+
+  h.sim.setFaults({ versionConflict: 'errorBody400' })
+  const errorBody = await h.call<Obj>('PATCH', `${SCIM}/groups/3a000000-0000-4000-8000-000000000002`, { body: patch, headers: stale })
+  t.equal(errorBody.status, 400)
+  t.equal(errorBody.body.code, 'bad.request')
+  t.match(errorBody.body.message, /does not match the current version/, '400 ErrorBody naming the version')
+  t.notOk('scimType' in errorBody.body)
+})
+
+t.test('createConflictScimType: the 409 on a taken userName with or without scimType', async (t) => {
+  const h = await startSim(t)
+  t.equal((await h.call('POST', `${SCIM}/users`, { body: newUser('twice@example.com') })).status, 201)
+  const typed = await h.call<Obj>('POST', `${SCIM}/users`, { body: newUser('twice@example.com') })
+  t.equal(typed.status, 409)
+  t.equal(typed.body.scimType, 'uniqueness')
+  h.sim.setFaults({ createConflictScimType: false })
+  const bare = await h.call<Obj>('POST', `${SCIM}/users`, { body: newUser('twice@example.com') })
+  t.equal(bare.status, 409)
+  t.notOk('scimType' in bare.body, 'no scimType')
+  t.equal(bare.body.detail, 'User name already in use by non-deleted user.')
 })

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { fetchRes, SCIM, SEED, startSim } from './helpers.js'
+import { defaultSeed } from '../../src/simulator/index.js'
+import { ENTERPRISE, fetchRes, newUser, SCIM, SEED, startSim } from './helpers.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
@@ -150,4 +151,55 @@ t.test('every response carries ININ-Correlation-Id, errors included', async (t) 
   const unknownRoute = await h.call<Record<string, unknown>>('GET', '/api/v2/nothing-here')
   t.equal(unknownRoute.status, 404)
   t.equal(unknownRoute.body.code, 'not.found')
+})
+
+t.test('permissions per division: a create or grant in a division the OAuth client lacks answers 403 naming both', async (t) => {
+  const seed = defaultSeed()
+  seed.clients.push({
+    clientId: 'c0ffee00-0000-4000-8000-0000000000d1',
+    clientSecret: 'sim-secret-division-scoped',
+    name: 'Scoped to BPO Alpha',
+    permissions: ['directory:user:view', 'authorization:role:view', 'authorization:division:view', 'routing:queue:view'],
+    divisionPermissions: [{ division: 'BPO Alpha', permissions: ['directory:user:add', 'directory:user:edit', 'directory:user:delete', 'authorization:grant:add', 'routing:queue:edit'] }],
+  })
+  const h = await startSim(t, { seed })
+  const token = await h.token('c0ffee00-0000-4000-8000-0000000000d1', 'sim-secret-division-scoped')
+  const inAlpha = await h.call<Record<string, unknown>>('POST', `${SCIM}/users`, { token, body: newUser('alpha@example.com', { [ENTERPRISE]: { division: 'BPO Alpha' } }) })
+  t.equal(inAlpha.status, 201, 'allowed where the client holds directory:user:add')
+  const inBeta = await h.call<Record<string, unknown>>('POST', `${SCIM}/users`, { token, body: newUser('beta@example.com', { [ENTERPRISE]: { division: 'BPO Beta' } }) })
+  t.equal(inBeta.status, 403)
+  t.match(inBeta.body, { code: 'missing.permissions', message: /\[directory:user:add\] in division BPO Beta/ })
+  t.notOk([...h.sim.state.users.values()].some((u) => u.userName === 'beta@example.com'), 'nothing created')
+  const inHome = await h.call('POST', `${SCIM}/users`, { token, body: newUser('home@example.com') })
+  t.equal(inHome.status, 403, 'no division named means the home division, which it lacks too')
+
+  const userId = inAlpha.body.id as string
+  const grant = (divisionId: string) => h.call<Record<string, unknown>>('POST', `/api/v2/authorization/subjects/${userId}/bulkadd`, { token, body: { grants: [{ roleId: SEED.roles.agent, divisionId }] }, contentType: 'application/json' })
+  t.equal((await grant(SEED.bpoAlpha)).status, 204)
+  const refused = await grant(SEED.bpoBeta)
+  t.equal(refused.status, 403)
+  t.match(refused.body.message, /\[authorization:grant:add\] in division BPO Beta/)
+  t.same(h.sim.state.grants.get(userId)?.map((g) => g.divisionId), [SEED.bpoAlpha], 'the refused grant was not made')
+  const single = await h.call('POST', `/api/v2/authorization/subjects/${userId}/divisions/${SEED.bpoBeta}/roles/${SEED.roles.agent}`, { token })
+  t.equal(single.status, 403, 'the one-grant route checks the division too')
+
+  const patch = { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'title', value: 'Lead' }] }
+  t.equal((await h.call('PATCH', `${SCIM}/users/${userId}`, { token, body: patch })).status, 200, 'an edit in its division')
+  const betaUser = await h.call<Record<string, unknown>>('POST', `${SCIM}/users`, { body: newUser('beta.user@example.com', { [ENTERPRISE]: { division: 'BPO Beta' } }) })
+  const editBeta = await h.call<Record<string, unknown>>('PATCH', `${SCIM}/users/${String(betaUser.body.id)}`, { token, body: patch })
+  t.equal(editBeta.status, 403)
+  t.match(editBeta.body.message, /\[directory:user:edit\] in division BPO Beta/)
+  const move = { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: `${ENTERPRISE}:division`, value: 'BPO Beta' }] }
+  t.equal((await h.call('PATCH', `${SCIM}/users/${userId}`, { token, body: move })).status, 403, 'moving a user into a division it lacks')
+  t.equal((await h.call('DELETE', `${SCIM}/users/${String(betaUser.body.id)}`, { token })).status, 403, 'a delete in a division it lacks')
+  t.equal(h.sim.state.users.get(String(betaUser.body.id))?.state, 'active', 'not deleted')
+
+  const queueBody = async (id: string) => {
+    const { division: _d, ...rest } = (await h.call<Record<string, unknown>>('GET', `/api/v2/routing/queues/${id}`, { token })).body
+    return rest
+  }
+  t.equal((await h.call('PUT', `/api/v2/routing/queues/${SEED.queues.support}`, { token, body: await queueBody(SEED.queues.support), contentType: 'application/json' })).status, 200, 'a queue in its division')
+  const betaQueue = await h.call<Record<string, unknown>>('PUT', `/api/v2/routing/queues/${SEED.queues.billing}`, { token, body: await queueBody(SEED.queues.billing), contentType: 'application/json' })
+  t.equal(betaQueue.status, 403)
+  t.match(betaQueue.body.message, /\[routing:queue:edit\] in division BPO Beta/)
 })

@@ -93,7 +93,11 @@ t.test('upstream checks: each rule with its issue code', async (t) => {
     ['role too powerful', { roles: [{ name: 'Agent', found: { id: 'r', name: 'Agent', permissionPolicies: [{ domain: 'authorization', entityName: '*', actionSet: ['*'] }] } }] }, ['role.deniedPermission@/roles/0']],
     ['group missing', { groups: [{ path: 'Ops/Care/Tier 1', groupName: 'Tier 1' }] }, ['group.notFound@/groups/0']],
     ['manager missing', { manager: { hrId: 'M1' } }, ['manager.notFound@/managerHrId']],
-    ['skill and language missing', { skills: [{ name: 'Billing', found: false }], languages: [{ name: 'Klingon', found: false }] }, ['skill.notFound@/skills/0/name', 'language.notFound@/languages/0/name']],
+    ['skill and language missing', { skills: [{ name: 'Billing' }], languages: [{ name: 'Klingon' }] }, ['skill.notFound@/skills/0/name', 'language.notFound@/languages/0/name']],
+    ['role whose policies Genesys did not give', { roles: [{ name: 'Agent', found: { id: 'r', name: 'Agent' } }] }, ['role.unverifiable@/roles/0']],
+    ['role with no policies at all is fine', { roles: [{ name: 'Agent', found: { id: 'r', name: 'Agent', permissionPolicies: [], permissions: [] } }] }, []],
+    ['legacy permission triple on the deny list', { roles: [{ name: 'Agent', found: { id: 'r', name: 'Agent', permissionPolicies: [], permissions: ['directory:user:delete'] } }] }, ['role.deniedPermission@/roles/0']],
+    ['legacy permission name that cannot be checked', { roles: [{ name: 'Agent', found: { id: 'r', name: 'Agent', permissionPolicies: [], permissions: ['admin'] } }] }, ['role.unverifiable@/roles/0']],
   ]
   for (const [name, over, expected] of table) t.same(codes(upstreamIssues(h, facts(over), { denied })), expected, name)
 })
@@ -108,6 +112,9 @@ t.test('the plan: SCIM body without roles or password, grants in the division, g
   t.notOk('password' in plan.scimUser)
   t.same(plan.scimUser.enterprise, { division: 'BPO Alpha', department: 'Ops', manager: { value: 'u-mgr' }, dateHire: '2026-12-01' })
   t.same(plan.scimUser.genesys, { routingSkills: [{ name: 'Billing', proficiency: 3 }] })
+  const lower = buildPlan(hire({ skills: [{ name: 'billing', proficiency: 2 }], languages: [{ name: 'spanish', proficiency: 4 }] }),
+    facts({ skills: [{ name: 'billing', found: { id: 'sk-1', name: 'Billing' } }], languages: [{ name: 'spanish', found: { id: 'la-1', name: 'Spanish' } }] }))
+  t.same(lower.scimUser.genesys, { routingSkills: [{ name: 'Billing', proficiency: 2 }], routingLanguages: [{ name: 'Spanish', proficiency: 4 }] }, 'the canonical names Genesys listed, not the HR spelling')
   t.same(plan.grants, [{ roleId: 'role-agent', roleName: 'Agent', divisionId: 'div-a', divisionName: 'BPO Alpha' }])
   t.same(plan.groups, [{ hrPath: 'Ops/Care/Tier 1', groupId: 'grp-1', groupName: 'Tier 1' }])
 })

@@ -37,7 +37,10 @@ function fakeGenesys (over: { users?: Partial<Provisioner['users']>, groups?: Pa
       },
       ...over.groups,
     },
-    roles: { byName: async (name) => (name === 'Agent' ? { id: 'r-agent', name, permissionPolicies: [] } : undefined) },
+    roles: {
+      byName: async (name) => (name === 'Agent' ? { id: 'r-agent', name, permissionPolicies: [] } : undefined),
+      byId: async (id) => ({ id, name: 'Agent', permissionPolicies: [] }),
+    },
     divisions: { byName: async (name) => ({ id: 'd-1', name }), home: async () => ({ id: 'd-home', name: 'Home' }) },
     routing: { skillByName: async () => undefined, languageByName: async () => undefined },
     grants: { bulkAdd: async () => { calls.push('bulkAdd') } },

@@ -48,11 +48,11 @@ export async function groupRoutes (base: FastifyInstance, opts: GroupRoutesOptio
       operationId: 'putGroupMapping',
       tags: ['groups'],
       summary: 'Map an HR group path to a Genesys group and its routing queues',
-      description: `Resolves the Genesys group (creating it with \`"create": true\`), resolves each queue by name (it must be in the mapping's division) and makes the group a member of each, keeping the queues' other member groups; queues dropped from an existing mapping lose the group. New hires with this HR group join the mapped Genesys group. ${divisions}`,
+      description: `Resolves the Genesys group (creating it with \`"create": true\`), resolves each queue by name (it must be in the mapping's division) and makes the group a member of each, keeping the queues' other member groups (groups, teams and skill groups, each with its type) and settings; queues dropped from an existing mapping lose the group. Each queue change is serialised across replicas and read back. A queue whose conditional group routing or bullseye rings still route to the group is not released: 409 with issue \`queue.groupReferenced\` naming the rule, and nothing is changed. New hires with this HR group join the mapped Genesys group. ${divisions}`,
       security: BEARER_SECURITY,
       params: HrGroupPathParams,
       body: MappingInputSchema,
-      response: { 200: MappingSchema, 201: MappingSchema, ...problemResponses(400, 403, 422) },
+      response: { 200: MappingSchema, 201: MappingSchema, ...problemResponses(400, 403, 409, 422, 503) },
     },
   }, async (request, reply) => {
     const { mapping, created } = await mappings.put(requireClient(request), request.params.hrGroupPath, request.body)

@@ -1,9 +1,10 @@
 import { Type, type Static } from 'typebox'
+import { HR_ID_PATTERN } from './provisioning.js'
 
 /** Schemas of the group API: HR group mappings and membership syncs. */
 
 const Name = (max: number, description?: string) => Type.String({ minLength: 1, maxLength: max, ...(description ? { description } : {}) })
-const HrId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7e]+$' })
+const HrId = Type.String({ minLength: 1, maxLength: 64, pattern: HR_ID_PATTERN })
 const MAX_MEMBERS = 5000
 
 export const HrGroupPathParams = Type.Object({

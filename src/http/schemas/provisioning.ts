@@ -14,7 +14,13 @@ const IssueRef = Type.Unsafe<Issue>(Type.Ref('Issue'))
  */
 
 const Name = (max: number, description?: string) => Type.String({ minLength: 1, maxLength: max, ...(description ? { description } : {}) })
-const HrIdSchema = Type.String({ minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7e]+$', description: 'The employee id in the HR system; becomes the Genesys SCIM `externalId`.' })
+/**
+ * HR ids end up inside quoted SCIM filter values (`externalId eq "…"`), and how
+ * Genesys treats `\"` or `\\` there is undocumented: only characters that need no
+ * escaping are accepted.
+ */
+export const HR_ID_PATTERN = '^[A-Za-z0-9._~@+:/-]+$'
+const HrIdSchema = Type.String({ minLength: 1, maxLength: 64, pattern: HR_ID_PATTERN, description: 'The employee id in the HR system; becomes the Genesys SCIM `externalId`. Letters, digits and `. _ ~ @ + : / -` only (they need no escaping in a SCIM filter).' })
 
 export const PHONE_TYPES = ['work', 'work2', 'work3', 'work4', 'home', 'mobile', 'other'] as const
 
