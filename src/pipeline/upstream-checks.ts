@@ -81,7 +81,8 @@ export function upstreamIssues (hire: NewHireBody, facts: UpstreamFacts, opts: P
     }
   })
 
-  facts.groups.forEach((g, i) => {
+  // Groups are looked up within the division: without one, the division's issue says it all.
+  if (facts.division.found) facts.groups.forEach((g, i) => {
     if (!g.found) {
       issues.push({ code: 'group.notFound', path: `/groups/${i}`, message: `no Genesys group for HR group "${g.path}" (looked for "${g.groupName}")` })
     }

@@ -22,7 +22,7 @@ export interface DivisionRef { id: string, name: string }
 
 /** Maps an HR group path to the Genesys group it feeds, for a hire in `division`. */
 export interface GroupResolver {
-  resolve (hrPath: string, division: DivisionRef, opts?: { fallback?: boolean }): Promise<{ groupName: string, found?: { id: string, name: string } }>
+  resolve (hrPath: string, division: DivisionRef, opts?: { fallback?: boolean, allDivisions?: boolean }): Promise<{ groupName: string, found?: { id: string, name: string } }>
 }
 
 /** Which division (id) owns a Genesys group through a mapping; undefined for a group no mapping claims. */
@@ -33,7 +33,9 @@ export interface GroupOwners {
 /**
  * Without an explicit mapping, an HR path feeds the Genesys group named like its
  * last segment, but only a group the hire's division owns (claimed by one of its
- * mappings): a name alone never joins another tenant's group.
+ * mappings): a name alone never joins another tenant's group. A client of every
+ * division (`"*"`, the org's own HR system) has no other tenant to keep out, so
+ * any group of that name is its own.
  */
 export function createNameGroupResolver (directory: Pick<Directory, 'groups'>, owners: GroupOwners): GroupResolver {
   return {
@@ -42,7 +44,8 @@ export function createNameGroupResolver (directory: Pick<Directory, 'groups'>, o
       const groupName = segments[segments.length - 1] ?? hrPath
       if (opts?.fallback === false) return { groupName }
       const group = await directory.groups.findByDisplayName(groupName)
-      if (!group || (await owners.ownerOf(group.id)) !== division.id) return { groupName }
+      if (!group) return { groupName }
+      if (opts?.allDivisions !== true && (await owners.ownerOf(group.id)) !== division.id) return { groupName }
       return { groupName, found: { id: group.id, name: group.displayName } }
     },
   }
@@ -191,8 +194,9 @@ export async function gatherFacts (hire: NewHireBody, src: FactSources): Promise
       const d = (await divisionFact).found
       const fallbackName = groupPathSegments(path).at(-1) ?? path
       if (!d) return { path, groupName: fallbackName }
-      const r = await cache(`group:${d.id}:${requester.groupFallback ? 'f' : 'n'}:${path}`, async () => {
-        const resolved = await src.groups.resolve(path, d, { fallback: requester.groupFallback })
+      const mode = `${requester.groupFallback ? 'f' : 'n'}${requester.divisions === '*' ? '*' : ''}`
+      const r = await cache(`group:${d.id}:${mode}:${path}`, async () => {
+        const resolved = await src.groups.resolve(path, d, { fallback: requester.groupFallback, allDivisions: requester.divisions === '*' })
         return resolved.found ? resolved : undefined
       })
       return r ? { path, groupName: r.groupName, found: r.found } : { path, groupName: fallbackName }

@@ -15,7 +15,8 @@ import { createMemoryMappingStore } from '../../src/store/memory-groups-store.js
 import { createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore, createMemoryWorkerRegistry } from '../../src/store/memory-provisioning-store.js'
 import { simAndClient } from './genesys.js'
 
-export const CLIENT: AuthenticatedClient = { id: 'hris-a', name: 'HRIS A', scopes: ['provisioning:write', 'provisioning:read'], divisions: '*' }
+/** An all-division client with bare HR ids (the simulator's seeded users carry bare externalIds). */
+export const CLIENT: AuthenticatedClient = { id: 'hris-a', name: 'HRIS A', scopes: ['provisioning:write', 'provisioning:read'], divisions: '*', externalIdPrefix: '' }
 export const DENIED = DEFAULT_DENIED_PERMISSIONS.map((p) => parsePermission(p) as PermissionPattern)
 
 /** Service + worker on memory adapters, talking to a simulator over HTTP. */

@@ -74,6 +74,18 @@ t.test('1. an HR id of another tenant never adopts its user (bare HR ids: refuse
   t.same(touching(s.writes().slice(before), [bUser]), [], 'no write by A touched B\'s user')
   t.equal(s.sim.state.users.get(bUser)?.state, 'inactive', "B's user is as it was")
 
+  // A user in BPO Beta that no client manages (made by hand, or before the service) is no one's to take either.
+  const unmanaged = await s.genesys.client.users.create({ userName: 'beta.legacy@example.com', displayName: 'Beta Legacy', externalId: '1002', enterprise: { division: 'BPO Beta' } })
+  await s.genesys.client.users.patch(unmanaged.resource.id, [{ op: 'replace', path: 'active', value: false }], unmanaged.version)
+  const mark = s.writes().length
+  const a3 = await s.hire(KEY_A, { hrId: '1002', email: 'alpha.legacy@example.com', division: 'BPO Alpha', roles: ['Agent'] })
+  t.equal(a3.body.status, 'rejected', 'an unmanaged user of another division with the HR id is refused')
+  t.same((a3.body.issues as Array<{ code: string }>).map((i) => i.code), ['hrId.taken'])
+  const a4 = await s.hire(KEY_A, { hrId: '1002', email: 'beta.legacy@example.com', division: 'BPO Alpha', roles: ['Agent'] })
+  t.equal(a4.body.status, 'rejected', 'even with its email: it lies outside the client\'s divisions')
+  t.same(touching(s.writes().slice(mark), [unmanaged.resource.id]), [], 'no write touched it')
+  t.equal(s.sim.state.users.get(unmanaged.resource.id)?.state, 'inactive')
+
   const ns = await service(t, {})
   const b2 = await ns.hire(KEY_B, { hrId: '1001', email: 'beta.person@example.com', division: 'BPO Beta' })
   const a2 = await ns.hire(KEY_A, { hrId: '1001', email: 'alpha.person@example.com', division: 'BPO Alpha' })
@@ -85,6 +97,8 @@ t.test('1. an HR id of another tenant never adopts its user (bare HR ids: refuse
 
 t.test('2. two tenants posting one bare HR id at the same moment never make two users with one externalId', async (t) => {
   const s = await service(t, { a: '', b: '' })
+  // A new user stays invisible to lookups for a while, as in Genesys: neither request can see the other's user.
+  s.sim.setFaults({ consistencyDelayMs: 1500 })
   const outcomes = await Promise.all([
     s.hire(KEY_A, { hrId: '2002', email: 'first.of.two@example.com', division: 'BPO Alpha' }),
     s.hire(KEY_B, { hrId: '2002', email: 'second.of.two@example.com', division: 'BPO Beta' }),

@@ -179,6 +179,22 @@ t.test('uniqueness: 409 with the documented body; deleted users do not block', a
   t.not(reuse.body.id, SEED.users.deleted)
 })
 
+t.test('externalId is unique among non-deleted users: create, PUT and PATCH answer 409', async (t) => {
+  const h = await startSim(t)
+  const first = await h.call<Obj>('POST', `${SCIM}/users`, { body: newUser('ext.one@example.com', { externalId: 'hr:42' }) })
+  t.equal(first.status, 201)
+  const dup = await h.call<Obj>('POST', `${SCIM}/users`, { body: newUser('ext.two@example.com', { externalId: 'hr:42' }) })
+  t.equal(dup.status, 409, 'a second user with the externalId is refused')
+  t.match(dup.body, { status: '409', scimType: 'uniqueness', detail: /External id/ })
+  const other = await h.call<Obj>('POST', `${SCIM}/users`, { body: newUser('ext.three@example.com', { externalId: 'hr:43' }) })
+  const id = other.body.id as string
+  t.equal((await h.call<Obj>('PUT', `${SCIM}/users/${id}`, { body: newUser('ext.three@example.com', { externalId: 'hr:42' }) })).status, 409, 'PUT cannot take it')
+  const patch = { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'externalId', value: 'hr:42' }] }
+  t.equal((await h.call<Obj>('PATCH', `${SCIM}/users/${id}`, { body: patch })).status, 409, 'nor PATCH')
+  await h.call('DELETE', `${SCIM}/users/${first.body.id as string}`)
+  t.equal((await h.call<Obj>('POST', `${SCIM}/users`, { body: newUser('ext.four@example.com', { externalId: 'hr:42' }) })).status, 201, "a deleted user's externalId may be reused")
+})
+
 t.test('deleted users are invisible: GET 404, not listed', async (t) => {
   const h = await startSim(t)
   const r = await h.call<Obj>('GET', `${SCIM}/users/${SEED.users.deleted}`)
