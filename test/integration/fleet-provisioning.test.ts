@@ -79,7 +79,7 @@ t.test('api and worker as separate processes: the happy path', async (t) => {
   t.equal(res.status, 202)
   const states = await waitTerminal(api, [res.body.id ?? ''], 30_000)
   t.equal(states.get(res.body.id ?? ''), 'completed')
-  const users = liveUsers(sim, 'F-1')
+  const users = liveUsers(sim, 'hris:F-1')
   t.equal(users.length, 1)
   t.equal(sim.state.divisions.get(users[0]?.divisionId ?? '')?.name, 'BPO Alpha')
 })
@@ -143,7 +143,7 @@ t.test('crash safety: 200 hires, workers killed with SIGKILL ten times mid-run â
   const failedId = [...states.entries()].find(([, s]) => s !== 'completed')?.[0]
   const sample = failedId ? await (await fetch(`${api.url}/v1/provisioning-requests/${failedId}`, { headers })).text() : ''
   t.same(Object.fromEntries(counts), { completed: 200 }, `every request completed ${sample}`)
-  t.equal(liveUsers(sim, 'F-1').filter((u) => /^F-1\d{3}$/.test(u.externalId ?? '')).length, 200, 'exactly 200 users upstream, none twice')
+  t.equal(liveUsers(sim, 'hris:F-1').filter((u) => /^hris:F-1\d{3}$/.test(u.externalId ?? '')).length, 200, 'exactly 200 users upstream, none twice')
   const creates = sim.requests().filter((r) => r.method === 'POST' && /\/scim\/v2\/users$/.test(r.path) && r.status === 201).length
   t.equal(creates, 200, 'no duplicate create reached Genesys')
 })

@@ -141,7 +141,7 @@ t.test('SIGTERM mid-job: in-flight work finishes, nothing is lost', { skip: redi
   for (let n = 10; n < 14; n++) ids.push((await post(api, hire(n))).body.id)
   // Wait until the worker is mid-way (a user exists upstream), then ask it to stop.
   const deadline = Date.now() + 20_000
-  while (![...sim.state.users.values()].some((u) => (u.externalId ?? '').startsWith('OPS-1')) && Date.now() < deadline) {
+  while (![...sim.state.users.values()].some((u) => (u.externalId ?? '').startsWith('hris:OPS-1')) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   // A request the api is still answering (Prefer: wait) when SIGTERM arrives:
@@ -175,6 +175,6 @@ t.test('SIGTERM mid-job: in-flight work finishes, nothing is lost', { skip: redi
     await new Promise((resolve) => setTimeout(resolve, 250))
   }
   t.same([...states.values()], ids.map(() => 'completed'), 'every request completed')
-  const users = [...sim.state.users.values()].filter((u) => u.state !== 'deleted' && (u.externalId ?? '').startsWith('OPS-1'))
+  const users = [...sim.state.users.values()].filter((u) => u.state !== 'deleted' && (u.externalId ?? '').startsWith('hris:OPS-1'))
   t.equal(users.length, 5, 'exactly one user per hire')
 })
