@@ -1,7 +1,8 @@
 import { createMemoryWorkerRegistry } from '../../src/store/memory-provisioning-store.js'
 import t from 'tap'
 import { queuePutBody, QUEUE_WRITABLE_FIELDS } from '../../src/genesys/client.js'
-import { isGenesysError, isVersionConflict, type GenesysError } from '../../src/genesys/errors.js'
+import { isVersionConflict } from '../../src/genesys/errors.js'
+import { rejection } from '../helpers/genesys.js'
 import type { Queue } from '../../src/genesys/types.js'
 import { DEFAULT_DENIED_PERMISSIONS, parsePermission, type PermissionPattern } from '../../src/pipeline/permissions.js'
 import { upstreamIssues } from '../../src/pipeline/upstream-checks.js'
@@ -19,16 +20,6 @@ const QUEUE = fixture('queue-busy')
 const queueBody = QUEUE.body as Queue & Record<string, unknown>
 const QUEUE_PATH = `/api/v2/routing/queues/${queueBody.id}`
 const denied = DEFAULT_DENIED_PERMISSIONS.map((p) => parsePermission(p) as PermissionPattern)
-
-async function rejection (p: Promise<unknown>): Promise<GenesysError> {
-  try {
-    await p
-  } catch (err) {
-    if (isGenesysError(err)) return err
-    throw err
-  }
-  throw new Error('expected a GenesysError')
-}
 
 t.test('queue PUT from a real queue: allow-listed fields, typed member groups, no division, rule 1 without its queue', async (t) => {
   const added = { id: 'g0000000-0000-4000-8000-00000000new1', type: 'GROUP' as const }

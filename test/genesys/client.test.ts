@@ -1,18 +1,8 @@
 import t from 'tap'
-import { isGenesysError, isUniquenessConflict, isVersionConflict, type GenesysError } from '../../src/genesys/errors.js'
+import { isUniquenessConflict, isVersionConflict } from '../../src/genesys/errors.js'
 import { createMemoryRateBudget } from '../../src/genesys/rate-budget.js'
 import { captureLogs } from '../helpers/app.js'
-import { simAndClient } from '../helpers/genesys.js'
-
-async function rejection (p: Promise<unknown>): Promise<GenesysError> {
-  try {
-    await p
-  } catch (err) {
-    if (isGenesysError(err)) return err
-    throw err
-  }
-  throw new Error('expected a GenesysError')
-}
+import { rejection, simAndClient } from '../helpers/genesys.js'
 
 t.test('every operation the flows use, against the simulator over HTTP', async (t) => {
   const { sim, genesys, close } = await simAndClient()

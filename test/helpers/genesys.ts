@@ -1,3 +1,4 @@
+import { isGenesysError, type GenesysError } from '../../src/genesys/errors.js'
 import type { FastifyBaseLogger } from 'fastify'
 import { pino } from 'pino'
 import { createGenesysConnection, type GenesysConnection, type GenesysConnectionOptions } from '../../src/genesys/connection.js'
@@ -54,4 +55,15 @@ export function simulatorEnv (sim: Pick<Simulator, 'url' | 'credentials'>, clien
     GENESYS_CLIENT_SECRET: clientSecret,
     GENESYS_RATE_LIMIT_PER_MINUTE: '100000',
   }
+}
+
+/** The GenesysError a promise rejects with (anything else is re-thrown; fulfilment fails the test). */
+export async function rejection (p: Promise<unknown>): Promise<GenesysError> {
+  try {
+    await p
+  } catch (err) {
+    if (isGenesysError(err)) return err
+    throw err
+  }
+  throw new Error('expected a GenesysError')
 }

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { errors, problemBody } from '../../src/errors.js'
 import { scimString, scimUserBody } from '../../src/genesys/client.js'
 import { GenesysError, isUniquenessConflict, isVersionConflict } from '../../src/genesys/errors.js'
 import { errorFields, retryAfterMs } from '../../src/genesys/http.js'
@@ -58,4 +59,14 @@ t.test('the SCIM create body lists the extension schemas it uses', async (t) => 
   t.same(body.schemas, ['urn:ietf:params:scim:schemas:core:2.0:User', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'])
   t.equal(body.active, true)
   t.notOk('password' in body)
+})
+
+t.test("a problem caused by Genesys shows its title, never Genesys' own words", async (t) => {
+  const err = new GenesysError("Genesys Cloud answered 400 bad.request to scim.users.create: Division 'BPO Beta' user 7e000000-0000-4000-8000-000000000001 conflicts", { operation: 'scim.users.create', failure: 'http', upstreamStatus: 400, genesysCode: 'bad.request' })
+  const body = problemBody(err)
+  t.equal(body.status, 502)
+  t.notMatch(body.detail, /BPO Beta|7e000000|bad\.request/, 'no upstream text in the answer')
+  t.match(body.detail, /requestId/)
+  t.match(err.message, /BPO Beta/, 'the error itself keeps it for logs and the owner\'s ledger')
+  t.equal(problemBody(errors.conflict('Employee E1 already has a provisioning request in progress.')).detail, 'Employee E1 already has a provisioning request in progress.', 'our own messages are shown as they are')
 })
