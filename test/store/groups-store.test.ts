@@ -37,6 +37,20 @@ function contract (t: Test, name: string, make: () => Promise<{ mappings: Mappin
     t.same((await mappings.list()).map((m) => m.hrPath), ['B/C'])
   })
 
+  t.test(`${name}: group ownership claims`, async (t) => {
+    const { mappings } = await make()
+    t.equal(await mappings.ownerOf('g-1'), undefined)
+    t.equal(await mappings.claimGroup('g-1', 'div-a'), 'div-a', 'the first claim holds')
+    t.equal(await mappings.claimGroup('g-1', 'div-b'), 'div-a', 'a second division is told the owner')
+    t.equal(await mappings.claimGroup('g-1', 'div-a'), 'div-a', 'claiming again is harmless')
+    t.equal(await mappings.ownerOf('g-1'), 'div-a')
+    await mappings.releaseGroup('g-1', 'div-b')
+    t.equal(await mappings.ownerOf('g-1'), 'div-a', 'only the owner releases')
+    await mappings.releaseGroup('g-1', 'div-a')
+    t.equal(await mappings.ownerOf('g-1'), undefined)
+    t.equal(await mappings.claimGroup('g-1', 'div-b'), 'div-b', 'a released group can be claimed again')
+  })
+
   t.test(`${name}: syncs, pending until terminal, the webhook written with the terminal state`, async (t) => {
     const { syncs, deliveries } = await make()
     const s = sync()
