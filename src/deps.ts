@@ -22,6 +22,8 @@ import { createMappingService } from './groups/mappings.js'
 import type { GroupSyncJob, GroupSyncStore, MappingStore } from './groups/ports.js'
 import { createGroupSyncService, createGroupSyncWorker } from './groups/sync.js'
 import { periodic } from './lib/periodic.js'
+import { createFailureLog } from './lib/failure-log.js'
+import { guardRedisUnavailable, isRedisConnectionError } from './store/redis-unavailable.js'
 import { createMemoryGroupSyncStore, createMemoryMappingStore } from './store/memory-groups-store.js'
 import { createRedisGroupSyncStore, createRedisMappingStore } from './store/redis-groups-store.js'
 import type { Clock, EmailReservations, IdempotencyStore, RequestStore } from './provisioning/ports.js'
@@ -49,8 +51,13 @@ export interface Deps extends AppDeps {
   /** The built-in simulator's URL in simulator mode. */
   simulatorUrl?: string
   genesys: GenesysConnection
+  /** For the startup line: the Genesys API origin and what Redis is doing right now. */
+  describe (): { genesysOrigin: string, redis: string }
   close (): Promise<void>
 }
+
+/** A recurring failure (Redis refusing every reconnect) is logged once per this interval. */
+const FAILURE_LOG_INTERVAL_MS = 30_000
 
 /** Group syncs run at once per worker process (each paces itself through the rate budget). */
 const GROUP_SYNC_CONCURRENCY = 4
@@ -68,6 +75,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
   const readiness: ReadinessCheck[] = []
   const clock: Clock = { now: Date.now }
   const metrics = createMetrics()
+  const failures = createFailureLog(logger, { intervalMs: FAILURE_LOG_INTERVAL_MS })
 
   async function close (): Promise<void> {
     for (const c of closers.reverse()) {
@@ -91,6 +99,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     const registry = createClientRegistry(clients)
 
     let redis: Redis | undefined
+    const redisWhat = config.redisUrl ? `Redis at ${redisTarget(config.redisUrl)} is unreachable` : ''
     if (config.redisUrl) {
       const conn = new Redis(config.redisUrl, {
         // Request paths must fail fast rather than queue behind an outage.
@@ -100,8 +109,11 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
         connectTimeout: 2000,
         lazyConnect: true,
       })
-      conn.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis connection error'))
-      await conn.connect().catch((err: Error) => logger.warn({ err: { message: err.message } }, 'redis not reachable at startup'))
+      // Every reconnect attempt of every connection fails the same way during an
+      // outage: one line per distinct failure per interval, with the real error.
+      conn.on('error', (err) => { failures.report(redisWhat, err) })
+      conn.on('ready', () => { failures.recovered(redisWhat) })
+      await conn.connect().catch((err: unknown) => { failures.report(redisWhat, err) })
       closers.push(async () => conn.quit().catch(() => conn.disconnect()))
       readiness.push({ name: 'redis', check: () => checkRedis(conn) })
       redis = conn
@@ -154,8 +166,14 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     let deliveries: DeliveryStore
     let stores: { requests: RequestStore, reservations: EmailReservations, idempotency: IdempotencyStore, syncs: GroupSyncStore }
     if (redis) {
-      deliveries = createRedisDeliveryStore(redis)
-      stores = { requests: createRedisRequestStore(redis), reservations: createRedisEmailReservations(redis), idempotency: createRedisIdempotencyStore(redis), syncs: createRedisGroupSyncStore(redis) }
+      // An unreachable Redis answers 503 with Retry-After, not 500.
+      deliveries = guardRedisUnavailable(createRedisDeliveryStore(redis))
+      stores = {
+        requests: guardRedisUnavailable(createRedisRequestStore(redis)),
+        reservations: guardRedisUnavailable(createRedisEmailReservations(redis)),
+        idempotency: guardRedisUnavailable(createRedisIdempotencyStore(redis)),
+        syncs: guardRedisUnavailable(createRedisGroupSyncStore(redis)),
+      }
     } else {
       const memoryDeliveries = createMemoryDeliveryStore()
       deliveries = memoryDeliveries
@@ -182,7 +200,11 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
           ...opts,
           lockDurationMs: config.provisioning.jobLockMs,
           // Planned retries are logged by the handlers themselves.
-          onError: (err, jobId) => { if (!(err instanceof RetryLater)) logger.warn({ err: errSummary(err), jobId, queue: name }, 'job error') },
+          onError: (err, jobId) => {
+            if (err instanceof RetryLater) return
+            if (isRedisConnectionError(err)) failures.report(redisWhat, err)
+            else failures.report(`job error in queue ${name}`, err, { jobId, queue: name })
+          },
         })
         dashboardQueues.push(bull.bullQueue)
         q = bull
@@ -221,7 +243,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     const cache = createReferenceCache(clock, config.directoryCacheTtlMs)
 
     // Groups: mappings from HR paths to Genesys groups and queues, membership syncs.
-    const mappingStore: MappingStore = redis ? createRedisMappingStore(redis) : createMemoryMappingStore()
+    const mappingStore: MappingStore = redis ? guardRedisUnavailable(createRedisMappingStore(redis)) : createMemoryMappingStore()
     const groups = createMappedGroupResolver(mappingStore, createNameGroupResolver(genesys.client))
     const groupSyncQueue = jobQueue<GroupSyncJob>('group-sync', { maxAttempts: config.provisioning.jobMaxAttempts })
     closers.push(() => groupSyncQueue.close())
@@ -322,6 +344,12 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       metrics,
       queues: dashboardQueues,
       ...(redis ? { redis } : {}),
+      describe: () => ({
+        genesysOrigin: new URL(genesysTarget.apiUrl).origin,
+        redis: redis && config.redisUrl
+          ? `${redis.status === 'ready' ? 'on' : 'unreachable'} (${redisTarget(config.redisUrl)}, single node)`
+          : 'off (embedded, not durable)',
+      }),
       close,
     }
   } catch (err) {
@@ -344,8 +372,10 @@ function bullConnection (url: string): RedisOptions {
   }
 }
 
-function errSummary (err: unknown): unknown {
-  return err instanceof Error ? { name: err.name, message: err.message } : err
+/** host:port of a Redis URL, without credentials, for log lines. */
+export function redisTarget (url: string): string {
+  const u = new URL(url)
+  return `${u.hostname}:${u.port || 6379}${u.pathname.length > 1 ? u.pathname : ''}`
 }
 
 /** Redis must answer and must never evict keys (jobs and idempotency records live there). */

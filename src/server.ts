@@ -33,7 +33,8 @@ async function main (): Promise<void> {
   const app = await buildApp({ config, deps, logger, surface: config.role === 'worker' ? 'health' : 'all' })
   running.app = app
   const address = await app.listen({ port: config.port, host: config.host })
-  logger.info({ role: config.role, genesys: config.genesys.mode, redis: config.redisUrl ? 'on' : 'off (embedded, not durable)' }, `listening on ${address}`)
+  const { genesysOrigin, redis } = deps.describe()
+  logger.info({ role: config.role, genesys: config.genesys.mode, genesysOrigin, redis }, `listening on ${address} (role ${config.role}, Genesys ${config.genesys.mode} at ${genesysOrigin}, Redis ${redis})`)
 
   if (deps.demoApiKey) {
     // Printed once to the terminal, outside the structured log.
