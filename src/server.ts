@@ -2,7 +2,7 @@ import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import { pino } from 'pino'
 import { buildApp } from './app.js'
-import { ConfigError, loadConfig } from './config/load-config.js'
+import { ConfigError, loadConfig, unknownVariables } from './config/load-config.js'
 import { createDeps } from './deps.js'
 import { loggerOptions } from './lib/logger.js'
 
@@ -20,6 +20,9 @@ async function main (): Promise<void> {
   }
 
   const logger = pino(loggerOptions({ level: config.logLevel, pretty: config.logPretty }))
+  for (const { variable, closest } of unknownVariables(process.env)) {
+    logger.warn({ variable, closest }, `${variable} is not a variable this service reads and is ignored; did you mean ${closest}?`)
+  }
   const deps = await createDeps(config, logger)
   const running: { app?: FastifyInstance } = {}
 

@@ -13,7 +13,7 @@ t.setTimeout(120_000)
 
 t.test('an unreachable Redis: 503 with Retry-After, said once, with the real error', async (t) => {
   const port = await freePort()
-  const service = await startService({ REDIS_URL: `redis://127.0.0.1:${port}`, LOG_LEVEL: 'info', LOG_PRETTY: 'false' })
+  const service = await startService({ REDIS_URL: `redis://127.0.0.1:${port}`, LOG_LEVEL: 'info', LOG_PRETTY: 'false', LOG_LEVL: 'debug' })
   t.teardown(() => service.stop('SIGKILL'))
 
   const res = await fetch(`${service.url}/v1/provisioning-requests`, {
@@ -38,6 +38,7 @@ t.test('an unreachable Redis: 503 with Retry-After, said once, with the real err
   t.ok(refused.length >= 1, 'the real error is logged')
   t.match(refused[0], { msg: `Redis at 127.0.0.1:${port} is unreachable`, err: { type: 'Error', message: `connect ECONNREFUSED 127.0.0.1:${port}` } })
   t.ok(refused[0]?.err?.stack.length, 'with its stack')
+  t.match(parsed.find((l) => l.msg.startsWith('LOG_LEVL')), { msg: 'LOG_LEVL is not a variable this service reads and is ignored; did you mean LOG_LEVEL?' }, 'a misspelt variable is named with the closest known one')
   const distinct = new Set(refused.map((l) => `${l.msg} ${l.err?.message ?? ''}`))
   t.equal(refused.length, distinct.size, 'each distinct failure is logged once per interval, not once per reconnect')
 })
