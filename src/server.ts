@@ -1,10 +1,10 @@
-import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import { pino } from 'pino'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, unknownVariables } from './config/load-config.js'
 import { createDeps } from './deps.js'
 import { loggerOptions } from './lib/logger.js'
+import { createShutdown, STOP_SIGNALS } from './lib/shutdown.js'
 
 /** Process entry: config → deps → app → listen, and an orderly close on signals. */
 async function main (): Promise<void> {
@@ -26,12 +26,19 @@ async function main (): Promise<void> {
   const deps = await createDeps(config, logger)
   const running: { app?: FastifyInstance } = {}
 
-  closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
-    if (err) logger.error({ err }, 'shutting down after an unexpected error')
-    else logger.info({ signal }, 'shutting down')
-    await running.app?.close()
-    await deps.close()
+  const shutdown = createShutdown({
+    graceMs: config.shutdownGraceMs,
+    logger,
+    async close () {
+      await running.app?.close()
+      await deps.close()
+    },
+    flush: () => new Promise<void>((resolve) => { logger.flush(() => { resolve() }) }),
+    exit: (code) => process.exit(code),
   })
+  for (const signal of STOP_SIGNALS) process.on(signal, () => { shutdown.begin({ signal }) })
+  process.on('uncaughtException', (err) => { shutdown.begin({ err }) })
+  process.on('unhandledRejection', (err) => { shutdown.begin({ err }) })
 
   const app = await buildApp({ config, deps, logger, surface: config.role === 'worker' ? 'health' : 'all' })
   running.app = app
