@@ -116,6 +116,15 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
       return { response, replayed: false, requestId: requestIdOf(response) }
     },
 
+    /**
+     * Records the answer actually sent for a key after `Prefer: wait` (201,
+     * 200, or a 202 with a later status), replacing the one stored at
+     * acceptance, so a replay returns what the first call got.
+     */
+    async rememberSent (client: AuthenticatedClient, body: NewHireBody, idempotencyKey: string, response: StoredResponse): Promise<void> {
+      await idempotency.complete(client.id, idempotencyKey, fingerprint('POST', REQUESTS_PATH, body), response, idempotencyTtlSeconds)
+    },
+
     async get (client: AuthenticatedClient, id: string): Promise<ProvisioningRecord> {
       const record = await requests.get(id)
       // Another client's request is indistinguishable from a missing one.

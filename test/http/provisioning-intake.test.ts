@@ -50,7 +50,7 @@ async function setup (t: Test) {
   t.teardown(async () => { await app.close(); await queue.close() })
   const post = (body: unknown, headers: Record<string, string> = {}, key = KEY_A, query = '') =>
     app.inject({ method: 'POST', url: `/v1/provisioning-requests${query}`, headers: { authorization: `Bearer ${key}`, ...headers }, payload: body as object })
-  return { app, post, requests, enqueued, dryRuns, service }
+  return { app, post, requests, enqueued, dryRuns, service, queue }
 }
 
 t.test('accept: 202, Location, the resource, one job', async (t) => {
@@ -106,6 +106,28 @@ t.test('Idempotency-Key: replay, mismatch, malformed, per-client scope', async (
   const b = await post(hire({ hrId: 'B-1' }), { 'idempotency-key': 'k-1' }, KEY_B)
   t.equal(b.statusCode, 202, 'the same key of another client is another key')
   t.equal(enqueued.length, 2)
+})
+
+t.test('Idempotency-Key with Prefer: wait: the replay is the 201 the first call got', async (t) => {
+  const { post, requests, queue } = await setup(t)
+  // A worker that completes every request it is given.
+  queue.process(async (job) => {
+    const r = await requests.get(job.data.requestId)
+    if (!r) return
+    const at = new Date().toISOString()
+    await requests.save({ ...r, status: 'completed', genesysUserId: 'u-1', updatedAt: at, transitions: [...r.transitions, { status: 'completed', at }] })
+  }, { concurrency: 1 })
+  const first = await post(hire(), { 'idempotency-key': 'k-wait', prefer: 'wait=10' })
+  t.equal(first.statusCode, 201)
+  t.equal(first.json().status, 'completed')
+  const again = await post(hire(), { 'idempotency-key': 'k-wait', prefer: 'wait=10' })
+  t.equal(again.statusCode, 201, 'the replay answers 201, not the 202 stored at acceptance')
+  t.same(again.json(), first.json(), 'the same body')
+  t.equal(again.headers.location, first.headers.location)
+  t.equal(again.headers['preference-applied'], 'wait=10')
+  t.equal(again.headers['idempotent-replayed'], 'true')
+  const plain = await post(hire(), { 'idempotency-key': 'k-wait' })
+  t.equal(plain.statusCode, 201, 'also without Prefer')
 })
 
 t.test('a policy refusal under a key is remembered too', async (t) => {

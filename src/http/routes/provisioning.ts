@@ -95,9 +95,10 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
       return stored.code(result.response.status).send(result.response.body)
     }
     const record = await service.waitForTerminal(result.requestId, wait)
-    stored.header('preference-applied', `wait=${wait}`)
     if (!record) throw errors.internal('The accepted request vanished while waiting.')
-    return stored.code(statusCodeForTerminal(record.status)).send(toView(record, await summary(record)))
+    const sent = { status: statusCodeForTerminal(record.status), headers: { ...result.response.headers, 'preference-applied': `wait=${wait}` }, body: toView(record, await summary(record)) }
+    if (key !== undefined) await service.rememberSent(client, request.body, key, sent)
+    return stored.code(sent.status).headers(sent.headers).send(sent.body)
   })
 
   app.get('/v1/provisioning-requests/:id', {
