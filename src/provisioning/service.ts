@@ -1,5 +1,6 @@
 import type { AuthenticatedClient } from '../config/clients.js'
-import { errors, isProvisioningError, problemBody, type Issue } from '../errors.js'
+import { errors, isProvisioningError, problemBody, type Issue, type ProvisioningError } from '../errors.js'
+import { policyIssuesOfParsedFields } from '../pipeline/parsed-fields.js'
 import type { NewHireBody } from '../http/schemas/provisioning.js'
 import { fingerprint } from '../lib/canonical-json.js'
 import { newId } from '../lib/ids.js'
@@ -114,6 +115,16 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
       }
       if (idempotencyKey !== undefined) await idempotency.complete(client.id, idempotencyKey, print, response, idempotencyTtlSeconds)
       return { response, replayed: false, requestId: requestIdOf(response) }
+    },
+
+    /**
+     * The answer to a body that failed its schema: the schema issues and, in the
+     * same answer, the policy issues of the fields that did parse.
+     */
+    invalidBody (client: AuthenticatedClient, raw: unknown, schemaIssues: Issue[]): ProvisioningError {
+      const policy = policyIssuesOfParsedFields(raw, schemaIssues, (hire) => deps.staticChecks(hire, { client, maxGroupDepth: deps.config.maxGroupDepth }).issues)
+      const count = (n: number, what: string) => `${n} ${what} issue${n === 1 ? '' : 's'}`
+      return errors.validation(`The request body is invalid (${count(schemaIssues.length, 'schema')}${policy.length > 0 ? `, ${count(policy.length, 'policy')}` : ''}); nothing was stored.`, [...schemaIssues, ...policy])
     },
 
     /**

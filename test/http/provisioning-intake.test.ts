@@ -85,6 +85,25 @@ t.test('schema: unknown field ⇒ 400 and nothing queued', async (t) => {
   t.same(enqueued, [])
 })
 
+t.test('one round: schema issues and the policy issues of the fields that parsed, in one answer', async (t) => {
+  const { post, enqueued } = await setup(t)
+  const res = await post(hire({ nickname: 'Al', division: 'BPO Beta', roles: ['Admin'], email: 'nope', groups: [7] }))
+  t.equal(res.statusCode, 400)
+  const body = res.json()
+  t.equal(body.code, 'PROV_ERR_VALIDATION')
+  t.same(body.issues.map((i: { code: string, path: string }) => `${i.code} ${i.path}`).sort(), [
+    'division.notAllowed /division',
+    'email.invalid /email',
+    'role.notAllowed /roles/0',
+    'schema.additionalProperties /nickname',
+    'schema.type /groups/0',
+  ], 'the broken groups field is reported once, by its schema issue')
+  t.match(body.detail, /2 schema issues, 3 policy issues/)
+  t.same(enqueued, [])
+  const clean = await post(hire({ nickname: 'Al' }))
+  t.same(clean.json().issues.map((i: { code: string }) => i.code), ['schema.additionalProperties'], 'no policy issue is invented')
+})
+
 t.test('Idempotency-Key: replay, mismatch, malformed, per-client scope', async (t) => {
   const { post, enqueued } = await setup(t)
   const first = await post(hire(), { 'idempotency-key': 'k-1' })

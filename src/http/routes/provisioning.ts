@@ -8,7 +8,7 @@ import { statusCodeForTerminal, toView, type ProvisioningService } from '../../p
 import type { ProvisioningRecord } from '../../provisioning/ports.js'
 import type { WebhookSummary } from '../../webhooks/service.js'
 import { BEARER_SECURITY, requireClient } from '../plugins/auth.js'
-import { PROBLEM_CONTENT_TYPE } from '../plugins/errors.js'
+import { PROBLEM_CONTENT_TYPE, validationIssues } from '../plugins/errors.js'
 import { problemResponses } from '../schemas/problem.js'
 import { DryRunResultSchema, NewHireSchema, ProvisioningRequestSchema, REQUEST_STATUSES } from '../schemas/provisioning.js'
 
@@ -48,6 +48,8 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
 
   app.post('/v1/provisioning-requests', {
     config: { scope: 'provisioning:write' },
+    // A body that fails its schema is answered by the handler: schema and policy issues in one round.
+    attachValidation: true,
     schema: {
       operationId: 'createProvisioningRequest',
       tags: ['provisioning'],
@@ -79,6 +81,11 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
     },
   }, async (request, reply) => {
     const client = requireClient(request)
+    const invalid = request.validationError
+    if (invalid) {
+      if (invalid.validationContext !== 'body') throw invalid
+      throw service.invalidBody(client, request.body, validationIssues('body', invalid.validation))
+    }
     if (request.query.dryRun) return reply.code(200).send(await opts.dryRun(client, request.body))
     const key = parseIdempotencyKey(request.headers['idempotency-key'])
     const result = await service.accept(client, request.body, key)
