@@ -9,8 +9,8 @@ import type { ProvisioningRecord } from '../../provisioning/ports.js'
 import type { WebhookSummary } from '../../webhooks/service.js'
 import { BEARER_SECURITY, requireClient } from '../plugins/auth.js'
 import { PROBLEM_CONTENT_TYPE, validationIssues } from '../plugins/errors.js'
-import { problemResponses } from '../schemas/problem.js'
-import { DryRunResultSchema, NewHireSchema, ProvisioningRequestSchema, REQUEST_STATUSES } from '../schemas/provisioning.js'
+import { problemExample, problemResponses, problemResponsesWith } from '../schemas/problem.js'
+import { ACCEPTED_EXAMPLE, COMPLETED_EXAMPLE, documented, DryRunResultSchema, NewHireSchema, ProvisioningRequestSchema, REJECTED_EXAMPLE, REQUEST_STATUSES } from '../schemas/provisioning.js'
 
 const MAX_WAIT_SECONDS = 30
 
@@ -23,7 +23,7 @@ function withoutExamples (schema: object): object {
 const DryRunOrRequestSchema = Type.Unsafe<Static<typeof ProvisioningRequestSchema> | Static<typeof DryRunResultSchema>>({
   anyOf: [withoutExamples(ProvisioningRequestSchema), withoutExamples(DryRunResultSchema)],
   description: 'Dry-run plan, or a rejected/failed request when waiting.',
-  examples: (DryRunResultSchema as { examples?: unknown[] }).examples,
+  examples: [...((DryRunResultSchema as { examples?: unknown[] }).examples ?? []), REJECTED_EXAMPLE],
 })
 
 const IdParams = Type.Object({ id: Type.String({ pattern: '^prq_[0-9A-Z]{26}$', description: 'Request id.' }) })
@@ -70,13 +70,16 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
         'idempotency-key': Type.Optional(Type.String({ description: 'Unique key for this new hire, e.g. a UUID.' })),
         prefer: Type.Optional(Type.String({ description: 'wait=<seconds>' })),
       }),
-      querystring: Type.Object({ dryRun: Type.Boolean({ default: false }) }, { additionalProperties: false }),
+      querystring: Type.Object({ dryRun: Type.Optional(Type.Boolean({ default: false, description: 'Validate against live Genesys Cloud and return the plan; nothing is written.' })) }, { additionalProperties: false }),
       body: NewHireSchema,
       response: {
         200: DryRunOrRequestSchema,
-        201: ProvisioningRequestSchema,
-        202: ProvisioningRequestSchema,
-        ...problemResponses(409, 422),
+        201: documented(ProvisioningRequestSchema, 'Provisioned within the `Prefer: wait` time: the completed request.', [COMPLETED_EXAMPLE]),
+        202: documented(ProvisioningRequestSchema, 'Accepted and queued; `Location` names the request (also when `Prefer: wait` ended before the outcome).', [ACCEPTED_EXAMPLE]),
+        ...problemResponsesWith({
+          409: problemExample(errors.conflict('Employee 167844 already has a provisioning request in progress (prq_01JD3W6Q4Z7Y8X9V0T1S2R3Q4P).')),
+          422: problemExample(errors.policy('The new hire violates 1 policy; nothing was stored.', [{ code: 'division.notAllowed', path: '/division', message: 'this client may not provision into division "BPO Beta"' }])),
+        }, 400, 409, 413, 415, 422, 503),
       },
     },
   }, async (request, reply) => {
@@ -161,7 +164,7 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
       summary: 'Re-queue a failed request; finished steps are not repeated',
       security: BEARER_SECURITY,
       params: IdParams,
-      response: { 202: ProvisioningRequestSchema, ...problemResponses(400, 404, 409) },
+      response: { 202: documented(ProvisioningRequestSchema, 'Queued again from where its steps stopped.', [{ ...ACCEPTED_EXAMPLE, status: 'provisioning', transitions: [...ACCEPTED_EXAMPLE.transitions, { status: 'failed', at: '2026-11-22T09:00:04.000Z' }, { status: 'provisioning', at: '2026-11-22T10:15:00.000Z' }], updatedAt: '2026-11-22T10:15:00.000Z', attempts: 3 }]), ...problemResponses(400, 404, 409) },
     },
   }, async (request, reply) => {
     const record = await service.retry(requireClient(request), request.params.id)
