@@ -22,6 +22,8 @@ import { createMappingService } from './groups/mappings.js'
 import type { GroupSyncJob, GroupSyncStore, MappingStore } from './groups/ports.js'
 import { createGroupSyncService, createGroupSyncWorker } from './groups/sync.js'
 import { periodic } from './lib/periodic.js'
+import { isGenesysError } from './genesys/errors.js'
+import { createCredentialsCheck } from './provisioning/credentials-check.js'
 import { createFailureLog } from './lib/failure-log.js'
 import { guardRedisUnavailable, isRedisConnectionError } from './store/redis-unavailable.js'
 import { createMemoryGroupSyncStore, createMemoryMappingStore } from './store/memory-groups-store.js'
@@ -55,6 +57,9 @@ export interface Deps extends AppDeps {
   describe (): { genesysOrigin: string, redis: string }
   close (): Promise<void>
 }
+
+/** How often the Genesys OAuth client credentials are checked again (and the Retry-After while refused). */
+const CREDENTIALS_CHECK_INTERVAL_MS = 30_000
 
 /** A recurring failure (Redis refusing every reconnect) is logged once per this interval. */
 const FAILURE_LOG_INTERVAL_MS = 30_000
@@ -155,6 +160,16 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       onBudgetWait: metrics.budgetWait,
     })
     closers.push(() => genesys.close())
+    // Wrong credentials are found at startup, not when the first hire fails on them.
+    const credentials = createCredentialsCheck({
+      probe: () => genesys.tokens.getToken(),
+      isRefusal: (err) => isGenesysError(err) && err.failure === 'credentials',
+      logger: genesysLog,
+      intervalMs: CREDENTIALS_CHECK_INTERVAL_MS,
+      describe: `client ${genesysTarget.clientId} at ${new URL(genesysTarget.loginUrl).origin}`,
+    })
+    credentials.start()
+    closers.push(async () => { credentials.stop() })
     readiness.push({
       name: 'genesys',
       async check () {
@@ -253,6 +268,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
 
     const service = createProvisioningService({
       ...stores,
+      intake: credentials,
       queue: provisioningQueue,
       clock,
       staticChecks,

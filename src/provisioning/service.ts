@@ -33,6 +33,8 @@ export interface ProvisioningServiceDeps {
   clock: Clock
   staticChecks: StaticChecks
   config: { maxGroupDepth: number, idempotencyTtlHours: number }
+  /** Refuses intake (503) while work could not proceed, e.g. Genesys refuses the credentials. */
+  intake?: { assertAccepted (): void }
 }
 
 export const REQUESTS_PATH = '/v1/provisioning-requests'
@@ -96,6 +98,8 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
       }
       let response: StoredResponse
       try {
+        // After the replay check: an answer already given is given again.
+        deps.intake?.assertAccepted()
         const checked = deps.staticChecks(body, { client, maxGroupDepth: deps.config.maxGroupDepth })
         if (checked.issues.length > 0) {
           throw errors.policy(`The new hire violates ${checked.issues.length} polic${checked.issues.length === 1 ? 'y' : 'ies'}; nothing was stored.`, checked.issues)

@@ -225,8 +225,20 @@ async function withFreshIdRetry<T> (cache: Pick<ReferenceCache, 'clear'>, fn: ()
   }
 }
 
+/**
+ * Refused Genesys credentials are the operator's to fix, usually within
+ * minutes: accepted work waits for them (with backoff, at least this long
+ * between attempts) instead of failing at its first attempt.
+ */
+export const CREDENTIALS_RETRY_MS = 30_000
+
+function refusedCredentials (err: unknown): boolean {
+  return isGenesysError(err) && err.failure === 'credentials'
+}
+
 function isRetryable (err: unknown): boolean {
   if (err instanceof RetryLater) return true
+  if (refusedCredentials(err)) return true
   if (err instanceof JobFailed || err instanceof ConflictWithUser) return false
   if (isProvisioningError(err)) return err.retryable
   return true
@@ -234,6 +246,7 @@ function isRetryable (err: unknown): boolean {
 
 function retryDelay (err: unknown): number {
   if (err instanceof RetryLater) return err.delayMs
+  if (refusedCredentials(err)) return CREDENTIALS_RETRY_MS
   return isGenesysError(err) ? (err as GenesysError).retryAfterMs ?? 0 : 0
 }
 
