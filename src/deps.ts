@@ -350,6 +350,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
         service,
         dryRun: (client, body) => dryRun({ directory: genesys.client, groups, cache, reservations: stores.reservations, policy, maxGroupDepth: config.maxGroupDepth }, client, body),
         idempotencyTtlHours: config.provisioning.idempotencyTtlHours,
+        clientIds: () => registry.list().map((c) => c.id),
         webhookSummary: async (record) => {
           const d = record.webhookId === undefined ? undefined : await deliveries.get(record.webhookId)
           return d && summarize(d)

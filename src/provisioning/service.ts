@@ -26,6 +26,20 @@ export interface AcceptResult {
   requestId?: string
 }
 
+export interface BulkRetryFilter {
+  status: 'failed' | 'rejected'
+  /** The `error.code` of the requests, e.g. PROV_ERR_CONFIGURATION. */
+  code?: string
+  createdAfter?: string
+  clientId?: string
+}
+
+export interface BulkRetryResult {
+  retried: Array<{ id: string, clientId: string }>
+  skipped: Array<{ id: string, clientId: string, reason: string }>
+  more: boolean
+}
+
 export interface ProvisioningServiceDeps {
   requests: RequestStore
   idempotency: IdempotencyStore
@@ -80,6 +94,28 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
     }
     await queue.enqueue(record)
     return { status: 202, headers: { location: `${REQUESTS_PATH}/${record.id}` }, body: toView(record) }
+  }
+
+  /** Queues a failed or rejected request again: a failed one from where its ledger stopped, a rejected one from validation. */
+  async function resume (record: ProvisioningRecord): Promise<ProvisioningRecord> {
+    if (!(await requests.claimHrId(record))) {
+      throw errors.conflict(`Employee ${record.hrId} has another request in progress.`, { retryable: false })
+    }
+    const now = iso()
+    const status = record.status === 'failed' && record.steps.length > 0 ? 'provisioning' : 'accepted'
+    const resumed: ProvisioningRecord = {
+      ...record,
+      status,
+      error: undefined,
+      issues: undefined,
+      webhookId: undefined,
+      retries: record.retries + 1,
+      updatedAt: now,
+      transitions: [...record.transitions, { status, at: now }],
+    }
+    await requests.save(resumed)
+    await queue.enqueue(resumed)
+    return resumed
   }
 
   return {
@@ -160,22 +196,40 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
       if (record.status !== 'failed') {
         throw errors.conflict(`Only failed requests can be retried; ${id} is ${record.status}.`, { retryable: false })
       }
-      if (!(await requests.claimHrId(record))) {
-        throw errors.conflict(`Employee ${record.hrId} has another request in progress.`, { retryable: false })
+      return resume(record)
+    },
+
+    /**
+     * The operators' bulk retry: every failed (or rejected) request of the given
+     * clients matching the filters is queued again, up to `limit`; `more` says
+     * whether another call would find further ones. A request whose employee has
+     * another request in progress is skipped and named.
+     */
+    async retryMatching (clientIds: readonly string[], filter: BulkRetryFilter, limit: number): Promise<BulkRetryResult> {
+      const result: BulkRetryResult = { retried: [], skipped: [], more: false }
+      for (const clientId of clientIds) {
+        if (filter.clientId !== undefined && clientId !== filter.clientId) continue
+        let cursor: string | undefined
+        do {
+          const page = await requests.list(clientId, { status: filter.status, createdAfter: filter.createdAfter, limit: 100, cursor })
+          for (const record of page.items) {
+            if (filter.code !== undefined && record.error?.code !== filter.code) continue
+            if (result.retried.length + result.skipped.length >= limit) {
+              result.more = true
+              return result
+            }
+            try {
+              await resume(record)
+              result.retried.push({ id: record.id, clientId })
+            } catch (err) {
+              if (!isProvisioningError(err) || err.status !== 409) throw err
+              result.skipped.push({ id: record.id, clientId, reason: err.message })
+            }
+          }
+          cursor = page.nextCursor
+        } while (cursor !== undefined)
       }
-      const now = iso()
-      const resumed: ProvisioningRecord = {
-        ...record,
-        status: record.steps.length > 0 ? 'provisioning' : 'accepted',
-        error: undefined,
-        webhookId: undefined,
-        retries: record.retries + 1,
-        updatedAt: now,
-        transitions: [...record.transitions, { status: record.steps.length > 0 ? 'provisioning' : 'accepted', at: now }],
-      }
-      await requests.save(resumed)
-      await queue.enqueue(resumed)
-      return resumed
+      return result
     },
 
     /** Polls until the request is terminal or the time is up (Prefer: wait). */

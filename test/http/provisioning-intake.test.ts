@@ -7,14 +7,17 @@ import { createProvisioningService, jobIdFor } from '../../src/provisioning/serv
 import type { ProvisioningJob } from '../../src/provisioning/worker.js'
 import { createMemoryIdempotencyStore, createMemoryRequestStore } from '../../src/store/memory-provisioning-store.js'
 import { buildTestApp } from '../helpers/app.js'
+import { requestRecord } from '../helpers/records.js'
 
 const KEY_A = 'gpk_intake_a_0123456789abcdefghijklmnopqrstuv'
 const KEY_B = 'gpk_intake_b_0123456789abcdefghijklmnopqrstuv'
 const KEY_RO = 'gpk_intake_ro_0123456789abcdefghijklmnopqrstu'
+const KEY_ADMIN = 'gpk_intake_admin_0123456789abcdefghijklmnopqr'
 const CLIENTS: ApiClient[] = [
   { id: 'hris-a', name: 'A', keySha256: sha256Hex(KEY_A), scopes: ['provisioning:write', 'provisioning:read'], divisions: ['BPO Alpha'], roles: ['Agent'] },
   { id: 'hris-b', name: 'B', keySha256: sha256Hex(KEY_B), scopes: ['provisioning:write', 'provisioning:read'], divisions: '*' },
   { id: 'reader', name: 'R', keySha256: sha256Hex(KEY_RO), scopes: ['provisioning:read'], divisions: '*' },
+  { id: 'ops', name: 'Operators', keySha256: sha256Hex(KEY_ADMIN), scopes: ['admin'], divisions: '*' },
 ]
 
 const hire = (over: Record<string, unknown> = {}) => ({ hrId: 'E100', email: 'new.hire@example.com', givenName: 'New', familyName: 'Hire', division: 'BPO Alpha', roles: ['Agent'], ...over })
@@ -40,6 +43,7 @@ async function setup (t: Test) {
       provisioning: {
         service,
         idempotencyTtlHours: 24,
+        clientIds: () => CLIENTS.map((c) => c.id),
         dryRun: async (_client, body): Promise<DryRunResult> => {
           dryRuns.push(body)
           return { dryRun: true, valid: true, issues: [], plan: { scimUser: { userName: body.email }, grants: [], groups: [] } }
@@ -202,4 +206,31 @@ t.test('dry run writes nothing and answers the plan', async (t) => {
   t.equal(res.json().dryRun, true)
   t.equal(dryRuns.length, 1)
   t.same(enqueued, [])
+})
+
+t.test('bulk retry (admin): failed requests matching status, code and createdAfter, across clients', async (t) => {
+  const { app, requests, enqueued } = await setup(t)
+  const failed = async (clientId: string, code: string, createdAt: string, steps = 0) => {
+    const r = requestRecord({ clientId, createdAt, status: 'failed', error: { code, message: 'x' }, steps: Array.from({ length: steps }, () => ({ name: 'createUser', status: 'done' as const, at: createdAt, durationMs: 1, detail: {} })) })
+    await requests.insert({ ...r, status: 'accepted' })
+    await requests.save(r)
+    return r
+  }
+  const a1 = await failed('hris-a', 'PROV_ERR_CONFIGURATION', '2026-11-22T10:00:00.000Z', 1)
+  const b1 = await failed('hris-b', 'PROV_ERR_CONFIGURATION', '2026-11-22T11:00:00.000Z')
+  await failed('hris-b', 'PROV_ERR_UPSTREAM', '2026-11-22T11:00:00.000Z')
+  await failed('hris-a', 'PROV_ERR_CONFIGURATION', '2026-11-20T10:00:00.000Z')
+  const bulk = (body: object, key = KEY_ADMIN) => app.inject({ method: 'POST', url: '/v1/provisioning-requests/retry', headers: { authorization: `Bearer ${key}` }, payload: body })
+
+  t.equal((await bulk({ code: 'PROV_ERR_CONFIGURATION' }, KEY_A)).statusCode, 403, 'admin scope only')
+  const res = await bulk({ code: 'PROV_ERR_CONFIGURATION', createdAfter: '2026-11-21T00:00:00Z' })
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), { retried: [{ id: a1.id, clientId: 'hris-a' }, { id: b1.id, clientId: 'hris-b' }], skipped: [], more: false })
+  t.same(enqueued.sort(), [`${a1.id}-r1`, `${b1.id}-r1`].sort(), 'each queued again as a new generation')
+  t.equal((await requests.get(a1.id))?.status, 'provisioning', 'resumed after its finished steps')
+  t.equal((await requests.get(b1.id))?.status, 'accepted')
+  t.same((await bulk({ code: 'PROV_ERR_CONFIGURATION', createdAfter: '2026-11-21T00:00:00Z' })).json().retried, [], 'nothing matches twice')
+  const limited = await bulk({ limit: 1 })
+  t.match(limited.json(), { retried: [{}], more: true }, 'a limit, and a sign that more match')
+  t.equal((await bulk({ status: 'completed' })).statusCode, 400, 'only failed or rejected requests')
 })

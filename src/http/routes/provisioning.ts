@@ -32,6 +32,8 @@ export interface ProvisioningRoutesOptions {
   service: ProvisioningService
   dryRun: DryRun
   idempotencyTtlHours: number
+  /** The ids of every configured API client, for the operators' bulk retry. */
+  clientIds?: () => readonly string[]
   /** The state of a terminal request's webhook, shown on the request resource. */
   webhookSummary?: (record: ProvisioningRecord) => Promise<WebhookSummary | undefined>
 }
@@ -169,5 +171,35 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
   }, async (request, reply) => {
     const record = await service.retry(requireClient(request), request.params.id)
     return reply.code(202).header('location', `/v1/provisioning-requests/${record.id}`).send(toView(record))
+  })
+
+  app.post('/v1/provisioning-requests/retry', {
+    config: { scope: 'admin' },
+    schema: {
+      operationId: 'retryProvisioningRequests',
+      tags: ['provisioning'],
+      summary: 'Operators: re-queue every failed request matching the filters (all clients)',
+      description: 'For recovering after a fixed outage or misconfiguration, e.g. `{"code":"PROV_ERR_CONFIGURATION"}` once the Genesys credentials are corrected. Finished steps are not repeated; a request whose employee has another request in progress is skipped. At most `limit` per call; `more: true` means call again.',
+      security: BEARER_SECURITY,
+      body: Type.Object({
+        status: Type.Optional(Type.Unsafe<'failed' | 'rejected'>({ type: 'string', enum: ['failed', 'rejected'], default: 'failed', description: 'Which terminal requests: failed (default) or rejected (validated again).' })),
+        code: Type.Optional(Type.String({ pattern: '^PROV_ERR_[A-Z_]{1,40}$', description: 'Only requests that ended with this error code.' })),
+        createdAfter: Type.Optional(Type.String({ format: 'date-time', description: 'Only requests created after this instant.' })),
+        clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Only this API client\'s requests.' })),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+      }, { additionalProperties: false, examples: [{ code: 'PROV_ERR_CONFIGURATION', createdAfter: '2026-11-22T00:00:00Z' }] }),
+      response: {
+        200: Type.Object({
+          retried: Type.Array(Type.Object({ id: Type.String(), clientId: Type.String() }, { additionalProperties: false })),
+          skipped: Type.Array(Type.Object({ id: Type.String(), clientId: Type.String(), reason: Type.String() }, { additionalProperties: false })),
+          more: Type.Boolean({ description: 'True when further requests match: call again.' }),
+        }, { additionalProperties: false, examples: [{ retried: [{ id: 'prq_01JD3W6Q4Z7Y8X9V0T1S2R3Q4P', clientId: 'hris' }], skipped: [], more: false }] }),
+        ...problemResponses(400),
+      },
+    },
+  }, async (request) => {
+    const { status = 'failed', code, createdAfter, clientId, limit = 100 } = request.body
+    const filter = { status, code, clientId, createdAfter: createdAfter === undefined ? undefined : new Date(createdAfter).toISOString() }
+    return service.retryMatching(opts.clientIds?.() ?? [], filter, limit)
   })
 }
