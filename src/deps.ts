@@ -45,7 +45,7 @@ import { deliveryFor, deliveryForGroupSync } from './webhooks/events.js'
 import { deliveryJobId, type DeliveryJob, type DeliveryQueue, type DeliveryStore } from './webhooks/ports.js'
 import { createSender } from './webhooks/sender.js'
 import { createWebhookService, summarize } from './webhooks/service.js'
-import { parseAllowedNetworks } from './webhooks/ssrf.js'
+import { checkDestination, parseAllowedNetworks, WebhookDestinationRefused } from './webhooks/ssrf.js'
 
 export interface Deps extends AppDeps {
   /** Set only in embedded demo mode without CLIENTS_FILE: shown once at startup. */
@@ -93,6 +93,9 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     let demoApiKey: string | undefined
     if (config.clientsFile) {
       clients = loadClientsFile(config.clientsFile)
+      if (clients.length === 0) {
+        logger.warn({ clientsFile: config.clientsFile }, `CLIENTS_FILE ${config.clientsFile} lists no clients: every API call will be answered 401; add one with npm run client:add -- --file ${config.clientsFile}`)
+      }
     } else if (config.genesys.mode === 'simulator') {
       const demo = createDemoClient()
       clients = [demo.client]
@@ -102,6 +105,8 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     }
 
     const registry = createClientRegistry(clients)
+    // A webhook URL the SSRF rules refuse would dead-letter every event: say so now.
+    if (config.role !== 'api') void warnRefusedWebhooks(clients, parseAllowedNetworks(config.webhookAllowedNetworks), logger)
 
     let redis: Redis | undefined
     const redisWhat = config.redisUrl ? `Redis at ${redisTarget(config.redisUrl)} is unreachable` : ''
@@ -386,6 +391,26 @@ function bullConnection (url: string): RedisOptions {
     ...(u.pathname.length > 1 ? { db: Number(u.pathname.slice(1)) } : {}),
     ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
     maxRetriesPerRequest: null,
+  }
+}
+
+/** Warns about each client webhook whose destination the SSRF guard refuses (names that do not resolve are left to delivery). */
+async function warnRefusedWebhooks (clients: readonly ApiClient[], allowed: ReturnType<typeof parseAllowedNetworks>, logger: FastifyBaseLogger): Promise<void> {
+  for (const client of clients) {
+    if (!client.webhook) continue
+    let url: URL
+    try {
+      url = new URL(client.webhook.url)
+    } catch {
+      logger.warn({ clientId: client.id }, `client "${client.id}": the webhook URL is not a URL; every event will be dead-lettered`)
+      continue
+    }
+    try {
+      await checkDestination(url, allowed)
+    } catch (err) {
+      if (!(err instanceof WebhookDestinationRefused)) continue
+      logger.warn({ clientId: client.id, webhookOrigin: url.origin, reason: err.reason }, `client "${client.id}": webhooks to ${url.origin} will always be refused (${err.reason}); use https to a public host, or add its network to WEBHOOK_ALLOWED_NETWORKS`)
+    }
   }
 }
 
