@@ -9,6 +9,7 @@ import { registerErrorHandling } from './http/plugins/errors.js'
 import { createJwtVerifier } from './http/plugins/jwt.js'
 import { registerOpenApi } from './http/plugins/openapi.js'
 import { genReqId, registerRequestId } from './http/plugins/request-id.js'
+import { registerAccessLog } from './http/plugins/access-log.js'
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.js'
 import { groupRoutes, type GroupRoutesOptions } from './http/routes/groups.js'
 import { meRoutes } from './http/routes/me.js'
@@ -66,7 +67,8 @@ export async function buildApp ({ config, deps, logger, surface = 'all' }: Build
   const app: FastifyInstance = Fastify({
     loggerInstance: logger ?? pino({ enabled: false }),
     genReqId,
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // One access line per request instead of Fastify's two (plugins/access-log.ts).
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     bodyLimit: config.http.bodyLimit,
     trustProxy: config.http.trustProxy as FastifyServerOptions['trustProxy'],
     requestTimeout: config.http.requestTimeoutMs,
@@ -99,6 +101,7 @@ export async function buildApp ({ config, deps, logger, surface = 'all' }: Build
   app.removeContentTypeParser('text/plain')
 
   registerRequestId(app)
+  registerAccessLog(app)
   registerErrorHandling(app, { bodyLimit: config.http.bodyLimit })
   await registerSecurityHeaders(app)
   const limits = await registerRateLimits(app, { ...config.http.rateLimit, clients: deps.clients, ...(deps.redis ? { redis: deps.redis } : {}) })

@@ -68,7 +68,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
   const idempotencyTtlSeconds = deps.config.idempotencyTtlHours * 3600
   const iso = () => new Date(clock.now()).toISOString()
 
-  async function createRecord (client: AuthenticatedClient, hire: NewHireBody): Promise<StoredResponse> {
+  async function createRecord (client: AuthenticatedClient, hire: NewHireBody, originRequestId?: string): Promise<StoredResponse> {
     const now = iso()
     const record: ProvisioningRecord = {
       id: newId('prq', clock.now()),
@@ -84,6 +84,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
       steps: [],
       attempts: 0,
       retries: 0,
+      ...(originRequestId !== undefined ? { originRequestId } : {}),
     }
     const inserted = await requests.insert(record)
     if (!inserted.inserted) {
@@ -124,7 +125,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
      * Idempotency-Key the outcome is remembered for the retention period and
      * replayed for the same body; another body under the same key is refused.
      */
-    async accept (client: AuthenticatedClient, body: NewHireBody, idempotencyKey?: string): Promise<AcceptResult> {
+    async accept (client: AuthenticatedClient, body: NewHireBody, idempotencyKey?: string, originRequestId?: string): Promise<AcceptResult> {
       const print = fingerprint('POST', REQUESTS_PATH, body)
       if (idempotencyKey !== undefined) {
         const begun = await idempotency.begin(client.id, idempotencyKey, print, 60)
@@ -140,7 +141,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
         if (checked.issues.length > 0) {
           throw errors.policy(`The new hire violates ${checked.issues.length} polic${checked.issues.length === 1 ? 'y' : 'ies'}; nothing was stored.`, checked.issues)
         }
-        response = await createRecord(client, checked.normalized)
+        response = await createRecord(client, checked.normalized, originRequestId)
       } catch (err) {
         // A refusal that the same body would always get is remembered like a
         // success; anything transient frees the key for the caller's retry.

@@ -70,7 +70,7 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     if (delivery) record = { ...record, webhookId: delivery.id }
     await requests.save(record, delivery)
     await deps.reservations.release(record.email, record.id)
-    deps.logger.info({ provisioningId: record.id, status: record.status, genesysUserId: record.genesysUserId }, 'provisioning request finished')
+    deps.logger.info({ provisioningId: record.id, ...(record.originRequestId !== undefined ? { requestId: record.originRequestId } : {}), status: record.status, genesysUserId: record.genesysUserId }, 'provisioning request finished')
     try {
       await deps.onTerminal?.(record)
     } catch (err) {
@@ -175,7 +175,7 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     const loaded = await requests.get(job.data.requestId)
     if (!loaded || TERMINAL_STATUSES.has(loaded.status)) return
     let record: ProvisioningRecord | undefined = { ...loaded, attempts: loaded.attempts + 1 }
-    const log = deps.logger.child({ provisioningId: record.id, attempt: job.attempt })
+    const log = deps.logger.child({ provisioningId: record.id, attempt: job.attempt, ...(record.originRequestId !== undefined ? { requestId: record.originRequestId } : {}) })
     try {
       if (record.status === 'accepted' || record.status === 'validating') {
         record = await validate(record)

@@ -93,7 +93,7 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
     }
     if (request.query.dryRun) return reply.code(200).send(await opts.dryRun(client, request.body))
     const key = parseIdempotencyKey(request.headers['idempotency-key'])
-    const result = await service.accept(client, request.body, key)
+    const result = await service.accept(client, request.body, key, request.id)
     // Stored responses carry their own status; they were validated when first sent.
     const stored = reply as unknown as FastifyReply
     stored.headers(result.response.headers)
