@@ -45,14 +45,15 @@ export const NewHireSchema = Type.Object({
   startDate: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'First working day (YYYY-MM-DD).' })),
 }, {
   additionalProperties: false,
+  // Not the README's hire (167844): trying this out in Swagger UI provisions a hire of its own.
   examples: [{
-    hrId: '167844',
-    email: 'ada.lovelace@example.com',
-    givenName: 'Ada',
-    familyName: 'Lovelace',
+    hrId: '900001',
+    email: 'grace.hopper@example.com',
+    givenName: 'Grace',
+    familyName: 'Hopper',
     title: 'Customer Care Agent',
     department: 'Operations',
-    employeeNumber: 'E-167844',
+    employeeNumber: 'E-900001',
     phoneNumbers: [{ type: 'work', value: '+353871234567' }],
     division: 'BPO Alpha',
     roles: ['Agent'],
