@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 
 # Build stage: compile TypeScript to dist/.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -14,7 +14,7 @@ RUN npm run build
 # One image, several commands: the service (ROLE=all|api|worker), the Genesys
 # Cloud simulator (dist/src/simulator/cli.js) and the demo webhook receiver
 # (dist/src/webhooks/receiver-cli.js). Node is PID 1 and handles SIGTERM itself.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 LABEL org.opencontainers.image.title="genesys-provisioning" \
       org.opencontainers.image.description="HR to Genesys Cloud provisioning service"
 ENV NODE_ENV=production \

@@ -1,15 +1,15 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { Ajv, type Options as AjvOptions } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import { pino } from 'pino'
 import type { Config } from './config/load-config.js'
 import type { ClientRegistry } from './config/clients.js'
-import { MaskingLogController } from './http/plugins/access-log.js'
 import { registerAuth } from './http/plugins/auth.js'
 import { registerErrorHandling } from './http/plugins/errors.js'
 import { createJwtVerifier } from './http/plugins/jwt.js'
 import { registerOpenApi } from './http/plugins/openapi.js'
 import { genReqId, registerRequestId } from './http/plugins/request-id.js'
+import { registerAccessLog } from './http/plugins/access-log.js'
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.js'
 import { groupRoutes, type GroupRoutesOptions } from './http/routes/groups.js'
 import { meRoutes } from './http/routes/me.js'
@@ -67,7 +67,8 @@ export async function buildApp ({ config, deps, logger, surface = 'all' }: Build
   const app: FastifyInstance = Fastify({
     loggerInstance: logger ?? pino({ enabled: false }),
     genReqId,
-    logController: new MaskingLogController({ requestIdLogLabel: 'requestId' }),
+    // One access line per request instead of Fastify's two (plugins/access-log.ts).
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     bodyLimit: config.http.bodyLimit,
     trustProxy: config.http.trustProxy as FastifyServerOptions['trustProxy'],
     requestTimeout: config.http.requestTimeoutMs,
@@ -100,6 +101,7 @@ export async function buildApp ({ config, deps, logger, surface = 'all' }: Build
   app.removeContentTypeParser('text/plain')
 
   registerRequestId(app)
+  registerAccessLog(app)
   registerErrorHandling(app, { bodyLimit: config.http.bodyLimit })
   await registerSecurityHeaders(app)
   const limits = await registerRateLimits(app, { ...config.http.rateLimit, clients: deps.clients, ...(deps.redis ? { redis: deps.redis } : {}) })

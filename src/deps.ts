@@ -22,6 +22,10 @@ import { createMappingService } from './groups/mappings.js'
 import type { GroupSyncJob, GroupSyncStore, MappingStore, QueueLock } from './groups/ports.js'
 import { createGroupSyncService, createGroupSyncWorker } from './groups/sync.js'
 import { periodic } from './lib/periodic.js'
+import { isGenesysError } from './genesys/errors.js'
+import { createCredentialsCheck } from './provisioning/credentials-check.js'
+import { createFailureLog } from './lib/failure-log.js'
+import { guardRedisUnavailable, isRedisConnectionError } from './store/redis-unavailable.js'
 import { createMemoryGroupSyncStore, createMemoryMappingStore } from './store/memory-groups-store.js'
 import { createRedisGroupSyncStore, createRedisMappingStore } from './store/redis-groups-store.js'
 import { createMemoryQueueLock } from './store/memory-queue-lock.js'
@@ -44,7 +48,7 @@ import { deliveryFor, deliveryForGroupSync } from './webhooks/events.js'
 import { deliveryJobId, type DeliveryJob, type DeliveryQueue, type DeliveryStore } from './webhooks/ports.js'
 import { createSender } from './webhooks/sender.js'
 import { createWebhookService, summarize } from './webhooks/service.js'
-import { parseAllowedNetworks } from './webhooks/ssrf.js'
+import { checkDestination, parseAllowedNetworks, WebhookDestinationRefused } from './webhooks/ssrf.js'
 
 export interface Deps extends AppDeps {
   /** Set only in embedded demo mode without CLIENTS_FILE: shown once at startup. */
@@ -52,8 +56,16 @@ export interface Deps extends AppDeps {
   /** The built-in simulator's URL in simulator mode. */
   simulatorUrl?: string
   genesys: GenesysConnection
+  /** For the startup line: the Genesys API origin and what Redis is doing right now. */
+  describe (): { genesysOrigin: string, redis: string }
   close (): Promise<void>
 }
+
+/** How often the Genesys OAuth client credentials are checked again (and the Retry-After while refused). */
+const CREDENTIALS_CHECK_INTERVAL_MS = 30_000
+
+/** A recurring failure (Redis refusing every reconnect) is logged once per this interval. */
+const FAILURE_LOG_INTERVAL_MS = 30_000
 
 /** Group syncs run at once per worker process (each paces itself through the rate budget). */
 const GROUP_SYNC_CONCURRENCY = 4
@@ -71,6 +83,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
   const readiness: ReadinessCheck[] = []
   const clock: Clock = { now: Date.now }
   const metrics = createMetrics()
+  const failures = createFailureLog(logger, { intervalMs: FAILURE_LOG_INTERVAL_MS })
 
   async function close (): Promise<void> {
     for (const c of closers.reverse()) {
@@ -83,6 +96,9 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     let demoApiKey: string | undefined
     if (config.clientsFile) {
       clients = loadClientsFile(config.clientsFile)
+      if (clients.length === 0) {
+        logger.warn({ clientsFile: config.clientsFile }, `CLIENTS_FILE ${config.clientsFile} lists no clients: every API call will be answered 401; add one with npm run client:add -- --file ${config.clientsFile}`)
+      }
     } else if (config.genesys.mode === 'simulator') {
       const demo = createDemoClient()
       clients = [demo.client]
@@ -92,8 +108,11 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     }
 
     const registry = createClientRegistry(clients)
+    // A webhook URL the SSRF rules refuse would dead-letter every event: say so now.
+    if (config.role !== 'api') void warnRefusedWebhooks(clients, parseAllowedNetworks(config.webhookAllowedNetworks), logger)
 
     let redis: Redis | undefined
+    const redisWhat = config.redisUrl ? `Redis at ${redisTarget(config.redisUrl)} is unreachable` : ''
     if (config.redisUrl) {
       const conn = new Redis(config.redisUrl, {
         // Request paths must fail fast rather than queue behind an outage.
@@ -103,8 +122,11 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
         connectTimeout: 2000,
         lazyConnect: true,
       })
-      conn.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis connection error'))
-      await conn.connect().catch((err: Error) => logger.warn({ err: { message: err.message } }, 'redis not reachable at startup'))
+      // Every reconnect attempt of every connection fails the same way during an
+      // outage: one line per distinct failure per interval, with the real error.
+      conn.on('error', (err) => { failures.report(redisWhat, err) })
+      conn.on('ready', () => { failures.recovered(redisWhat) })
+      await conn.connect().catch((err: unknown) => { failures.report(redisWhat, err) })
       closers.push(async () => conn.quit().catch(() => conn.disconnect()))
       readiness.push({ name: 'redis', check: () => checkRedis(conn) })
       redis = conn
@@ -146,6 +168,16 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       onBudgetWait: metrics.budgetWait,
     })
     closers.push(() => genesys.close())
+    // Wrong credentials are found at startup, not when the first hire fails on them.
+    const credentials = createCredentialsCheck({
+      probe: () => genesys.tokens.getToken(),
+      isRefusal: (err) => isGenesysError(err) && err.failure === 'credentials',
+      logger: genesysLog,
+      intervalMs: CREDENTIALS_CHECK_INTERVAL_MS,
+      describe: `client ${genesysTarget.clientId} at ${new URL(genesysTarget.loginUrl).origin}`,
+    })
+    credentials.start()
+    closers.push(async () => { credentials.stop() })
     readiness.push({
       name: 'genesys',
       async check () {
@@ -157,14 +189,15 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     let deliveries: DeliveryStore
     let stores: { requests: RequestStore, reservations: EmailReservations, externalIds: EmailReservations, registry: WorkerRegistry, idempotency: IdempotencyStore, syncs: GroupSyncStore }
     if (redis) {
-      deliveries = createRedisDeliveryStore(redis)
+      // An unreachable Redis answers 503 with Retry-After, not 500.
+      deliveries = guardRedisUnavailable(createRedisDeliveryStore(redis))
       stores = {
-        requests: createRedisRequestStore(redis),
-        reservations: createRedisEmailReservations(redis),
-        externalIds: createRedisEmailReservations(redis, 'externalId'),
-        registry: createRedisWorkerRegistry(redis),
-        idempotency: createRedisIdempotencyStore(redis),
-        syncs: createRedisGroupSyncStore(redis),
+        requests: guardRedisUnavailable(createRedisRequestStore(redis)),
+        reservations: guardRedisUnavailable(createRedisEmailReservations(redis)),
+        externalIds: guardRedisUnavailable(createRedisEmailReservations(redis, 'externalId')),
+        registry: guardRedisUnavailable(createRedisWorkerRegistry(redis)),
+        idempotency: guardRedisUnavailable(createRedisIdempotencyStore(redis)),
+        syncs: guardRedisUnavailable(createRedisGroupSyncStore(redis)),
       }
     } else {
       const memoryDeliveries = createMemoryDeliveryStore()
@@ -195,7 +228,11 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
           ...opts,
           lockDurationMs: config.provisioning.jobLockMs,
           // Planned retries are logged by the handlers themselves.
-          onError: (err, jobId) => { if (!(err instanceof RetryLater)) logger.warn({ err: errSummary(err), jobId, queue: name }, 'job error') },
+          onError: (err, jobId) => {
+            if (err instanceof RetryLater) return
+            if (isRedisConnectionError(err)) failures.report(redisWhat, err)
+            else failures.report(`job error in queue ${name}`, err, { jobId, queue: name })
+          },
         })
         dashboardQueues.push(bull.bullQueue)
         q = bull
@@ -234,7 +271,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     const cache = createReferenceCache(clock, config.directoryCacheTtlMs)
 
     // Groups: mappings from HR paths to Genesys groups and queues, membership syncs.
-    const mappingStore: MappingStore = redis ? createRedisMappingStore(redis) : createMemoryMappingStore()
+    const mappingStore: MappingStore = redis ? guardRedisUnavailable(createRedisMappingStore(redis)) : createMemoryMappingStore()
     const groups = createMappedGroupResolver(mappingStore, createNameGroupResolver(genesys.client, mappingStore))
     const groupSyncQueue = jobQueue<GroupSyncJob>('group-sync', { maxAttempts: config.provisioning.jobMaxAttempts })
     closers.push(() => groupSyncQueue.close())
@@ -246,6 +283,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
 
     const service = createProvisioningService({
       ...stores,
+      intake: credentials,
       queue: provisioningQueue,
       clock,
       staticChecks,
@@ -331,6 +369,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
         service,
         dryRun: (client, body) => dryRun({ directory: genesys.client, groups, cache, reservations: stores.reservations, externalIds: stores.externalIds, registry: stores.registry, policy, maxGroupDepth: config.maxGroupDepth }, client, body),
         idempotencyTtlHours: config.provisioning.idempotencyTtlHours,
+        clientIds: () => registry.list().map((c) => c.id),
         webhookSummary: async (record) => {
           const d = record.webhookId === undefined ? undefined : await deliveries.get(record.webhookId)
           return d && summarize(d)
@@ -341,6 +380,12 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       metrics,
       queues: dashboardQueues,
       ...(redis ? { redis } : {}),
+      describe: () => ({
+        genesysOrigin: new URL(genesysTarget.apiUrl).origin,
+        redis: redis && config.redisUrl
+          ? `${redis.status === 'ready' ? 'on' : 'unreachable'} (${redisTarget(config.redisUrl)}, single node)`
+          : 'off (embedded, not durable)',
+      }),
       close,
     }
   } catch (err) {
@@ -363,8 +408,30 @@ function bullConnection (url: string): RedisOptions {
   }
 }
 
-function errSummary (err: unknown): unknown {
-  return err instanceof Error ? { name: err.name, message: err.message } : err
+/** Warns about each client webhook whose destination the SSRF guard refuses (names that do not resolve are left to delivery). */
+async function warnRefusedWebhooks (clients: readonly ApiClient[], allowed: ReturnType<typeof parseAllowedNetworks>, logger: FastifyBaseLogger): Promise<void> {
+  for (const client of clients) {
+    if (!client.webhook) continue
+    let url: URL
+    try {
+      url = new URL(client.webhook.url)
+    } catch {
+      logger.warn({ clientId: client.id }, `client "${client.id}": the webhook URL is not a URL; every event will be dead-lettered`)
+      continue
+    }
+    try {
+      await checkDestination(url, allowed)
+    } catch (err) {
+      if (!(err instanceof WebhookDestinationRefused)) continue
+      logger.warn({ clientId: client.id, webhookOrigin: url.origin, reason: err.reason }, `client "${client.id}": webhooks to ${url.origin} will always be refused (${err.reason}); use https to a public host, or add its network to WEBHOOK_ALLOWED_NETWORKS`)
+    }
+  }
+}
+
+/** host:port of a Redis URL, without credentials, for log lines. */
+export function redisTarget (url: string): string {
+  const u = new URL(url)
+  return `${u.hostname}:${u.port || 6379}${u.pathname.length > 1 ? u.pathname : ''}`
 }
 
 /** Redis must answer and must never evict keys (jobs and idempotency records live there). */

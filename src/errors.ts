@@ -95,8 +95,8 @@ export const errors = {
     new ProvisioningError('PROV_ERR_UNSUPPORTED_MEDIA_TYPE', 415, 'Unsupported media type', `Content-Type ${type} is not supported; send application/json.`),
   rateLimited: (retryAfter: number) =>
     new ProvisioningError('PROV_ERR_RATE_LIMITED', 429, 'Too many requests', `Rate limit exceeded; retry in ${retryAfter} s.`, { retryAfter }),
-  unavailable: (message: string, retryAfter?: number) =>
-    new ProvisioningError('PROV_ERR_UNAVAILABLE', 503, 'Service unavailable', message, { retryAfter }),
+  unavailable: (message: string, retryAfter?: number, cause?: unknown) =>
+    new ProvisioningError('PROV_ERR_UNAVAILABLE', 503, 'Service unavailable', message, { retryAfter, cause }),
   configuration: (message: string, cause?: unknown) =>
     new ProvisioningError('PROV_ERR_CONFIGURATION', 500, 'Service misconfigured', message, { cause, retryable: false }),
   internal: (message: string, cause?: unknown) =>

@@ -1,10 +1,10 @@
-import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import { pino } from 'pino'
 import { buildApp } from './app.js'
-import { ConfigError, loadConfig } from './config/load-config.js'
+import { ConfigError, loadConfig, unknownVariables } from './config/load-config.js'
 import { createDeps } from './deps.js'
 import { loggerOptions } from './lib/logger.js'
+import { createShutdown, STOP_SIGNALS } from './lib/shutdown.js'
 
 /** Process entry: config → deps → app → listen, and an orderly close on signals. */
 async function main (): Promise<void> {
@@ -20,20 +20,31 @@ async function main (): Promise<void> {
   }
 
   const logger = pino(loggerOptions({ level: config.logLevel, pretty: config.logPretty }))
+  for (const { variable, closest } of unknownVariables(process.env)) {
+    logger.warn({ variable, closest }, `${variable} is not a variable this service reads and is ignored; did you mean ${closest}?`)
+  }
   const deps = await createDeps(config, logger)
   const running: { app?: FastifyInstance } = {}
 
-  closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
-    if (err) logger.error({ err }, 'shutting down after an unexpected error')
-    else logger.info({ signal }, 'shutting down')
-    await running.app?.close()
-    await deps.close()
+  const shutdown = createShutdown({
+    graceMs: config.shutdownGraceMs,
+    logger,
+    async close () {
+      await running.app?.close()
+      await deps.close()
+    },
+    flush: () => new Promise<void>((resolve) => { logger.flush(() => { resolve() }) }),
+    exit: (code) => process.exit(code),
   })
+  for (const signal of STOP_SIGNALS) process.on(signal, () => { shutdown.begin({ signal }) })
+  process.on('uncaughtException', (err) => { shutdown.begin({ err }) })
+  process.on('unhandledRejection', (err) => { shutdown.begin({ err }) })
 
   const app = await buildApp({ config, deps, logger, surface: config.role === 'worker' ? 'health' : 'all' })
   running.app = app
   const address = await app.listen({ port: config.port, host: config.host })
-  logger.info({ role: config.role, genesys: config.genesys.mode, redis: config.redisUrl ? 'on' : 'off (embedded, not durable)' }, `listening on ${address}`)
+  const { genesysOrigin, redis } = deps.describe()
+  logger.info({ role: config.role, genesys: config.genesys.mode, genesysOrigin, redis }, `listening on ${address} (role ${config.role}, Genesys ${config.genesys.mode} at ${genesysOrigin}, Redis ${redis})`)
 
   if (deps.demoApiKey) {
     // Printed once to the terminal, outside the structured log.

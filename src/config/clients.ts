@@ -115,19 +115,78 @@ function toAuthenticated (client: ApiClient): AuthenticatedClient {
   return webhook ? { ...rest, webhook: { url: webhook.url, events: webhook.events } } : rest
 }
 
-/** Reads and validates a clients file, naming every problem with its path. */
+/**
+ * Reads and validates a clients file: one sentence per problem, naming the
+ * client and the field (`client "workday" (clients[0]): ...`), at most 20.
+ */
 export function loadClientsFile (path: string): ApiClient[] {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new Error(code === 'ENOENT'
+      ? `CLIENTS_FILE ${path} does not exist; create it with npm run client:add -- --file ${path} (see the README, "API clients")`
+      : `CLIENTS_FILE ${path} cannot be read (${code ?? (err as Error).message})`)
+  }
   let raw: unknown
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'))
+    raw = JSON.parse(text)
   } catch (err) {
-    throw new Error(`CLIENTS_FILE ${path} could not be read as JSON: ${(err as Error).message}`)
+    throw new Error(`CLIENTS_FILE ${path} is not valid JSON: ${(err as Error).message}`)
   }
-  const problems = [...Value.Errors(ClientsFileSchema, raw)].map((e) => `${e.instancePath || '/'} ${e.message}`)
+  const problems = clientsFileProblems(raw)
   if (problems.length > 0) {
     throw new Error(`CLIENTS_FILE ${path} is invalid:\n  - ${problems.slice(0, 20).join('\n  - ')}`)
   }
   return (raw as Static<typeof ClientsFileSchema>).clients
+}
+
+const FIELD_RULES: Record<string, string> = {
+  id: 'must be 1–64 characters of a-z, 0-9, ".", "_" or "-", starting with a letter or digit',
+  name: 'must be a non-empty string (at most 200 characters)',
+  keySha256: 'must be the SHA-256 of the key as 64 lower-case hex digits (the file never holds a key; npm run client:add makes one)',
+  scopes: `must be a non-empty list of distinct scopes among ${SCOPES.join(', ')}`,
+  divisions: 'must be "*" (every division) or a non-empty list of distinct division names',
+  roles: 'must be a list of distinct role names',
+  webhook: 'must be {"url": "https://…", "secrets": ["whsec_…"], "events"?: [...]} with 1–5 secrets of the form whsec_ + base64',
+  rateLimit: 'must be {"max": n ≥ 1, "timeWindowSeconds": 1–86400}',
+}
+
+/** The problems of a parsed clients file, as sentences naming the client and the field. */
+export function clientsFileProblems (raw: unknown): string[] {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw) || !Array.isArray((raw as { clients?: unknown }).clients)) {
+    return ['the file must be an object {"clients": [...]} with a list of clients']
+  }
+  const problems: string[] = []
+  const extra = Object.keys(raw).filter((k) => k !== 'clients')
+  if (extra.length > 0) problems.push(`unknown top-level field${extra.length === 1 ? '' : 's'} ${extra.map((k) => `"${k}"`).join(', ')}; only "clients" is allowed`)
+  const clients = (raw as { clients: unknown[] }).clients
+  clients.forEach((client, i) => {
+    const obj = client !== null && typeof client === 'object' && !Array.isArray(client) ? client as Record<string, unknown> : undefined
+    const who = `client ${typeof obj?.id === 'string' ? `"${obj.id}" ` : ''}(clients[${i}])`
+    if (!obj) { problems.push(`${who} must be an object`); return }
+    const fields = new Set<string>()
+    for (const e of Value.Errors(ApiClientSchema, obj)) {
+      const segment = e.instancePath.split('/')[1]
+      if (segment !== undefined && segment !== '') { fields.add(segment); continue }
+      const missing = (e.params as { requiredProperties?: string[] }).requiredProperties
+      for (const m of missing ?? []) fields.add(m)
+    }
+    for (const key of Object.keys(obj)) {
+      if (!Object.hasOwn(ApiClientSchema.properties, key)) problems.push(`${who}: "${key}" is not a client field (${key === 'key' ? 'store keySha256, never the key' : `fields: ${Object.keys(ApiClientSchema.properties).join(', ')}`})`)
+    }
+    for (const field of fields) {
+      if (!Object.hasOwn(ApiClientSchema.properties, field)) continue
+      if (!(field in obj)) { problems.push(`${who}: "${field}" is missing; it ${FIELD_RULES[field] ?? 'is required'}`); continue }
+      if (field === 'scopes' && Array.isArray(obj.scopes)) {
+        const unknown = obj.scopes.filter((sc) => !(SCOPES as readonly unknown[]).includes(sc))
+        if (unknown.length > 0) { problems.push(`${who}: scope${unknown.length === 1 ? '' : 's'} ${unknown.map((u) => JSON.stringify(u)).join(', ')} unknown; valid scopes are ${SCOPES.join(', ')}`); continue }
+      }
+      problems.push(`${who}: "${field}" ${FIELD_RULES[field] ?? 'is invalid'}`)
+    }
+  })
+  return problems
 }
 
 /** The embedded demo's client: every scope, every division, a fresh key per start. */

@@ -109,6 +109,12 @@ export function loadConfig (env: Record<string, string | undefined>, opts: { isT
     problems.push({ variable, reason: describe(error.keyword, error.params, error.message) })
   }
   problems.push(...crossChecks(value, seen))
+  // A misspelt variable is the likeliest cause of a "required" problem: say so there.
+  const unknown = unknownVariables(env)
+  for (const p of problems) {
+    const near = unknown.filter((u) => u.closest === p.variable)
+    if (near.length > 0) p.reason += ` (${near.map((u) => u.variable).join(', ')} ${near.length === 1 ? 'is' : 'are'} set: did you mean ${p.variable}?)`
+  }
   if (problems.length > 0) throw new ConfigError(problems)
   return deepFreeze(toConfig(value, opts.isTTY ?? false))
 }
@@ -142,6 +148,11 @@ function crossChecks (env: Env, alreadyInvalid: Set<string>): Problem[] {
   if (env.GENESYS_CLIENT_ID === undefined && hasHosts) {
     problems.push({ variable: 'GENESYS_CLIENT_ID', reason: 'required when a Genesys region or URL is set (without it the built-in simulator is used)' })
   }
+  // Judged only on a Genesys configuration that is otherwise valid.
+  const genesysValid = ![...alreadyInvalid, ...problems.map((p) => p.variable)].some((v) => v.startsWith('GENESYS_'))
+  if (genesysValid && env.GENESYS_CLIENT_ID !== undefined && env.REDIS_URL === undefined && !env.ALLOW_IN_MEMORY_STATE && !alreadyInvalid.has('REDIS_URL') && realOrg(env)) {
+    problems.push({ variable: 'REDIS_URL', reason: 'required with a real Genesys org: without Redis every accepted hire lives in this process\'s memory and is lost at a restart (set ALLOW_IN_MEMORY_STATE=true to run a demo that way)' })
+  }
   const badPattern = splitList(env.DENIED_PERMISSIONS ?? '').find((p) => parsePermission(p) === undefined)
   if (badPattern !== undefined) {
     problems.push({ variable: 'DENIED_PERMISSIONS', reason: `"${badPattern}" is not a domain:entity:action pattern (use * as a wildcard)` })
@@ -158,6 +169,59 @@ function crossChecks (env: Env, alreadyInvalid: Set<string>): Problem[] {
     problems.push({ variable: 'WEBHOOK_RETRY_SCHEDULE', reason: (err as Error).message })
   }
   return problems
+}
+
+/**
+ * A real org: a region, or explicit origins off this machine. A Genesys on
+ * loopback is a simulator (tests, benches, the standalone simulator).
+ */
+function realOrg (env: Env): boolean {
+  if (env.GENESYS_API_URL === undefined) return true
+  try {
+    return !LOOPBACK_HOSTS.has(new URL(env.GENESYS_API_URL).hostname)
+  } catch {
+    return true
+  }
+}
+
+/** Prefixes of this service's variables: a variable with one of them that the service does not know is likely a typo. */
+export const VARIABLE_PREFIXES = ['GENESYS_', 'REDIS_', 'WEBHOOK_', 'AUTH_', 'RATE_LIMIT_', 'LOG_', 'JOB_', 'WORKER_', 'IDEMPOTENCY_', 'GROUP_SYNC_', 'DIRECTORY_', 'SHUTDOWN_', 'CLIENTS_', 'DENIED_', 'ALLOW_', 'TRUST_', 'BODY_', 'KEEP_ALIVE_'] as const
+
+/**
+ * Variables that look like this service's (a known prefix, or one edit from a
+ * known name) but are not among them, each with the closest known name. Only
+ * names are read, never values.
+ */
+export function unknownVariables (env: Record<string, string | undefined>): Array<{ variable: string, closest: string }> {
+  const known = Object.keys(EnvSchema.properties)
+  const found: Array<{ variable: string, closest: string }> = []
+  for (const name of Object.keys(env).sort()) {
+    if (known.includes(name)) continue
+    let closest = known[0] ?? ''
+    let best = Infinity
+    for (const k of known) {
+      const d = editDistance(name, k)
+      if (d < best) { best = d; closest = k }
+    }
+    if (VARIABLE_PREFIXES.some((p) => name.startsWith(p)) || (best <= 1 && name.length >= 6)) found.push({ variable: name, closest })
+  }
+  return found
+}
+
+/** Levenshtein distance, with a transposition costing one edit (REDIS_ULR → REDIS_URL). */
+export function editDistance (a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)))
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i] as number[]
+      const prev = d[i - 1] as number[]
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let v = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, ((d[i - 2] as number[])[j - 2] as number) + 1)
+      row[j] = v
+    }
+  }
+  return (d[a.length] as number[])[b.length] as number
 }
 
 const JWT_TRIO = ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'AUTH_JWT_JWKS_URL'] as const

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module'
-import type { LoggerOptions } from 'pino'
+import { stdSerializers, type LoggerOptions } from 'pino'
+import { asError } from './failure-log.js'
 
 /**
  * One root redact list. Redaction is a second line of defence: secrets are kept
@@ -34,6 +35,9 @@ export function loggerOptions ({ level, pretty }: LogOptionsInput): LoggerOption
     level,
     redact: { paths: redactPaths, censor: '[redacted]' },
     base: { service: 'genesys-provisioning' },
+    // Anything logged as `err` comes out with its type, message and stack,
+    // also when a caller passed a plain object instead of an Error.
+    serializers: { err: (err: unknown) => stdSerializers.errWithCause(err instanceof Error ? err : asError(err)) },
   }
   // Production images carry no dev dependencies: without pino-pretty, stay on JSON.
   if (pretty && prettyAvailable()) {

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import { asError } from './failure-log.js'
 
 /**
  * Runs `task` every `intervalMs`, never two at once; a failure is logged and
@@ -11,7 +12,7 @@ export function periodic (task: () => Promise<unknown>, opts: { intervalMs: numb
     start () {
       timer = setInterval(() => {
         running ??= task()
-          .then(() => undefined, (err: unknown) => { opts.logger.warn({ err: err instanceof Error ? { name: err.name, message: err.message } : err }, `${opts.what} failed`) })
+          .then(() => undefined, (err: unknown) => { opts.logger.warn({ err: asError(err) }, `${opts.what} failed`) })
           .finally(() => { running = undefined })
       }, opts.intervalMs)
       timer.unref()

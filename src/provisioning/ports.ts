@@ -57,6 +57,8 @@ export interface ProvisioningRecord {
   retries: number
   /** The webhook delivery reporting this run's outcome, once terminal. */
   webhookId?: string
+  /** The x-request-id of the HTTP request that submitted it, so worker log lines lead back to it. */
+  originRequestId?: string
 }
 
 export interface ListQuery {

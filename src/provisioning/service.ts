@@ -1,5 +1,6 @@
 import { externalIdFor, type AuthenticatedClient } from '../config/clients.js'
-import { errors, isProvisioningError, problemBody, type Issue } from '../errors.js'
+import { errors, isProvisioningError, problemBody, type Issue, type ProvisioningError } from '../errors.js'
+import { policyIssuesOfParsedFields } from '../pipeline/parsed-fields.js'
 import type { NewHireBody } from '../http/schemas/provisioning.js'
 import { fingerprint } from '../lib/canonical-json.js'
 import { newId } from '../lib/ids.js'
@@ -25,6 +26,20 @@ export interface AcceptResult {
   requestId?: string
 }
 
+export interface BulkRetryFilter {
+  status: 'failed' | 'rejected'
+  /** The `error.code` of the requests, e.g. PROV_ERR_CONFIGURATION. */
+  code?: string
+  createdAfter?: string
+  clientId?: string
+}
+
+export interface BulkRetryResult {
+  retried: Array<{ id: string, clientId: string }>
+  skipped: Array<{ id: string, clientId: string, reason: string }>
+  more: boolean
+}
+
 export interface ProvisioningServiceDeps {
   requests: RequestStore
   idempotency: IdempotencyStore
@@ -32,6 +47,8 @@ export interface ProvisioningServiceDeps {
   clock: Clock
   staticChecks: StaticChecks
   config: { maxGroupDepth: number, idempotencyTtlHours: number }
+  /** Refuses intake (503) while work could not proceed, e.g. Genesys refuses the credentials. */
+  intake?: { assertAccepted (): void }
 }
 
 export const REQUESTS_PATH = '/v1/provisioning-requests'
@@ -51,7 +68,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
   const idempotencyTtlSeconds = deps.config.idempotencyTtlHours * 3600
   const iso = () => new Date(clock.now()).toISOString()
 
-  async function createRecord (client: AuthenticatedClient, hire: NewHireBody): Promise<StoredResponse> {
+  async function createRecord (client: AuthenticatedClient, hire: NewHireBody, originRequestId?: string): Promise<StoredResponse> {
     const now = iso()
     const record: ProvisioningRecord = {
       id: newId('prq', clock.now()),
@@ -68,6 +85,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
       steps: [],
       attempts: 0,
       retries: 0,
+      ...(originRequestId !== undefined ? { originRequestId } : {}),
     }
     const inserted = await requests.insert(record)
     if (!inserted.inserted) {
@@ -80,13 +98,35 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
     return { status: 202, headers: { location: `${REQUESTS_PATH}/${record.id}` }, body: toView(record) }
   }
 
+  /** Queues a failed or rejected request again: a failed one from where its ledger stopped, a rejected one from validation. */
+  async function resume (record: ProvisioningRecord): Promise<ProvisioningRecord> {
+    if (!(await requests.claimHrId(record))) {
+      throw errors.conflict(`Employee ${record.hrId} has another request in progress.`, { retryable: false })
+    }
+    const now = iso()
+    const status = record.status === 'failed' && record.steps.length > 0 ? 'provisioning' : 'accepted'
+    const resumed: ProvisioningRecord = {
+      ...record,
+      status,
+      error: undefined,
+      issues: undefined,
+      webhookId: undefined,
+      retries: record.retries + 1,
+      updatedAt: now,
+      transitions: [...record.transitions, { status, at: now }],
+    }
+    await requests.save(resumed)
+    await queue.enqueue(resumed)
+    return resumed
+  }
+
   return {
     /**
      * Validates statically (no upstream call), then stores and enqueues. With an
      * Idempotency-Key the outcome is remembered for the retention period and
      * replayed for the same body; another body under the same key is refused.
      */
-    async accept (client: AuthenticatedClient, body: NewHireBody, idempotencyKey?: string): Promise<AcceptResult> {
+    async accept (client: AuthenticatedClient, body: NewHireBody, idempotencyKey?: string, originRequestId?: string): Promise<AcceptResult> {
       const print = fingerprint('POST', REQUESTS_PATH, body)
       if (idempotencyKey !== undefined) {
         const begun = await idempotency.begin(client.id, idempotencyKey, print, 60)
@@ -96,11 +136,13 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
       }
       let response: StoredResponse
       try {
+        // After the replay check: an answer already given is given again.
+        deps.intake?.assertAccepted()
         const checked = deps.staticChecks(body, { client, maxGroupDepth: deps.config.maxGroupDepth })
         if (checked.issues.length > 0) {
           throw errors.policy(`The new hire violates ${checked.issues.length} polic${checked.issues.length === 1 ? 'y' : 'ies'}; nothing was stored.`, checked.issues)
         }
-        response = await createRecord(client, checked.normalized)
+        response = await createRecord(client, checked.normalized, originRequestId)
       } catch (err) {
         // A refusal that the same body would always get is remembered like a
         // success; anything transient frees the key for the caller's retry.
@@ -115,6 +157,25 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
       }
       if (idempotencyKey !== undefined) await idempotency.complete(client.id, idempotencyKey, print, response, idempotencyTtlSeconds)
       return { response, replayed: false, requestId: requestIdOf(response) }
+    },
+
+    /**
+     * The answer to a body that failed its schema: the schema issues and, in the
+     * same answer, the policy issues of the fields that did parse.
+     */
+    invalidBody (client: AuthenticatedClient, raw: unknown, schemaIssues: Issue[]): ProvisioningError {
+      const policy = policyIssuesOfParsedFields(raw, schemaIssues, (hire) => deps.staticChecks(hire, { client, maxGroupDepth: deps.config.maxGroupDepth }).issues)
+      const count = (n: number, what: string) => `${n} ${what} issue${n === 1 ? '' : 's'}`
+      return errors.validation(`The request body is invalid (${count(schemaIssues.length, 'schema')}${policy.length > 0 ? `, ${count(policy.length, 'policy')}` : ''}); nothing was stored.`, [...schemaIssues, ...policy])
+    },
+
+    /**
+     * Records the answer actually sent for a key after `Prefer: wait` (201,
+     * 200, or a 202 with a later status), replacing the one stored at
+     * acceptance, so a replay returns what the first call got.
+     */
+    async rememberSent (client: AuthenticatedClient, body: NewHireBody, idempotencyKey: string, response: StoredResponse): Promise<void> {
+      await idempotency.complete(client.id, idempotencyKey, fingerprint('POST', REQUESTS_PATH, body), response, idempotencyTtlSeconds)
     },
 
     async get (client: AuthenticatedClient, id: string): Promise<ProvisioningRecord> {
@@ -137,22 +198,40 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
       if (record.status !== 'failed') {
         throw errors.conflict(`Only failed requests can be retried; ${id} is ${record.status}.`, { retryable: false })
       }
-      if (!(await requests.claimHrId(record))) {
-        throw errors.conflict(`Employee ${record.hrId} has another request in progress.`, { retryable: false })
+      return resume(record)
+    },
+
+    /**
+     * The operators' bulk retry: every failed (or rejected) request of the given
+     * clients matching the filters is queued again, up to `limit`; `more` says
+     * whether another call would find further ones. A request whose employee has
+     * another request in progress is skipped and named.
+     */
+    async retryMatching (clientIds: readonly string[], filter: BulkRetryFilter, limit: number): Promise<BulkRetryResult> {
+      const result: BulkRetryResult = { retried: [], skipped: [], more: false }
+      for (const clientId of clientIds) {
+        if (filter.clientId !== undefined && clientId !== filter.clientId) continue
+        let cursor: string | undefined
+        do {
+          const page = await requests.list(clientId, { status: filter.status, createdAfter: filter.createdAfter, limit: 100, cursor })
+          for (const record of page.items) {
+            if (filter.code !== undefined && record.error?.code !== filter.code) continue
+            if (result.retried.length + result.skipped.length >= limit) {
+              result.more = true
+              return result
+            }
+            try {
+              await resume(record)
+              result.retried.push({ id: record.id, clientId })
+            } catch (err) {
+              if (!isProvisioningError(err) || err.status !== 409) throw err
+              result.skipped.push({ id: record.id, clientId, reason: err.message })
+            }
+          }
+          cursor = page.nextCursor
+        } while (cursor !== undefined)
       }
-      const now = iso()
-      const resumed: ProvisioningRecord = {
-        ...record,
-        status: record.steps.length > 0 ? 'provisioning' : 'accepted',
-        error: undefined,
-        webhookId: undefined,
-        retries: record.retries + 1,
-        updatedAt: now,
-        transitions: [...record.transitions, { status: record.steps.length > 0 ? 'provisioning' : 'accepted', at: now }],
-      }
-      await requests.save(resumed)
-      await queue.enqueue(resumed)
-      return resumed
+      return result
     },
 
     /** Polls until the request is terminal or the time is up (Prefer: wait). */

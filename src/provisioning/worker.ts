@@ -88,7 +88,7 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     await requests.save(record, delivery)
     await deps.reservations.release(record.email, record.id)
     await deps.externalIds.release(externalIdOf(record), record.id)
-    deps.logger.info({ provisioningId: record.id, status: record.status, genesysUserId: record.genesysUserId }, 'provisioning request finished')
+    deps.logger.info({ provisioningId: record.id, ...(record.originRequestId !== undefined ? { requestId: record.originRequestId } : {}), status: record.status, genesysUserId: record.genesysUserId }, 'provisioning request finished')
     try {
       await deps.onTerminal?.(record)
     } catch (err) {
@@ -289,7 +289,7 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     const loaded = await requests.get(job.data.requestId)
     if (!loaded || TERMINAL_STATUSES.has(loaded.status)) return
     let record: ProvisioningRecord | undefined = { ...loaded, attempts: loaded.attempts + 1 }
-    const log = deps.logger.child({ provisioningId: record.id, attempt: job.attempt })
+    const log = deps.logger.child({ provisioningId: record.id, attempt: job.attempt, ...(record.originRequestId !== undefined ? { requestId: record.originRequestId } : {}) })
     try {
       if (record.status === 'accepted' || record.status === 'validating') {
         record = await validate(record)
@@ -373,8 +373,20 @@ async function withFreshIdRetry<T> (cache: Pick<ReferenceCache, 'clear'>, fn: ()
   }
 }
 
+/**
+ * Refused Genesys credentials are the operator's to fix, usually within
+ * minutes: accepted work waits for them (with backoff, at least this long
+ * between attempts) instead of failing at its first attempt.
+ */
+export const CREDENTIALS_RETRY_MS = 30_000
+
+function refusedCredentials (err: unknown): boolean {
+  return isGenesysError(err) && err.failure === 'credentials'
+}
+
 function isRetryable (err: unknown): boolean {
   if (err instanceof RetryLater) return true
+  if (refusedCredentials(err)) return true
   if (err instanceof JobFailed) return false
   if (isProvisioningError(err)) return err.retryable
   return true
@@ -382,6 +394,7 @@ function isRetryable (err: unknown): boolean {
 
 function retryDelay (err: unknown): number {
   if (err instanceof RetryLater) return err.delayMs
+  if (refusedCredentials(err)) return CREDENTIALS_RETRY_MS
   return isGenesysError(err) ? (err as GenesysError).retryAfterMs ?? 0 : 0
 }
 

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import { asError } from '../lib/failure-log.js'
 import { createMemoryRateBudget, gcraFor, sleep, type RateBudgetOptions } from '../genesys/rate-budget.js'
 import { RateBudgetExceeded, type RateBudget } from '../genesys/ports.js'
 import { genesysKeys } from './genesys-keys.js'
@@ -56,8 +57,7 @@ export function createRedisRateBudget (opts: RedisRateBudgetOptions): RateBudget
     nextProbe = Date.now() + probeEveryMs
     if (!degraded) {
       degraded = true
-      const message = err instanceof Error ? err.message : String(err)
-      opts.logger?.warn({ err: { message } }, 'rate budget: Redis unavailable, using a per-process budget')
+      opts.logger?.warn({ err: asError(err) }, 'rate budget: Redis unavailable, using a per-process budget')
     }
   }
 

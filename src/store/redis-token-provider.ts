@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
+import { asError } from '../lib/failure-log.js'
 import type { TokenProvider } from '../genesys/ports.js'
 import { schedule, singleFlight, type CachedToken, type TokenProviderOptions } from '../genesys/token-provider.js'
 import { openToken, sealToken, tokenDigest } from './token-seal.js'
@@ -45,7 +46,7 @@ interface Held extends CachedToken {
   usableUntil: number
 }
 
-const errInfo = (err: unknown) => ({ err: { name: err instanceof Error ? err.name : 'Error', message: err instanceof Error ? err.message : String(err) } })
+const errInfo = (err: unknown) => ({ err: asError(err) })
 
 /**
  * The fleet's token cache: one token per OAuth client in Redis, stored as JSON

@@ -13,9 +13,16 @@ t.test('Swagger UI: authorize with the demo key and execute an authenticated cal
   const pageErrors: string[] = []
   page.on('pageerror', (err) => pageErrors.push(err.message))
 
+  const writes: Array<Record<string, string>> = []
+  page.on('request', (r) => { if (r.method() === 'POST' && r.url().includes('/v1/provisioning-requests')) writes.push(r.headers()) })
+
   await page.goto(`${service.url}/docs`)
   await page.locator('.information-container .title').waitFor({ timeout: 20_000 })
   t.match(await page.locator('.information-container .title').innerText(), /Genesys Cloud provisioning API/)
+  t.match(await page.title(), /^Genesys Cloud provisioning \d+\.\d+\.\d+ — API$/, 'the page names the product and its version')
+  const logo = await page.locator('#swagger-ui .topbar .topbar-wrapper a.link img').getAttribute('src')
+  t.match(Buffer.from((logo ?? '').replace(/^data:image\/svg\+xml;base64,/, ''), 'base64').toString(), /Genesys Cloud provisioning.*version \d+\.\d+\.\d+/, 'the top bar shows the product, not the framework logo')
+  t.notOk(await page.locator('.topbar .download-url-wrapper').isVisible(), 'no "Explore" box')
 
   // Authorize with the bearer key.
   await page.locator('.auth-wrapper button.authorize').click()
@@ -69,5 +76,9 @@ t.test('Swagger UI: authorize with the demo key and execute an authenticated cal
     outcome = ((await res.json()) as { status: string }).status
   }
   t.equal(outcome, 'completed', 'the posted new hire was provisioned')
+  t.equal(writes.length, 2, 'two POSTs from the page')
+  t.ok(writes.every((h) => /^[0-9a-f-]{36}$/.test(h['idempotency-key'] ?? '')), 'Try it out sent an Idempotency-Key with each')
+  t.not(writes[0]?.['idempotency-key'], writes[1]?.['idempotency-key'], 'a fresh one each time')
+  t.notMatch(realBody, /"hrId": "167844"/, 'the example hire is not the README\'s')
   t.same(pageErrors, [], 'no script errors in the page')
 })

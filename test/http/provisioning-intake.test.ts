@@ -7,14 +7,17 @@ import { createProvisioningService, jobIdFor } from '../../src/provisioning/serv
 import type { ProvisioningJob } from '../../src/provisioning/worker.js'
 import { createMemoryIdempotencyStore, createMemoryRequestStore } from '../../src/store/memory-provisioning-store.js'
 import { buildTestApp } from '../helpers/app.js'
+import { requestRecord } from '../helpers/records.js'
 
 const KEY_A = 'gpk_intake_a_0123456789abcdefghijklmnopqrstuv'
 const KEY_B = 'gpk_intake_b_0123456789abcdefghijklmnopqrstuv'
 const KEY_RO = 'gpk_intake_ro_0123456789abcdefghijklmnopqrstu'
+const KEY_ADMIN = 'gpk_intake_admin_0123456789abcdefghijklmnopqr'
 const CLIENTS: ApiClient[] = [
   { id: 'hris-a', name: 'A', keySha256: sha256Hex(KEY_A), scopes: ['provisioning:write', 'provisioning:read'], divisions: ['BPO Alpha'], roles: ['Agent'] },
   { id: 'hris-b', name: 'B', keySha256: sha256Hex(KEY_B), scopes: ['provisioning:write', 'provisioning:read'], divisions: '*' },
   { id: 'reader', name: 'R', keySha256: sha256Hex(KEY_RO), scopes: ['provisioning:read'], divisions: '*' },
+  { id: 'ops', name: 'Operators', keySha256: sha256Hex(KEY_ADMIN), scopes: ['admin'], divisions: '*' },
 ]
 
 const hire = (over: Record<string, unknown> = {}) => ({ hrId: 'E100', email: 'new.hire@example.com', givenName: 'New', familyName: 'Hire', division: 'BPO Alpha', roles: ['Agent'], ...over })
@@ -40,6 +43,7 @@ async function setup (t: Test) {
       provisioning: {
         service,
         idempotencyTtlHours: 24,
+        clientIds: () => CLIENTS.map((c) => c.id),
         dryRun: async (_client, body): Promise<DryRunResult> => {
           dryRuns.push(body)
           return { dryRun: true, valid: true, issues: [], plan: { scimUser: { userName: body.email }, grants: [], groups: [] } }
@@ -50,7 +54,7 @@ async function setup (t: Test) {
   t.teardown(async () => { await app.close(); await queue.close() })
   const post = (body: unknown, headers: Record<string, string> = {}, key = KEY_A, query = '') =>
     app.inject({ method: 'POST', url: `/v1/provisioning-requests${query}`, headers: { authorization: `Bearer ${key}`, ...headers }, payload: body as object })
-  return { app, post, requests, enqueued, dryRuns, service }
+  return { app, post, requests, enqueued, dryRuns, service, queue }
 }
 
 t.test('accept: 202, Location, the resource, one job', async (t) => {
@@ -85,6 +89,25 @@ t.test('schema: unknown field ⇒ 400 and nothing queued', async (t) => {
   t.same(enqueued, [])
 })
 
+t.test('one round: schema issues and the policy issues of the fields that parsed, in one answer', async (t) => {
+  const { post, enqueued } = await setup(t)
+  const res = await post(hire({ nickname: 'Al', division: 'BPO Beta', roles: ['Admin'], email: 'nope', groups: [7] }))
+  t.equal(res.statusCode, 400)
+  const body = res.json()
+  t.equal(body.code, 'PROV_ERR_VALIDATION')
+  t.same(body.issues.map((i: { code: string, path: string }) => `${i.code} ${i.path}`).sort(), [
+    'division.notAllowed /division',
+    'email.invalid /email',
+    'role.notAllowed /roles/0',
+    'schema.additionalProperties /nickname',
+    'schema.type /groups/0',
+  ], 'the broken groups field is reported once, by its schema issue')
+  t.match(body.detail, /2 schema issues, 3 policy issues/)
+  t.same(enqueued, [])
+  const clean = await post(hire({ nickname: 'Al' }))
+  t.same(clean.json().issues.map((i: { code: string }) => i.code), ['schema.additionalProperties'], 'no policy issue is invented')
+})
+
 t.test('Idempotency-Key: replay, mismatch, malformed, per-client scope', async (t) => {
   const { post, enqueued } = await setup(t)
   const first = await post(hire(), { 'idempotency-key': 'k-1' })
@@ -106,6 +129,28 @@ t.test('Idempotency-Key: replay, mismatch, malformed, per-client scope', async (
   const b = await post(hire({ hrId: 'B-1' }), { 'idempotency-key': 'k-1' }, KEY_B)
   t.equal(b.statusCode, 202, 'the same key of another client is another key')
   t.equal(enqueued.length, 2)
+})
+
+t.test('Idempotency-Key with Prefer: wait: the replay is the 201 the first call got', async (t) => {
+  const { post, requests, queue } = await setup(t)
+  // A worker that completes every request it is given.
+  queue.process(async (job) => {
+    const r = await requests.get(job.data.requestId)
+    if (!r) return
+    const at = new Date().toISOString()
+    await requests.save({ ...r, status: 'completed', genesysUserId: 'u-1', updatedAt: at, transitions: [...r.transitions, { status: 'completed', at }] })
+  }, { concurrency: 1 })
+  const first = await post(hire(), { 'idempotency-key': 'k-wait', prefer: 'wait=10' })
+  t.equal(first.statusCode, 201)
+  t.equal(first.json().status, 'completed')
+  const again = await post(hire(), { 'idempotency-key': 'k-wait', prefer: 'wait=10' })
+  t.equal(again.statusCode, 201, 'the replay answers 201, not the 202 stored at acceptance')
+  t.same(again.json(), first.json(), 'the same body')
+  t.equal(again.headers.location, first.headers.location)
+  t.equal(again.headers['preference-applied'], 'wait=10')
+  t.equal(again.headers['idempotent-replayed'], 'true')
+  const plain = await post(hire(), { 'idempotency-key': 'k-wait' })
+  t.equal(plain.statusCode, 201, 'also without Prefer')
 })
 
 t.test('a policy refusal under a key is remembered too', async (t) => {
@@ -161,4 +206,31 @@ t.test('dry run writes nothing and answers the plan', async (t) => {
   t.equal(res.json().dryRun, true)
   t.equal(dryRuns.length, 1)
   t.same(enqueued, [])
+})
+
+t.test('bulk retry (admin): failed requests matching status, code and createdAfter, across clients', async (t) => {
+  const { app, requests, enqueued } = await setup(t)
+  const failed = async (clientId: string, code: string, createdAt: string, steps = 0) => {
+    const r = requestRecord({ clientId, createdAt, status: 'failed', error: { code, message: 'x' }, steps: Array.from({ length: steps }, () => ({ name: 'createUser', status: 'done' as const, at: createdAt, durationMs: 1, detail: {} })) })
+    await requests.insert({ ...r, status: 'accepted' })
+    await requests.save(r)
+    return r
+  }
+  const a1 = await failed('hris-a', 'PROV_ERR_CONFIGURATION', '2026-11-22T10:00:00.000Z', 1)
+  const b1 = await failed('hris-b', 'PROV_ERR_CONFIGURATION', '2026-11-22T11:00:00.000Z')
+  await failed('hris-b', 'PROV_ERR_UPSTREAM', '2026-11-22T11:00:00.000Z')
+  await failed('hris-a', 'PROV_ERR_CONFIGURATION', '2026-11-20T10:00:00.000Z')
+  const bulk = (body: object, key = KEY_ADMIN) => app.inject({ method: 'POST', url: '/v1/provisioning-requests/retry', headers: { authorization: `Bearer ${key}` }, payload: body })
+
+  t.equal((await bulk({ code: 'PROV_ERR_CONFIGURATION' }, KEY_A)).statusCode, 403, 'admin scope only')
+  const res = await bulk({ code: 'PROV_ERR_CONFIGURATION', createdAfter: '2026-11-21T00:00:00Z' })
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), { retried: [{ id: a1.id, clientId: 'hris-a' }, { id: b1.id, clientId: 'hris-b' }], skipped: [], more: false })
+  t.same(enqueued.sort(), [`${a1.id}-r1`, `${b1.id}-r1`].sort(), 'each queued again as a new generation')
+  t.equal((await requests.get(a1.id))?.status, 'provisioning', 'resumed after its finished steps')
+  t.equal((await requests.get(b1.id))?.status, 'accepted')
+  t.same((await bulk({ code: 'PROV_ERR_CONFIGURATION', createdAfter: '2026-11-21T00:00:00Z' })).json().retried, [], 'nothing matches twice')
+  const limited = await bulk({ limit: 1 })
+  t.match(limited.json(), { retried: [{}], more: true }, 'a limit, and a sign that more match')
+  t.equal((await bulk({ status: 'completed' })).statusCode, 400, 'only failed or rejected requests')
 })

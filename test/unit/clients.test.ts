@@ -29,10 +29,26 @@ t.test('clients file is validated with paths', async (t) => {
   t.equal(loadClientsFile(good)[0]?.id, 'workday')
   const bad = join(dir, 'bad.json')
   await writeFile(bad, JSON.stringify({ clients: [{ id: 'Workday!', name: 'W', key: 'plaintext', scopes: ['root'], divisions: [] }] }))
-  t.throws(() => loadClientsFile(bad), /\/clients\/0/)
+  t.throws(() => loadClientsFile(bad), /client "Workday!" \(clients\[0\]\)/)
   const notJson = join(dir, 'broken.json')
   await writeFile(notJson, '{')
-  t.throws(() => loadClientsFile(notJson), /could not be read as JSON/)
+  t.throws(() => loadClientsFile(notJson), /is not valid JSON/)
+})
+
+t.test('clients file problems: one sentence each, naming the client and the field', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'clients-'))
+  const missing = join(dir, 'nope.json')
+  t.throws(() => loadClientsFile(missing), { message: `CLIENTS_FILE ${missing} does not exist; create it with npm run client:add -- --file ${missing} (see the README, "API clients")` })
+  const bad = join(dir, 'bad.json')
+  await writeFile(bad, JSON.stringify({ clients: [
+    { id: 'workday', name: 'Workday', keySha256: sha256Hex('x'), scopes: ['provisioning:write', 'provisioning:admin'], divisions: 'BPO Alpha' },
+  ] }))
+  const err = t.throws(() => loadClientsFile(bad)) as Error
+  t.same(err.message.split('\n').slice(1), [
+    '  - client "workday" (clients[0]): scope "provisioning:admin" unknown; valid scopes are provisioning:write, provisioning:read, groups:write, admin',
+    '  - client "workday" (clients[0]): "divisions" must be "*" (every division) or a non-empty list of distinct division names',
+  ])
+  t.notMatch(err.message, /Expected|union|anyOf/i, 'no raw schema noise')
 })
 
 t.test('the demo client has every scope and a fresh key each time', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ConfigError, loadConfig } from '../../src/config/load-config.js'
+import { ConfigError, loadConfig, unknownVariables } from '../../src/config/load-config.js'
 
 function problemsOf (env: Record<string, string>): Array<{ variable: string, reason: string }> {
   try {
@@ -24,7 +24,7 @@ t.test('defaults: embedded mode with the simulator', async (t) => {
 })
 
 t.test('coerces numbers and booleans, derives hosts from the region', async (t) => {
-  const config = loadConfig({ PORT: '8080', LOG_PRETTY: 'false', GENESYS_REGION: 'eu-west-1', GENESYS_CLIENT_ID: 'abc', GENESYS_CLIENT_SECRET: 's3cret', CLIENTS_FILE: '/x.json', WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32, fd00::/8' })
+  const config = loadConfig({ PORT: '8080', LOG_PRETTY: 'false', GENESYS_REGION: 'eu-west-1', GENESYS_CLIENT_ID: 'abc', GENESYS_CLIENT_SECRET: 's3cret', CLIENTS_FILE: '/x.json', REDIS_URL: 'redis://127.0.0.1:6379', WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32, fd00::/8' })
   t.equal(config.port, 8080)
   t.equal(config.logPretty, false)
   t.equal(config.genesys.mode, 'remote')
@@ -65,4 +65,26 @@ t.test('a secret in a wrong place is never echoed in the error', async (t) => {
     t.notMatch((err as Error).message, /super-secret-value/)
     t.match((err as Error).message, /PORT/)
   }
+})
+
+t.test('a real Genesys org without Redis is refused, naming a misspelt REDIS_URL', async (t) => {
+  const real = { GENESYS_REGION: 'eu-west-1', GENESYS_CLIENT_ID: 'abc', GENESYS_CLIENT_SECRET: 's3cret', CLIENTS_FILE: '/x.json' }
+  const err = t.throws(() => loadConfig({ ...real, REDIS_ULR: 'redis://10.0.0.5:6379', NODE_ENV: 'production' })) as ConfigError
+  t.match(err.problems, [{ variable: 'REDIS_URL', reason: /required with a real Genesys org.*ALLOW_IN_MEMORY_STATE=true.*REDIS_ULR is set: did you mean REDIS_URL\?/ }])
+  t.notOk(err.message.includes('10.0.0.5'), 'the misspelt variable\'s value is not echoed')
+  t.throws(() => loadConfig({ GENESYS_API_URL: 'https://api.example.com', GENESYS_LOGIN_URL: 'https://login.example.com', GENESYS_CLIENT_ID: 'a', GENESYS_CLIENT_SECRET: 'b' }), ConfigError, 'explicit origins off this machine are a real org too')
+  t.equal(loadConfig({ ...real, ALLOW_IN_MEMORY_STATE: 'true' }).redisUrl, undefined, 'an explicit opt-in allows it for a demo')
+  t.equal(loadConfig({ ...real, REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl, 'redis://127.0.0.1:6379')
+  t.equal(loadConfig({ GENESYS_API_URL: 'http://127.0.0.1:4010', GENESYS_LOGIN_URL: 'http://127.0.0.1:4010', GENESYS_CLIENT_ID: 'a', GENESYS_CLIENT_SECRET: 'b' }).genesys.mode, 'remote', 'a Genesys on loopback is a simulator: memory is fine')
+})
+
+t.test('unknown variables with this service\'s prefixes are named with the closest known one', async (t) => {
+  t.same(unknownVariables({ REDIS_ULR: 'x', LOG_LEVL: 'debug', GENESYS_REGON: 'eu-west-1', RATE_LIMIT_PER_MINUT: '5', PORT: '1', HOME: '/root', PATH: '/bin', NODE_ENV: 'production', WEBHOOK_TIMEOUT_MS: '2000' }), [
+    { variable: 'GENESYS_REGON', closest: 'GENESYS_REGION' },
+    { variable: 'LOG_LEVL', closest: 'LOG_LEVEL' },
+    { variable: 'RATE_LIMIT_PER_MINUT', closest: 'RATE_LIMIT_PER_MINUTE' },
+    { variable: 'REDIS_ULR', closest: 'REDIS_URL' },
+  ])
+  t.same(unknownVariables({ SHUTDOWN_GRACE_SM: '1', WORKER_CONCURENCY: '3' }).map((u) => u.closest), ['SHUTDOWN_GRACE_MS', 'WORKER_CONCURRENCY'])
+  t.same(unknownVariables({ MAX_GROUP_DEPHT: '3' }), [{ variable: 'MAX_GROUP_DEPHT', closest: 'MAX_GROUP_DEPTH' }], 'one edit from a known name counts without a prefix')
 })

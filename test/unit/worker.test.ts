@@ -5,7 +5,7 @@ import { SCIM_ENTERPRISE_USER, type ScimGroup, type ScimUser, type ScimUserInput
 import { JobFailed, QueueRateLimited, RetryLater } from '../../src/jobs/queue.js'
 import { createReferenceCache } from '../../src/provisioning/facts.js'
 import type { ProvisioningRecord } from '../../src/provisioning/ports.js'
-import { createProvisioningWorker, type Provisioner } from '../../src/provisioning/worker.js'
+import { CREDENTIALS_RETRY_MS, createProvisioningWorker, type Provisioner } from '../../src/provisioning/worker.js'
 import { createMemoryEmailReservations, createMemoryRequestStore, createMemoryWorkerRegistry } from '../../src/store/memory-provisioning-store.js'
 import { DEFAULT_DENIED_PERMISSIONS, parsePermission, type PermissionPattern } from '../../src/pipeline/permissions.js'
 
@@ -211,4 +211,17 @@ t.test('retryable errors: RetryLater with Retry-After as the floor, 429 pauses t
   t.equal(r.error?.genesysCode, 'service.unavailable')
   t.equal(r.error?.correlationId, 'corr-1')
   t.equal(r.attempts, 3)
+})
+
+t.test('refused Genesys credentials: the request waits with backoff instead of failing at once', async (t) => {
+  const refused = new GenesysError('Genesys Cloud refused the OAuth client credentials; check GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET', { operation: 'oauth.token', failure: 'credentials', upstreamStatus: 401, genesysCode: 'invalid_client' })
+  const fake = fakeGenesys()
+  fake.genesys.divisions.byName = async () => { throw refused }
+  const s = await setup(t, fake)
+  const err = await s.run(1, 3).catch((e: unknown) => e)
+  t.ok(err instanceof RetryLater, 'retried later')
+  t.equal((err as RetryLater).delayMs, CREDENTIALS_RETRY_MS, 'not before the operator can have fixed them')
+  t.not((await s.get()).status, 'failed')
+  await t.rejects(s.run(3, 3), JobFailed, 'the last attempt still fails')
+  t.match((await s.get()).error, { code: 'PROV_ERR_CONFIGURATION' })
 })

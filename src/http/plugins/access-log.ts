@@ -1,48 +1,37 @@
-import { LogController, type FastifyReply, type FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
+
+const HEALTH = /^\/health\//
 
 /**
- * Access logging with every query-string value masked: a key, token or an HR
- * id sent in a URL must not reach the logs (names are kept, values never).
+ * A query string with every value masked: a key, token or an HR id sent in a
+ * URL must not reach the logs (names are kept for debugging, values never).
  */
-export function maskQuery (url: string): string {
-  const q = url.indexOf('?')
-  if (q < 0) return url
-  const masked = url.slice(q + 1).split('&').map((pair) => {
+export function maskQuery (query: string): string {
+  return query.split('&').map((pair) => {
     const eq = pair.indexOf('=')
     return eq < 0 ? pair : `${pair.slice(0, eq)}=***`
+  }).join('&')
+}
+
+/**
+ * One access line per request (Fastify's own two, "incoming request" and
+ * "request completed", are switched off): method, path, the query with its
+ * values masked, status and duration (the client id is bound to the request's
+ * logger once authenticated). Health probes arrive every few seconds from
+ * every orchestrator: they are logged at debug.
+ */
+export function registerAccessLog (app: FastifyInstance): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const q = request.url.indexOf('?')
+    const path = (q < 0 ? request.url : request.url.slice(0, q)).slice(0, 300)
+    const line = {
+      method: request.method,
+      path,
+      ...(q >= 0 ? { query: maskQuery(request.url.slice(q + 1)).slice(0, 300) } : {}),
+      statusCode: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime * 10) / 10,
+    }
+    if (HEALTH.test(path)) request.log.debug(line, 'request')
+    else request.log.info(line, 'request')
   })
-  return `${url.slice(0, q)}?${masked.join('&')}`
-}
-
-function requestView (request: FastifyRequest) {
-  return {
-    method: request.method,
-    url: maskQuery(request.url),
-    host: request.host,
-    remoteAddress: request.ip,
-    remotePort: request.socket.remotePort,
-  }
-}
-
-export class MaskingLogController extends LogController {
-  override incomingRequest (request: FastifyRequest): void {
-    if (this.isLogDisabled(request)) return
-    request.log.info({ req: requestView(request) }, 'incoming request')
-  }
-
-  override defaultErrorLog (error: Error, request: FastifyRequest, reply: FastifyReply): void {
-    if (this.isLogDisabled(request)) return
-    if (reply.statusCode >= 500) reply.log.error({ req: requestView(request), res: reply, err: error }, error.message)
-    else reply.log.info({ res: reply, err: error }, error.message)
-  }
-
-  override writeHeadError (error: Error, request: FastifyRequest, reply: FastifyReply): void {
-    if (this.isLogDisabled(request)) return
-    reply.log.warn({ req: requestView(request), res: reply, err: error }, error.message)
-  }
-
-  override routeNotFound (request: FastifyRequest): void {
-    if (this.isLogDisabled(request)) return
-    request.log.info(`Route ${request.method}:${maskQuery(request.url)} not found`)
-  }
 }

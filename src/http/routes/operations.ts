@@ -3,6 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter'
 import { FastifyAdapter } from '@bull-board/fastify'
 import type { Queue } from 'bullmq'
 import type { FastifyInstance } from 'fastify'
+import { errors } from '../../errors.js'
 import type { Metrics } from '../../lib/metrics.js'
 
 export interface OperationsRoutesOptions {
@@ -31,7 +32,15 @@ export async function operationsRoutes (app: FastifyInstance, opts: OperationsRo
   }
 
   const queues = opts.queues ?? []
-  if (queues.length === 0) return
+  if (queues.length === 0) {
+    // Embedded mode: say why there is no dashboard instead of a bare 404.
+    const explain = async (): Promise<never> => {
+      throw errors.notFound('The queue dashboard needs Redis: set REDIS_URL. In embedded mode jobs run in this process; see GET /v1/provisioning-requests and /metrics.')
+    }
+    app.get(QUEUE_DASHBOARD_PATH, { config: { scope: 'admin' }, schema: { hide: true } }, explain)
+    app.get(`${QUEUE_DASHBOARD_PATH}/*`, { config: { scope: 'admin' }, schema: { hide: true } }, explain)
+    return
+  }
   await app.register(async (scope) => {
     // The dashboard's own routes are not part of the API document.
     scope.addHook('onRoute', (route) => {

@@ -8,9 +8,9 @@ import { statusCodeForTerminal, toView, type ProvisioningService } from '../../p
 import type { ProvisioningRecord } from '../../provisioning/ports.js'
 import type { WebhookSummary } from '../../webhooks/service.js'
 import { BEARER_SECURITY, requireClient } from '../plugins/auth.js'
-import { PROBLEM_CONTENT_TYPE } from '../plugins/errors.js'
-import { problemResponses } from '../schemas/problem.js'
-import { DryRunResultSchema, NewHireSchema, ProvisioningRequestSchema, REQUEST_STATUSES } from '../schemas/provisioning.js'
+import { PROBLEM_CONTENT_TYPE, validationIssues } from '../plugins/errors.js'
+import { problemExample, problemResponses, problemResponsesWith } from '../schemas/problem.js'
+import { ACCEPTED_EXAMPLE, COMPLETED_EXAMPLE, documented, DryRunResultSchema, NewHireSchema, ProvisioningRequestSchema, REJECTED_EXAMPLE, REQUEST_STATUSES } from '../schemas/provisioning.js'
 
 const MAX_WAIT_SECONDS = 30
 
@@ -23,7 +23,7 @@ function withoutExamples (schema: object): object {
 const DryRunOrRequestSchema = Type.Unsafe<Static<typeof ProvisioningRequestSchema> | Static<typeof DryRunResultSchema>>({
   anyOf: [withoutExamples(ProvisioningRequestSchema), withoutExamples(DryRunResultSchema)],
   description: 'Dry-run plan, or a rejected/failed request when waiting.',
-  examples: (DryRunResultSchema as { examples?: unknown[] }).examples,
+  examples: [...((DryRunResultSchema as { examples?: unknown[] }).examples ?? []), REJECTED_EXAMPLE],
 })
 
 const IdParams = Type.Object({ id: Type.String({ pattern: '^prq_[0-9A-Z]{26}$', description: 'Request id.' }) })
@@ -32,6 +32,8 @@ export interface ProvisioningRoutesOptions {
   service: ProvisioningService
   dryRun: DryRun
   idempotencyTtlHours: number
+  /** The ids of every configured API client, for the operators' bulk retry. */
+  clientIds?: () => readonly string[]
   /** The state of a terminal request's webhook, shown on the request resource. */
   webhookSummary?: (record: ProvisioningRecord) => Promise<WebhookSummary | undefined>
 }
@@ -48,6 +50,8 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
 
   app.post('/v1/provisioning-requests', {
     config: { scope: 'provisioning:write' },
+    // A body that fails its schema is answered by the handler: schema and policy issues in one round.
+    attachValidation: true,
     schema: {
       operationId: 'createProvisioningRequest',
       tags: ['provisioning'],
@@ -68,20 +72,28 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
         'idempotency-key': Type.Optional(Type.String({ description: 'Unique key for this new hire, e.g. a UUID.' })),
         prefer: Type.Optional(Type.String({ description: 'wait=<seconds>' })),
       }),
-      querystring: Type.Object({ dryRun: Type.Boolean({ default: false }) }, { additionalProperties: false }),
+      querystring: Type.Object({ dryRun: Type.Optional(Type.Boolean({ default: false, description: 'Validate against live Genesys Cloud and return the plan; nothing is written.' })) }, { additionalProperties: false }),
       body: NewHireSchema,
       response: {
         200: DryRunOrRequestSchema,
-        201: ProvisioningRequestSchema,
-        202: ProvisioningRequestSchema,
-        ...problemResponses(409, 422),
+        201: documented(ProvisioningRequestSchema, 'Provisioned within the `Prefer: wait` time: the completed request.', [COMPLETED_EXAMPLE]),
+        202: documented(ProvisioningRequestSchema, 'Accepted and queued; `Location` names the request (also when `Prefer: wait` ended before the outcome).', [ACCEPTED_EXAMPLE]),
+        ...problemResponsesWith({
+          409: problemExample(errors.conflict('Employee 167844 already has a provisioning request in progress (prq_01JD3W6Q4Z7Y8X9V0T1S2R3Q4P).')),
+          422: problemExample(errors.policy('The new hire violates 1 policy; nothing was stored.', [{ code: 'division.notAllowed', path: '/division', message: 'this client may not provision into division "BPO Beta"' }])),
+        }, 400, 409, 413, 415, 422, 503),
       },
     },
   }, async (request, reply) => {
     const client = requireClient(request)
+    const invalid = request.validationError
+    if (invalid) {
+      if (invalid.validationContext !== 'body') throw invalid
+      throw service.invalidBody(client, request.body, validationIssues('body', invalid.validation))
+    }
     if (request.query.dryRun) return reply.code(200).send(await opts.dryRun(client, request.body))
     const key = parseIdempotencyKey(request.headers['idempotency-key'])
-    const result = await service.accept(client, request.body, key)
+    const result = await service.accept(client, request.body, key, request.id)
     // Stored responses carry their own status; they were validated when first sent.
     const stored = reply as unknown as FastifyReply
     stored.headers(result.response.headers)
@@ -95,9 +107,10 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
       return stored.code(result.response.status).send(result.response.body)
     }
     const record = await service.waitForTerminal(result.requestId, wait)
-    stored.header('preference-applied', `wait=${wait}`)
     if (!record) throw errors.internal('The accepted request vanished while waiting.')
-    return stored.code(statusCodeForTerminal(record.status)).send(toView(record, await summary(record)))
+    const sent = { status: statusCodeForTerminal(record.status), headers: { ...result.response.headers, 'preference-applied': `wait=${wait}` }, body: toView(record, await summary(record)) }
+    if (key !== undefined) await service.rememberSent(client, request.body, key, sent)
+    return stored.code(sent.status).headers(sent.headers).send(sent.body)
   })
 
   app.get('/v1/provisioning-requests/:id', {
@@ -153,10 +166,40 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
       summary: 'Re-queue a failed request; finished steps are not repeated',
       security: BEARER_SECURITY,
       params: IdParams,
-      response: { 202: ProvisioningRequestSchema, ...problemResponses(400, 404, 409) },
+      response: { 202: documented(ProvisioningRequestSchema, 'Queued again from where its steps stopped.', [{ ...ACCEPTED_EXAMPLE, status: 'provisioning', transitions: [...ACCEPTED_EXAMPLE.transitions, { status: 'failed', at: '2026-11-22T09:00:04.000Z' }, { status: 'provisioning', at: '2026-11-22T10:15:00.000Z' }], updatedAt: '2026-11-22T10:15:00.000Z', attempts: 3 }]), ...problemResponses(400, 404, 409) },
     },
   }, async (request, reply) => {
     const record = await service.retry(requireClient(request), request.params.id)
     return reply.code(202).header('location', `/v1/provisioning-requests/${record.id}`).send(toView(record))
+  })
+
+  app.post('/v1/provisioning-requests/retry', {
+    config: { scope: 'admin' },
+    schema: {
+      operationId: 'retryProvisioningRequests',
+      tags: ['provisioning'],
+      summary: 'Operators: re-queue every failed request matching the filters (all clients)',
+      description: 'For recovering after a fixed outage or misconfiguration, e.g. `{"code":"PROV_ERR_CONFIGURATION"}` once the Genesys credentials are corrected. Finished steps are not repeated; a request whose employee has another request in progress is skipped. At most `limit` per call; `more: true` means call again.',
+      security: BEARER_SECURITY,
+      body: Type.Object({
+        status: Type.Optional(Type.Unsafe<'failed' | 'rejected'>({ type: 'string', enum: ['failed', 'rejected'], default: 'failed', description: 'Which terminal requests: failed (default) or rejected (validated again).' })),
+        code: Type.Optional(Type.String({ pattern: '^PROV_ERR_[A-Z_]{1,40}$', description: 'Only requests that ended with this error code.' })),
+        createdAfter: Type.Optional(Type.String({ format: 'date-time', description: 'Only requests created after this instant.' })),
+        clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Only this API client\'s requests.' })),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+      }, { additionalProperties: false, examples: [{ code: 'PROV_ERR_CONFIGURATION', createdAfter: '2026-11-22T00:00:00Z' }] }),
+      response: {
+        200: Type.Object({
+          retried: Type.Array(Type.Object({ id: Type.String(), clientId: Type.String() }, { additionalProperties: false })),
+          skipped: Type.Array(Type.Object({ id: Type.String(), clientId: Type.String(), reason: Type.String() }, { additionalProperties: false })),
+          more: Type.Boolean({ description: 'True when further requests match: call again.' }),
+        }, { additionalProperties: false, examples: [{ retried: [{ id: 'prq_01JD3W6Q4Z7Y8X9V0T1S2R3Q4P', clientId: 'hris' }], skipped: [], more: false }] }),
+        ...problemResponses(400),
+      },
+    },
+  }, async (request) => {
+    const { status = 'failed', code, createdAfter, clientId, limit = 100 } = request.body
+    const filter = { status, code, clientId, createdAfter: createdAfter === undefined ? undefined : new Date(createdAfter).toISOString() }
+    return service.retryMatching(opts.clientIds?.() ?? [], filter, limit)
   })
 }

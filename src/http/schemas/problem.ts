@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox'
+import { errors, problemBody, type ProvisioningError } from '../../errors.js'
 
 export const IssueSchema = Type.Object({
   code: Type.String({ description: 'Stable machine-readable code, e.g. `schema.additionalProperties`, `email.taken`.' }),
@@ -47,14 +48,42 @@ const DESCRIPTIONS: Record<number, string> = {
 
 export interface ProblemResponse {
   description: string
-  content: { 'application/problem+json': { schema: ReturnType<typeof Type.Ref> } }
+  content: { 'application/problem+json': { schema: ReturnType<typeof Type.Ref>, example: Problem } }
 }
 
-/** Error responses a route documents, as application/problem+json. */
+const EXAMPLE_REQUEST_ID = '2f0e7f5e-55b8-4c55-b8a5-8f0f1d1b6f40'
+
+/** A documented problem, built by the same error constructors the service answers with. */
+export function problemExample (err: ProvisioningError): Problem {
+  return { ...problemBody(err), requestId: EXAMPLE_REQUEST_ID }
+}
+
+/** One true example per status (routes may name a more precise one). */
+const EXAMPLES: Record<number, Problem> = {
+  400: problemExample(errors.validation('The request body is invalid (1 schema issue); nothing was stored.', [{ code: 'schema.additionalProperties', path: '/nickname', message: 'is not an allowed property' }])),
+  401: problemExample(errors.unauthenticated()),
+  403: problemExample(errors.forbidden('This API key lacks the "provisioning:write" scope.')),
+  404: problemExample(errors.notFound('No provisioning request prq_01JD3W6Q4Z7Y8X9V0T1S2R3Q4P.')),
+  409: problemExample(errors.conflict('The resource changed or is in use; read it again and retry.')),
+  413: problemExample(errors.payloadTooLarge(65_536)),
+  415: problemExample(errors.unsupportedMediaType('of this request')),
+  422: problemExample(errors.policy('The request violates 1 policy; nothing was stored.', [{ code: 'division.notAllowed', path: '/division', message: 'this client may not provision into division "BPO Beta"' }])),
+  429: problemExample(errors.rateLimited(12)),
+  500: problemExample(errors.internal('An internal error occurred; quote the requestId when reporting it.')),
+  503: problemExample(errors.unavailable('The shared state store (Redis) is unreachable; retry later.', 5)),
+}
+
+/** Error responses a route documents, as application/problem+json, each with its own example. */
 export function problemResponses (...statuses: number[]): Record<number, ProblemResponse> {
+  return problemResponsesWith({}, ...statuses)
+}
+
+/** As `problemResponses`, with route-specific examples for some statuses. */
+export function problemResponsesWith (examples: Partial<Record<number, Problem>>, ...statuses: number[]): Record<number, ProblemResponse> {
   const out: Record<number, ProblemResponse> = {}
-  for (const s of [401, 403, 429, 500, ...statuses].sort()) {
-    out[s] = { description: DESCRIPTIONS[s] ?? 'Problem', content: { 'application/problem+json': { schema: Type.Ref('Problem') } } }
+  for (const s of [...new Set([401, 403, 429, 500, ...statuses])].sort()) {
+    const example = examples[s] ?? EXAMPLES[s] ?? problemExample(errors.internal('Problem'))
+    out[s] = { description: DESCRIPTIONS[s] ?? 'Problem', content: { 'application/problem+json': { schema: Type.Ref('Problem'), example } } }
   }
   return out
 }

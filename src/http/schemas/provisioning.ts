@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox'
+import { Type, type Static, type TSchema } from 'typebox'
 import type { Issue } from '../../errors.js'
 import { WebhookSummarySchema } from './webhooks.js'
 
@@ -38,7 +38,7 @@ export const NewHireSchema = Type.Object({
   title: Type.Optional(Name(200)),
   department: Type.Optional(Name(200)),
   employeeNumber: Type.Optional(Name(64)),
-  managerHrId: Type.Optional(HrIdSchema),
+  managerHrId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7e]+$', description: 'The HR id of the new hire\'s manager (as in `hrId`).' })),
   phoneNumbers: Type.Optional(Type.Array(Type.Object({
     type: Type.Unsafe<typeof PHONE_TYPES[number]>({ type: 'string', enum: [...PHONE_TYPES] }),
     value: Type.String({ minLength: 1, maxLength: 32, description: 'E.164, e.g. +353871234567.' }),
@@ -51,14 +51,15 @@ export const NewHireSchema = Type.Object({
   startDate: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'First working day (YYYY-MM-DD).' })),
 }, {
   additionalProperties: false,
+  // Not the README's hire (167844): trying this out in Swagger UI provisions a hire of its own.
   examples: [{
-    hrId: '167844',
-    email: 'ada.lovelace@example.com',
-    givenName: 'Ada',
-    familyName: 'Lovelace',
+    hrId: '900001',
+    email: 'grace.hopper@example.com',
+    givenName: 'Grace',
+    familyName: 'Hopper',
     title: 'Customer Care Agent',
     department: 'Operations',
-    employeeNumber: 'E-167844',
+    employeeNumber: 'E-900001',
     phoneNumbers: [{ type: 'work', value: '+353871234567' }],
     division: 'BPO Alpha',
     roles: ['Agent'],
@@ -122,6 +123,39 @@ export const ProvisioningRequestSchema = Type.Object({
 })
 
 export type ProvisioningRequestView = Static<typeof ProvisioningRequestSchema>
+
+/** A completed request: what a waited 201 answers (the schema's own example). */
+export const COMPLETED_EXAMPLE = ((ProvisioningRequestSchema as { examples?: ProvisioningRequestView[] }).examples ?? [])[0] as ProvisioningRequestView
+
+/** A request just accepted: what a 202 answers. */
+export const ACCEPTED_EXAMPLE: ProvisioningRequestView = {
+  id: 'prq_01JD3W6Q4Z7Y8X9V0T1S2R3Q4P',
+  status: 'accepted',
+  hrId: '167844',
+  email: 'ada.lovelace@example.com',
+  division: 'BPO Alpha',
+  createdAt: '2026-11-22T09:00:00.000Z',
+  updatedAt: '2026-11-22T09:00:00.000Z',
+  transitions: [{ status: 'accepted', at: '2026-11-22T09:00:00.000Z' }],
+  steps: [],
+  attempts: 0,
+  hire: { hrId: '167844', email: 'ada.lovelace@example.com', division: 'BPO Alpha', roles: ['Agent'] },
+}
+
+/** A request refused by the checks against Genesys: what a waited 200 can answer. */
+export const REJECTED_EXAMPLE: ProvisioningRequestView = {
+  ...ACCEPTED_EXAMPLE,
+  status: 'rejected',
+  updatedAt: '2026-11-22T09:00:00.700Z',
+  transitions: [{ status: 'accepted', at: '2026-11-22T09:00:00.000Z' }, { status: 'validating', at: '2026-11-22T09:00:00.300Z' }, { status: 'rejected', at: '2026-11-22T09:00:00.700Z' }],
+  issues: [{ code: 'email.taken', path: '/email', message: 'ada.lovelace@example.com is already the userName of Genesys user 3c1f0d9e-2b4a-4c6d-8e7f-901a2b3c4d5e' }],
+  attempts: 1,
+}
+
+/** A copy of a response schema with its own description and examples (OpenAPI shows them per status). */
+export function documented<T extends TSchema> (schema: T, description: string, examples: Array<Static<T>>): T {
+  return { ...schema, description, examples } as T
+}
 
 export const DryRunResultSchema = Type.Object({
   dryRun: Type.Literal(true),

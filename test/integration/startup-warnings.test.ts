@@ -1,0 +1,43 @@
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { sha256Hex } from '../../src/config/clients.js'
+import { createSimulator } from '../../src/simulator/index.js'
+import { simulatorEnv } from '../helpers/genesys.js'
+import { startService } from '../helpers/service.js'
+
+/** Misconfigurations that would otherwise show only when traffic arrives are named at startup. */
+t.setTimeout(120_000)
+
+async function clientsFile (clients: unknown[]): Promise<string> {
+  const path = join(await mkdtemp(join(tmpdir(), 'prov-warn-')), 'clients.json')
+  await writeFile(path, JSON.stringify({ clients }))
+  return path
+}
+
+async function startupLines (t: Test, clients: unknown[], text: RegExp): Promise<string[]> {
+  const sim = await createSimulator({ rateLimitPerMinute: 100_000 })
+  t.teardown(() => sim.close())
+  const service = await startService({ ...simulatorEnv(sim), CLIENTS_FILE: await clientsFile(clients), LOG_PRETTY: 'false' })
+  t.teardown(() => service.stop('SIGKILL'))
+  const deadline = Date.now() + 10_000
+  while (!text.test(service.output()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+  return service.output().split('\n').filter((l) => text.test(l))
+}
+
+t.test('a client webhook URL the SSRF rules always refuse is warned about', async (t) => {
+  const lines = await startupLines(t, [{
+    id: 'hris', name: 'HRIS', keySha256: sha256Hex('k'), scopes: ['provisioning:write'], divisions: '*',
+    webhook: { url: 'http://127.0.0.1:8080/hooks?token=canary-q', secrets: ['whsec_' + Buffer.from('startup warning test secret, 32b').toString('base64')] },
+  }], /will always be refused/)
+  t.equal(lines.length, 1)
+  t.match(lines[0], /client \\"hris\\": webhooks to http:\/\/127\.0\.0\.1:8080 will always be refused \(127\.0\.0\.1 is in the loopback range\)/)
+  t.notMatch(lines[0], /canary-q/, 'the URL\'s query is not logged')
+})
+
+t.test('an empty clients file is warned about', async (t) => {
+  const lines = await startupLines(t, [], /lists no clients/)
+  t.equal(lines.length, 1)
+  t.match(lines[0], /every API call will be answered 401/)
+})
