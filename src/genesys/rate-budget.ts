@@ -78,7 +78,9 @@ export function createMemoryRateBudget (opts: RateBudgetOptions): RateBudget {
         const raw = at - tauMs - now
         // T and tau are fractional ms: ignore float dust, or the B-th burst slot waits.
         const delay = raw < 0.001 ? 0 : raw
-        if (now + delay > deadline) exceeded(delay)
+        // A free slot is always taken: the clock may tick between reading the
+        // deadline and now, which must not refuse a caller that waits for nothing.
+        if (delay > 0 && now + delay > deadline) exceeded(delay)
         // Reserve the slot before sleeping: callers queue in order for
         // successive slots instead of all waking at once and racing for one.
         tat = at + intervalMs
