@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Queue } from 'bullmq'
 import { Redis, type RedisOptions } from 'ioredis'
@@ -47,6 +48,7 @@ import { createDeliveryHandler, createRelay } from './webhooks/delivery.js'
 import { deliveryFor, deliveryForGroupSync } from './webhooks/events.js'
 import { deliveryJobId, type DeliveryJob, type DeliveryQueue, type DeliveryStore } from './webhooks/ports.js'
 import { createSender } from './webhooks/sender.js'
+import { startReceiver } from './webhooks/receiver-cli.js'
 import { createWebhookService, summarize } from './webhooks/service.js'
 import { checkDestination, parseAllowedNetworks, WebhookDestinationRefused } from './webhooks/ssrf.js'
 
@@ -94,6 +96,8 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
   try {
     let clients: ApiClient[]
     let demoApiKey: string | undefined
+    // The demo receiver listens on loopback, which the webhook SSRF guard otherwise refuses.
+    const demoAllowed: string[] = []
     if (config.clientsFile) {
       clients = loadClientsFile(config.clientsFile)
       if (clients.length === 0) {
@@ -103,6 +107,12 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       const demo = createDemoClient()
       clients = [demo.client]
       demoApiKey = demo.apiKey
+      if (config.demoWebhookReceiver && config.role !== 'api') {
+        const receiver = await startDemoReceiver(logger)
+        closers.push(() => receiver.close())
+        demo.client.webhook = { url: receiver.url, secrets: [receiver.secret] }
+        demoAllowed.push('127.0.0.1/32')
+      }
     } else {
       throw new Error('CLIENTS_FILE is required when talking to a real Genesys Cloud org (GENESYS_CLIENT_ID is set).')
     }
@@ -253,7 +263,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     const webhookSchedule = config.webhooks.retryScheduleMs
     const webhookMaxAttempts = webhookSchedule.length + 1 + WEBHOOK_SPARE_ATTEMPTS
     // Created before the queue so that it is closed after the queue's worker.
-    const sender = config.role === 'api' ? undefined : createSender({ allowed: parseAllowedNetworks(config.webhookAllowedNetworks), timeoutMs: config.webhooks.timeoutMs })
+    const sender = config.role === 'api' ? undefined : createSender({ allowed: parseAllowedNetworks([...config.webhookAllowedNetworks, ...demoAllowed]), timeoutMs: config.webhooks.timeoutMs })
     if (sender) closers.push(() => sender.close())
     // The handler names each delay (schedule ±20 %, Retry-After as a floor).
     const webhookQueue = jobQueue<DeliveryJob>('webhooks', { maxAttempts: webhookMaxAttempts, backoff: { baseMs: 0, capMs: 0 } })
@@ -392,6 +402,22 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     await close()
     throw err
   }
+}
+
+/** The bundled receiver for the embedded demo: loopback, a fresh secret, each verified event logged. */
+async function startDemoReceiver (logger: FastifyBaseLogger): Promise<{ url: string, secret: string, close (): Promise<void> }> {
+  const secret = `whsec_${randomBytes(32).toString('base64')}`
+  const log = logger.child({ module: 'demo-receiver' })
+  const receiver = await startReceiver({
+    port: 0,
+    host: '127.0.0.1',
+    secrets: [secret],
+    toleranceSeconds: 300,
+    out: (line) => log.info({ webhook: JSON.parse(line) as unknown }, 'demo receiver: verified webhook received'),
+    err: (line) => log.warn({ refused: JSON.parse(line) as unknown }, 'demo receiver: webhook refused'),
+  })
+  log.info({ url: receiver.url }, 'demo webhook receiver listening')
+  return { url: receiver.url, secret, close: () => receiver.close() }
 }
 
 /** BullMQ's own connections: blocking commands need no per-request retry cap. */

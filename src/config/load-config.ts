@@ -27,6 +27,8 @@ export interface Config {
   clientsFile?: string
   maxGroupDepth: number
   webhookAllowedNetworks: string[]
+  /** Embedded demo: a bundled receiver on loopback gets the demo client's webhooks. */
+  demoWebhookReceiver: boolean
   groups: {
     maxRemovalsPercent: number
   }
@@ -299,6 +301,7 @@ function toConfig (env: Env, isTTY: boolean): Config {
       maxConnections: env.GENESYS_MAX_CONNECTIONS,
     },
     clientsFile: env.CLIENTS_FILE,
+    demoWebhookReceiver: env.DEMO_WEBHOOK_RECEIVER,
     maxGroupDepth: env.MAX_GROUP_DEPTH,
     webhookAllowedNetworks: splitList(env.WEBHOOK_ALLOWED_NETWORKS),
     groups: { maxRemovalsPercent: env.GROUP_SYNC_MAX_REMOVALS_PERCENT },

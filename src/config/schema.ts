@@ -24,6 +24,7 @@ export const EnvSchema = Type.Object({
   LOG_PRETTY: Type.Optional(Type.Boolean({ description: 'Human-readable logs; defaults to true only on a TTY.' })),
   ROLE: oneOf(ROLES, { default: 'all', description: 'api serves HTTP, worker consumes jobs, all does both.' }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Redis for durable jobs and shared state; absent = embedded in-memory mode.' })),
+  DEMO_WEBHOOK_RECEIVER: Type.Boolean({ default: false, description: 'Embedded demo only: run the bundled webhook receiver on loopback and give the demo client a webhook to it; received events are logged.' }),
   ALLOW_IN_MEMORY_STATE: Type.Boolean({ default: false, description: 'Allow in-memory (non-durable) state with a real Genesys org, for a demo; without it a real org requires REDIS_URL.' }),
 
   GENESYS_REGION: Type.Optional(Type.String({ minLength: 1, description: 'Genesys Cloud region, e.g. eu-west-1; derives both hosts.' })),
