@@ -36,7 +36,9 @@ async function npmStart (t: Test) {
   let out = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
   child.stderr.on('data', (d: Buffer) => { out += d.toString() })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
+  // 'close', not 'exit': the service holds npm's stdout too, and its last lines
+  // may still be in the pipe when npm itself has exited.
+  const exited = new Promise<void>((resolve) => child.once('close', () => { resolve() }))
   const deadline = Date.now() + 60_000
   while (!out.includes('"msg":"listening on') && Date.now() < deadline && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 100))
   t.ok(out.includes('"msg":"listening on'), 'the service started')
