@@ -339,7 +339,7 @@ function permissionRefusal (record: ProvisioningRecord, err: GenesysError): Issu
     : record.plan?.scimUser.enterprise?.division ?? record.division ?? 'home'
   const done = record.genesysUserId === undefined ? 'nothing was written' : `Genesys user ${record.genesysUserId} was created and is kept; the remaining steps were not done`
   return {
-    code: 'genesys.permissionMissing',
+    code: 'genesys.permissionDenied',
     path: err.operation === 'grants.bulkAdd' ? '/roles' : '/division',
     message: `the Genesys OAuth client lacks permission ${permission} in division "${division}" (${err.operation} answered 403); ${done}. Grant the OAuth client a role with ${permission} in that division, then submit the hire again (the user is adopted by its HR id).`,
   }

@@ -16,7 +16,7 @@ t.test('user created, grant refused in the division: failed, naming the permissi
   t.equal(r.status, 'failed')
   t.same(r.steps.map((s) => `${s.name}:${s.status}`), ['createUser:done'], 'the user was created, the grant was not')
   t.ok(r.genesysUserId && p.sim.state.users.get(r.genesysUserId), 'the created user is kept')
-  t.same(r.issues?.map((i) => i.code), ['genesys.permissionMissing'])
+  t.same(r.issues?.map((i) => i.code), ['genesys.permissionDenied'])
   t.match(r.issues?.[0]?.message, /lacks permission authorization:grant:add in division "BPO Alpha"/)
   t.match(r.error?.message, /authorization:grant:add.*BPO Alpha/)
   t.equal(p.sim.state.grants.get(r.genesysUserId ?? '')?.length ?? 0, 0, 'no grant upstream')
