@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { requireInDivision, type SimContext } from './context.js'
+import { hasPermission, holdsIn } from './oauth.js'
 import { badRequest, conflict, notFound } from './errors.js'
 import {
   addGrant, findGroupByName, grantsOf, liveUser, queueMemberCount,
@@ -166,6 +167,18 @@ export function registerPlatform (app: FastifyInstance, ctx: SimContext): void {
   })
   app.get(`${V2}/authorization/divisions/:id`, perm('authorization:division:view'), async (req: IdReq) =>
     division(found(state.divisions.get(req.params.id), `Division ${req.params.id}`)))
+
+  // Which divisions the calling OAuth client holds `permission` in, paged like
+  // Genesys' DivsPermittedEntityListing: `allDivsPermitted` when the grant is
+  // org-wide (then `entities` still lists every division).
+  app.get<{ Querystring: PageQuery & { permission?: string } }>(`${V2}/authorization/divisionspermitted/paged/me`, async (req) => {
+    const permission = req.query.permission ?? ''
+    if (!/^[a-z*]+:[a-z*]+:[a-z*]+$/i.test(permission)) throw badRequest('permission must be domain:entity:action')
+    const client = req.genesysSim.client
+    if (client === undefined) throw badRequest('no OAuth client')
+    const permitted = byName(state.divisions.values(), req.query.name).filter((d) => holdsIn(client, permission, d.name))
+    return { ...pageOf(req, permitted, req.query, division), allDivsPermitted: hasPermission(client.permissions, permission) }
+  })
 
   // ---- grants -----------------------------------------------------------------
   app.get(`${V2}/authorization/subjects/:id`, perm('authorization:grant:view'), async (req: IdReq) => {

@@ -203,3 +203,34 @@ t.test('permissions per division: a create or grant in a division the OAuth clie
   t.equal(betaQueue.status, 403)
   t.match(betaQueue.body.message, /\[routing:queue:edit\] in division BPO Beta/)
 })
+
+t.test('divisionspermitted/paged/me answers from the calling OAuth client\'s per-division permissions, paged', async (t) => {
+  const seed = defaultSeed()
+  seed.clients.push({
+    clientId: 'c0ffee00-0000-4000-8000-0000000000d2',
+    clientSecret: 'sim-secret-division-scoped-2',
+    name: 'Scoped to BPO Alpha and Beta',
+    permissions: ['directory:user:view'],
+    divisionPermissions: [
+      { division: 'BPO Alpha', permissions: ['directory:user:add', 'authorization:grant:add'] },
+      { division: 'BPO Beta', permissions: ['directory:user:add'] },
+    ],
+  })
+  const h = await startSim(t, { seed })
+  const token = await h.token('c0ffee00-0000-4000-8000-0000000000d2', 'sim-secret-division-scoped-2')
+  const path = '/api/v2/authorization/divisionspermitted/paged/me'
+  const names = (body: Record<string, unknown>) => (body.entities as Array<{ name: string }>).map((d) => d.name)
+  const add = await h.call<Record<string, unknown>>('GET', `${path}?permission=directory:user:add`, { token })
+  t.equal(add.status, 200)
+  t.same(names(add.body), ['BPO Alpha', 'BPO Beta'])
+  t.match(add.body, { allDivsPermitted: false, total: 2, pageNumber: 1, pageCount: 1 })
+  const grant = await h.call<Record<string, unknown>>('GET', `${path}?permission=authorization:grant:add`, { token })
+  t.same(names(grant.body), ['BPO Alpha'], 'only where the client holds the permission')
+  const paged = await h.call<Record<string, unknown>>('GET', `${path}?permission=directory:user:add&pageSize=1&pageNumber=2`, { token })
+  t.same(names(paged.body), ['BPO Beta'])
+  t.match(paged.body, { pageSize: 1, pageNumber: 2, total: 2, pageCount: 2 })
+  const orgWide = await h.call<Record<string, unknown>>('GET', `${path}?permission=directory:user:add`)
+  t.match(orgWide.body, { allDivsPermitted: true }, 'the org-wide default client holds it everywhere')
+  t.equal((await h.call('GET', `${path}?permission=nonsense`, { token })).status, 400)
+  t.equal((await h.call('GET', `${path}?permission=directory:user:add`, { token: null })).status, 401)
+})
