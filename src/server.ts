@@ -19,7 +19,10 @@ async function main (): Promise<void> {
     throw err
   }
 
-  const logger = pino(loggerOptions({ level: config.logLevel, pretty: config.logPretty }))
+  const options = loggerOptions({ level: config.logLevel, pretty: config.logPretty })
+  // JSON lines go to stdout synchronously: in order, and none lost when the
+  // process exits right after its last line ("shutdown complete").
+  const logger = options.transport === undefined ? pino(options, pino.destination({ dest: 1, sync: true })) : pino(options)
   for (const { variable, closest } of unknownVariables(process.env)) {
     logger.warn({ variable, closest }, `${variable} is not a variable this service reads and is ignored; did you mean ${closest}?`)
   }
