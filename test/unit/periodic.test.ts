@@ -19,7 +19,9 @@ t.test('periodic: one run at a time, failures logged, stop waits for the run in 
     if (runs === 2) throw new Error('boom')
   }, { intervalMs: 5, logger: logs.logger, what: 'test task' })
   p.start()
-  await new Promise((resolve) => setTimeout(resolve, 150))
+  // Until the third run has begun (the second failed), however slow the machine.
+  const deadline = Date.now() + 20_000
+  while (runs < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
   await p.stop()
   t.ok(runs >= 3, `${runs} runs`)
   t.notOk(overlap, 'never two at once')
