@@ -37,7 +37,7 @@ export async function renderOpenApi (): Promise<string> {
         dryRun: async () => { throw new Error('not used when rendering the document') },
       },
       groups: {
-        mappings: createMappingService({ store: createMemoryMappingStore(), directory: unusedDirectory(), queueLock: createMemoryQueueLock(), clock, maxGroupDepth: config.maxGroupDepth }),
+        mappings: createMappingService({ store: createMemoryMappingStore(), directoryFor: () => unusedDirectory(), queueLock: createMemoryQueueLock(), clock, maxGroupDepth: config.maxGroupDepth }),
         syncs: createGroupSyncService({ syncs: createMemoryGroupSyncStore(), mappings: createMemoryMappingStore(), queue: { enqueue: async () => {} }, clock, maxGroupDepth: config.maxGroupDepth }),
         maxRemovalsPercent: config.groups.maxRemovalsPercent,
       },

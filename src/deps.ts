@@ -6,7 +6,7 @@ import type { AppDeps } from './app.js'
 import { createClientRegistry, createDemoClient, loadClientsFile, type ApiClient } from './config/clients.js'
 import type { Config } from './config/load-config.js'
 import { createGenesysConnection, type GenesysConnection } from './genesys/connection.js'
-import type { RateBudget, TokenProvider, FetchToken } from './genesys/ports.js'
+import type { TokenProvider, FetchToken } from './genesys/ports.js'
 import { createMemoryRateBudget } from './genesys/rate-budget.js'
 import { createMemoryTokenProvider } from './genesys/token-provider.js'
 import type { ReadinessCheck } from './http/routes/health.js'
@@ -18,13 +18,12 @@ import { parsePermission, type PermissionPattern } from './pipeline/permissions.
 import { staticChecks } from './pipeline/static-checks.js'
 import { createDispatcher } from './provisioning/dispatcher.js'
 import { dryRun } from './provisioning/dry-run.js'
-import { createMappedGroupResolver, createNameGroupResolver, createReferenceCache } from './provisioning/facts.js'
 import { createMappingService } from './groups/mappings.js'
 import type { GroupSyncJob, GroupSyncStore, MappingStore, QueueLock } from './groups/ports.js'
 import { createGroupSyncService, createGroupSyncWorker } from './groups/sync.js'
 import { periodic } from './lib/periodic.js'
-import { isGenesysError } from './genesys/errors.js'
-import { createCredentialsCheck } from './provisioning/credentials-check.js'
+import { DEFAULT_OAUTH_CLIENT, planOAuthClients, type OAuthClientRef } from './genesys/oauth-clients.js'
+import { createTenants } from './provisioning/tenants.js'
 import { createFailureLog } from './lib/failure-log.js'
 import { guardRedisUnavailable, isRedisConnectionError } from './store/redis-unavailable.js'
 import { createMemoryGroupSyncStore, createMemoryMappingStore } from './store/memory-groups-store.js'
@@ -57,6 +56,7 @@ export interface Deps extends AppDeps {
   demoApiKey?: string
   /** The built-in simulator's URL in simulator mode. */
   simulatorUrl?: string
+  /** The default OAuth client's connection (GENESYS_CLIENT_ID). */
   genesys: GenesysConnection
   /** For the startup line: the Genesys API origin and what Redis is doing right now. */
   describe (): { genesysOrigin: string, redis: string }
@@ -65,6 +65,9 @@ export interface Deps extends AppDeps {
 
 /** How often the Genesys OAuth client credentials are checked again (and the Retry-After while refused). */
 const CREDENTIALS_CHECK_INTERVAL_MS = 30_000
+
+/** How often an OAuth client lacking permissions (or whose permissions could not be read) is checked again. */
+const REACH_RETRY_MS = 60_000
 
 /** A recurring failure (Redis refusing every reconnect) is logged once per this interval. */
 const FAILURE_LOG_INTERVAL_MS = 30_000
@@ -80,7 +83,18 @@ const WEBHOOK_SPARE_ATTEMPTS = 20
  * stores, queue, services and (for ROLE=worker|all) the job consumer, and hands
  * them out; `close()` releases them in reverse order.
  */
-export async function createDeps (config: Readonly<Config>, logger: FastifyBaseLogger): Promise<Deps> {
+export interface DepsOptions {
+  /** Where the clients file's `genesys.clientIdEnv` / `clientSecretEnv` are read (default process.env). */
+  env?: Readonly<Record<string, string | undefined>>
+  /**
+   * Test-only faults, never set from the environment. `skipDivisionCheck`
+   * turns off this service's own division check, so that only Genesys'
+   * division-scoped permissions stand between a tenant and another division.
+   */
+  faults?: { skipDivisionCheck?: boolean }
+}
+
+export async function createDeps (config: Readonly<Config>, logger: FastifyBaseLogger, options: DepsOptions = {}): Promise<Deps> {
   const closers: Array<() => Promise<unknown>> = []
   const readiness: ReadinessCheck[] = []
   const clock: Clock = { now: Date.now }
@@ -159,42 +173,49 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       }
     }
 
+    // One connection (token cache, rate budget) per Genesys OAuth client; each
+    // API client's work, reads included, goes out with its own OAuth client.
     const genesysLog = logger.child({ module: 'genesys' })
-    const tokenProvider = (fetchToken: FetchToken): TokenProvider => redis
-      ? createRedisTokenProvider({ redis, clientId: genesysTarget.clientId, sealKey: sealKeyFor(genesysTarget.clientId, genesysTarget.clientSecret), fetchToken, logger: genesysLog, onEvent: metrics.tokenEvent })
-      : createMemoryTokenProvider({ fetchToken, onEvent: metrics.tokenEvent })
-    const budget: RateBudget = redis
-      ? createRedisRateBudget({ redis, clientId: genesysTarget.clientId, perMinute: config.genesys.rateLimitPerMinute, logger: genesysLog, onEvent: metrics.budgetEvent })
-      : createMemoryRateBudget({ perMinute: config.genesys.rateLimitPerMinute, onEvent: metrics.budgetEvent })
-    const genesys = createGenesysConnection({
-      ...genesysTarget,
-      timeouts: config.genesys.timeouts,
-      maxConnections: config.genesys.maxConnections,
+    const connect = (ref: OAuthClientRef): GenesysConnection => {
+      const listen = metrics.oauthClient(ref.name)
+      const log = genesysLog.child({ oauthClient: ref.name })
+      return createGenesysConnection({
+        apiUrl: genesysTarget.apiUrl,
+        loginUrl: genesysTarget.loginUrl,
+        clientId: ref.clientId,
+        clientSecret: ref.clientSecret,
+        timeouts: config.genesys.timeouts,
+        maxConnections: config.genesys.maxConnections,
+        logger: log,
+        tokenProvider: (fetchToken: FetchToken): TokenProvider => redis
+          ? createRedisTokenProvider({ redis, clientId: ref.clientId, sealKey: sealKeyFor(ref.clientId, ref.clientSecret), fetchToken, logger: log, onEvent: listen.tokenEvent })
+          : createMemoryTokenProvider({ fetchToken, onEvent: listen.tokenEvent }),
+        budget: redis
+          ? createRedisRateBudget({ redis, clientId: ref.clientId, perMinute: config.genesys.rateLimitPerMinute, logger: log, onEvent: listen.budgetEvent })
+          : createMemoryRateBudget({ perMinute: config.genesys.rateLimitPerMinute, onEvent: listen.budgetEvent }),
+        onEvent: listen.genesysEvent,
+        onCall: listen.genesysCall,
+        onBudgetWait: listen.budgetWait,
+      })
+    }
+    const mappingStore: MappingStore = redis ? guardRedisUnavailable(createRedisMappingStore(redis)) : createMemoryMappingStore()
+    const tenants = createTenants({
+      plan: planOAuthClients(clients, options.env ?? process.env, genesysTarget),
+      clients,
+      connect,
+      mappings: mappingStore,
+      clock,
+      cacheTtlMs: config.directoryCacheTtlMs,
       logger,
-      tokenProvider,
-      budget,
-      onEvent: metrics.genesysEvent,
-      onCall: metrics.genesysCall,
-      onBudgetWait: metrics.budgetWait,
+      loginOrigin: new URL(genesysTarget.loginUrl).origin,
+      credentialsIntervalMs: CREDENTIALS_CHECK_INTERVAL_MS,
+      reachRetryMs: REACH_RETRY_MS,
     })
-    closers.push(() => genesys.close())
-    // Wrong credentials are found at startup, not when the first hire fails on them.
-    const credentials = createCredentialsCheck({
-      probe: () => genesys.tokens.getToken(),
-      isRefusal: (err) => isGenesysError(err) && err.failure === 'credentials',
-      logger: genesysLog,
-      intervalMs: CREDENTIALS_CHECK_INTERVAL_MS,
-      describe: `client ${genesysTarget.clientId} at ${new URL(genesysTarget.loginUrl).origin}`,
-    })
-    credentials.start()
-    closers.push(async () => { credentials.stop() })
-    readiness.push({
-      name: 'genesys',
-      async check () {
-        await genesys.tokens.getToken()
-        return 'token available'
-      },
-    })
+    closers.push(() => tenants.close())
+    // Wrong credentials and missing permissions are found at startup, not when the first hire fails on them.
+    tenants.start()
+    readiness.push(...tenants.readiness())
+    const genesys = tenants.for(DEFAULT_OAUTH_CLIENT).connection
 
     let deliveries: DeliveryStore
     let stores: { requests: RequestStore, reservations: EmailReservations, externalIds: EmailReservations, registry: WorkerRegistry, idempotency: IdempotencyStore, syncs: GroupSyncStore }
@@ -278,25 +299,23 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     const webhooks = createWebhookService({ store: deliveries, queue: deliveryQueue, clients: registry, clock, schedule: webhookSchedule })
 
     const policy = { denied: config.provisioning.deniedPermissions.map(parsePermission).filter((p): p is PermissionPattern => p !== undefined) }
-    const cache = createReferenceCache(clock, config.directoryCacheTtlMs)
+    const directoryFor = (apiClientId: string) => tenants.for(apiClientId).connection.client
 
     // Groups: mappings from HR paths to Genesys groups and queues, membership syncs.
-    const mappingStore: MappingStore = redis ? guardRedisUnavailable(createRedisMappingStore(redis)) : createMemoryMappingStore()
-    const groups = createMappedGroupResolver(mappingStore, createNameGroupResolver(genesys.client, mappingStore))
     const groupSyncQueue = jobQueue<GroupSyncJob>('group-sync', { maxAttempts: config.provisioning.jobMaxAttempts })
     closers.push(() => groupSyncQueue.close())
     const syncQueue = { enqueue: (sync: { id: string }) => groupSyncQueue.add(sync.id, { syncId: sync.id }) }
     // Queues carry no version: their read-modify-writes are serialised across the fleet.
     const queueLock: QueueLock = redis ? createRedisQueueLock(redis) : createMemoryQueueLock()
-    const mappingService = createMappingService({ store: mappingStore, directory: genesys.client, queueLock, clock, maxGroupDepth: config.maxGroupDepth })
+    const mappingService = createMappingService({ store: mappingStore, directoryFor, queueLock, clock, maxGroupDepth: config.maxGroupDepth })
     const syncService = createGroupSyncService({ syncs: stores.syncs, mappings: mappingStore, queue: syncQueue, clock, maxGroupDepth: config.maxGroupDepth })
 
     const service = createProvisioningService({
       ...stores,
-      intake: credentials,
+      intake: tenants,
       queue: provisioningQueue,
       clock,
-      staticChecks,
+      staticChecks: options.faults?.skipDivisionCheck === true ? withoutDivisionCheck(staticChecks) : staticChecks,
       config: { maxGroupDepth: config.maxGroupDepth, idempotencyTtlHours: config.provisioning.idempotencyTtlHours },
     })
 
@@ -307,12 +326,11 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
         externalIds: stores.externalIds,
         registry: stores.registry,
         clients: registry,
-        genesys: genesys.client,
-        groups,
-        cache,
+        genesysFor: (apiClientId) => tenants.for(apiClientId),
         clock,
         logger: logger.child({ module: 'worker' }),
         policy,
+        ...(options.faults?.skipDivisionCheck === true ? { faults: { skipDivisionCheck: true } } : {}),
         emailReservationSeconds: EMAIL_RESERVATION_SECONDS,
         outbox: (record) => deliveryFor(record, registry.get(record.clientId)),
         onTerminal: async (record) => {
@@ -341,7 +359,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       })
       groupSyncQueue.process(createGroupSyncWorker({
         syncs: stores.syncs,
-        directory: genesys.client,
+        directoryFor,
         registry: stores.registry,
         clock,
         logger: logger.child({ module: 'group-sync' }),
@@ -377,7 +395,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       genesys,
       provisioning: {
         service,
-        dryRun: (client, body) => dryRun({ directory: genesys.client, groups, cache, reservations: stores.reservations, externalIds: stores.externalIds, registry: stores.registry, policy, maxGroupDepth: config.maxGroupDepth }, client, body),
+        dryRun: (client, body) => dryRun({ directory: tenants.for(client.id).connection.client, groups: tenants.for(client.id).groups, cache: tenants.for(client.id).cache, reservations: stores.reservations, externalIds: stores.externalIds, registry: stores.registry, policy, maxGroupDepth: config.maxGroupDepth }, client, body),
         idempotencyTtlHours: config.provisioning.idempotencyTtlHours,
         clientIds: () => registry.list().map((c) => c.id),
         webhookSummary: async (record) => {
@@ -401,6 +419,14 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
   } catch (err) {
     await close()
     throw err
+  }
+}
+
+/** Static checks with the division check turned off (the `skipDivisionCheck` test fault). */
+function withoutDivisionCheck (checks: typeof staticChecks): typeof staticChecks {
+  return (body, ctx) => {
+    const checked = checks(body, ctx)
+    return { ...checked, issues: checked.issues.filter((i) => i.code !== 'division.notAllowed') }
   }
 }
 

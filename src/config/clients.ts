@@ -12,6 +12,9 @@ import { Value } from 'typebox/value'
 export const SCOPES = ['provisioning:write', 'provisioning:read', 'groups:write', 'admin'] as const
 export type Scope = typeof SCOPES[number]
 
+/** An environment variable name, as POSIX shells accept it. */
+const ENV_NAME = '^[A-Za-z_][A-Za-z0-9_]{0,127}$'
+
 const ScopeSchema = Type.Unsafe<Scope>({ type: 'string', enum: [...SCOPES] })
 
 export const ApiClientSchema = Type.Object({
@@ -34,6 +37,10 @@ export const ApiClientSchema = Type.Object({
     description: 'Prefix that namespaces this client\'s HR ids in the Genesys `externalId`; default "<id>:". "" keeps bare HR ids (an org migrating from another provisioner).',
   })),
   groupFallback: Type.Optional(Type.Boolean({ description: 'Whether an unmapped HR group path may feed a Genesys group named like its last segment that this client\'s division owns (default true).' })),
+  genesys: Type.Optional(Type.Object({
+    clientIdEnv: Type.String({ pattern: ENV_NAME, description: 'Environment variable holding the Genesys OAuth client id this client\'s work goes out with.' }),
+    clientSecretEnv: Type.String({ pattern: ENV_NAME, description: 'Environment variable holding that OAuth client\'s secret.' }),
+  }, { additionalProperties: false, description: 'The Genesys OAuth client (by environment variable names, never values) for this client\'s work; absent = GENESYS_CLIENT_ID / GENESYS_CLIENT_SECRET.' })),
   rateLimit: Type.Optional(Type.Object({
     max: Type.Integer({ minimum: 1 }),
     timeWindowSeconds: Type.Integer({ minimum: 1, maximum: 86_400 }),
@@ -150,6 +157,7 @@ const FIELD_RULES: Record<string, string> = {
   divisions: 'must be "*" (every division) or a non-empty list of distinct division names',
   roles: 'must be a list of distinct role names',
   webhook: 'must be {"url": "https://…", "secrets": ["whsec_…"], "events"?: [...]} with 1–5 secrets of the form whsec_ + base64',
+  genesys: 'must be {"clientIdEnv": "NAME", "clientSecretEnv": "NAME"}: the names of environment variables (letters, digits, "_"), never the values',
   rateLimit: 'must be {"max": n ≥ 1, "timeWindowSeconds": 1–86400}',
 }
 

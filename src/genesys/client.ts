@@ -190,9 +190,33 @@ export function createGenesysClient (call: ApiCaller) {
     },
   }
 
+  /** The pages of a paged platform listing, in order (bounded by MAX_PAGES). */
+  async function allPages<P extends { entities?: unknown[], pageCount?: number }> (operation: string, path: string, query: Record<string, string>, validator: { Check (v: unknown): v is P }): Promise<P[]> {
+    const pages: P[] = []
+    for (let pageNumber = 1; pageNumber <= MAX_PAGES; pageNumber++) {
+      const res = await call(operation, { method: 'GET', path, query: { ...query, pageSize: PAGE_SIZE, pageNumber }, ok: [200], validator })
+      pages.push(res.body)
+      if ((res.body.entities ?? []).length < PAGE_SIZE || pageNumber >= (res.body.pageCount ?? 1)) break
+    }
+    return pages
+  }
+
   const divisions = {
     byName: (name: string): Promise<Division | undefined> =>
       byName('divisions.byName', '/api/v2/authorization/divisions', name, validators.divisionPage),
+    /** Every division of the org. */
+    async list (): Promise<Division[]> {
+      const pages = await allPages('divisions.list', '/api/v2/authorization/divisions', {}, validators.divisionPage)
+      return pages.flatMap((p) => p.entities ?? [])
+    },
+    /**
+     * The divisions where this OAuth client holds `permission` (its role grants
+     * per division decide), and whether it holds it org-wide.
+     */
+    async permitted (permission: string): Promise<{ divisions: Division[], all: boolean }> {
+      const pages = await allPages('divisions.permitted', '/api/v2/authorization/divisionspermitted/paged/me', { permission }, validators.permittedDivisionPage)
+      return { divisions: pages.flatMap((p) => p.entities ?? []), all: pages[0]?.allDivsPermitted === true }
+    },
     async home (): Promise<Division> {
       const res = await call('divisions.home', { method: 'GET', path: '/api/v2/authorization/divisions/home', ok: [200], validator: validators.division })
       return res.body

@@ -90,6 +90,11 @@ export const RolePageSchema = page(RoleSchema)
 export const DivisionSchema = Open({ id: Type.String(), name: Type.String(), homeDivision: Type.Optional(Type.Boolean()) })
 export type Division = Static<typeof DivisionSchema>
 export const DivisionPageSchema = page(DivisionSchema)
+/** `GET /authorization/divisionspermitted/paged/me`: the divisions where the caller holds a permission. */
+export const PermittedDivisionPageSchema = Open({
+  ...page(DivisionSchema).properties,
+  allDivsPermitted: Type.Optional(Type.Boolean()),
+})
 
 export const NamedEntitySchema = Open({ id: Type.String(), name: Type.String() })
 export type NamedEntity = Static<typeof NamedEntitySchema>
@@ -151,6 +156,7 @@ export const validators = {
   rolePage: Compile(RolePageSchema),
   division: Compile(DivisionSchema),
   divisionPage: Compile(DivisionPageSchema),
+  permittedDivisionPage: Compile(PermittedDivisionPageSchema),
   namedPage: Compile(NamedEntityPageSchema),
   platformGroup: Compile(PlatformGroupSchema),
   queue: Compile(QueueSchema),

@@ -59,13 +59,20 @@ function stillReferenced (queue: Queue, group: { id: string, name: string }, ref
   return errors.conflict(`The mapping cannot release queue "${queue.name}": ${message}.`, { issues: [{ code: 'queue.groupReferenced', path: '/queues', message }] })
 }
 
-export function createMappingService (deps: { store: MappingStore, directory: MappingDirectory, queueLock: QueueLock, clock: Clock, maxGroupDepth: number }) {
-  const { store, directory, queueLock } = deps
+export function createMappingService (deps: {
+  store: MappingStore
+  /** Genesys as the calling API client's OAuth client sees it (reads and writes go out with its token). */
+  directoryFor: (apiClientId: string) => MappingDirectory
+  queueLock: QueueLock
+  clock: Clock
+  maxGroupDepth: number
+}) {
+  const { store, queueLock } = deps
 
   /** One locked read-modify-write of a queue's member groups (other member groups and their types are kept). */
-  const addToQueue = (queueId: string, group: { id: string }) => queueLock.withLock(queueId, () =>
+  const addToQueue = (directory: MappingDirectory, queueId: string, group: { id: string }) => queueLock.withLock(queueId, () =>
     directory.queues.updateMemberGroups(queueId, (current) => (current.some((g) => g.id === group.id) ? current : [...current, { id: group.id, type: 'GROUP' }])))
-  const removeFromQueue = (queueId: string, group: { id: string, name: string }) => queueLock.withLock(queueId, () =>
+  const removeFromQueue = (directory: MappingDirectory, queueId: string, group: { id: string, name: string }) => queueLock.withLock(queueId, () =>
     directory.queues.updateMemberGroups(queueId, (current, queue) => {
       const refs = queueReferencesTo(queue, group.id)
       if (refs.length > 0) throw stillReferenced(queue, group, refs)
@@ -88,7 +95,7 @@ export function createMappingService (deps: { store: MappingStore, directory: Ma
 
   async function defaultDivision (client: AuthenticatedClient): Promise<string> {
     if (client.divisions !== '*' && client.divisions.length === 1 && client.divisions[0] !== undefined) return client.divisions[0]
-    if (client.divisions === '*') return (await directory.divisions.home()).name
+    if (client.divisions === '*') return (await deps.directoryFor(client.id).divisions.home()).name
     throw errors.policy('The mapping needs a division.', [{ code: 'division.required', path: '/division', message: 'this client may use several divisions: name the one the mapping belongs to' }])
   }
 
@@ -105,6 +112,7 @@ export function createMappingService (deps: { store: MappingStore, directory: Ma
      */
     async put (client: AuthenticatedClient, rawPath: string, input: MappingInput): Promise<{ mapping: GroupMapping, created: boolean }> {
       const hrPath = canonicalGroupPath(rawPath, deps.maxGroupDepth)
+      const directory = deps.directoryFor(client.id)
       const requested = input.division ?? await defaultDivision(client)
       if (!inDivisions(client, requested)) throw errors.forbidden(`This client may not use division "${requested}".`)
       const existing = await store.get(hrPath)
@@ -156,8 +164,8 @@ export function createMappingService (deps: { store: MappingStore, directory: Ma
         const refs = existing ? queueReferencesTo(queue, existing.genesysGroup.id) : []
         if (existing && refs.length > 0) throw stillReferenced(queue, existing.genesysGroup, refs)
       }
-      for (const q of wanted) await addToQueue(q.id, group)
-      if (existing) for (const q of released) await removeFromQueue(q.id, existing.genesysGroup)
+      for (const q of wanted) await addToQueue(directory, q.id, group)
+      if (existing) for (const q of released) await removeFromQueue(directory, q.id, existing.genesysGroup)
       const now = new Date(deps.clock.now()).toISOString()
       const mapping: GroupMapping = {
         hrPath, division: division.name, divisionId: division.id, genesysGroup: group, queues: wanted,

@@ -81,7 +81,8 @@ export type SyncDirectory = {
  */
 export function createGroupSyncWorker (deps: {
   syncs: GroupSyncStore
-  directory: SyncDirectory
+  /** Genesys as the sync's API client's OAuth client sees it. */
+  directoryFor: (apiClientId: string) => SyncDirectory
   /** Proof of ownership: a sync adds or removes only users this client manages. */
   registry: WorkerRegistry
   clock: Clock
@@ -91,7 +92,7 @@ export function createGroupSyncWorker (deps: {
   outbox?: (sync: GroupSync) => Delivery | undefined
   onTerminal?: (sync: GroupSync) => Promise<void> | void
 }) {
-  const { syncs, directory } = deps
+  const { syncs } = deps
   const iso = () => new Date(deps.clock.now()).toISOString()
 
   async function finish (sync: GroupSync): Promise<void> {
@@ -142,6 +143,7 @@ export function createGroupSyncWorker (deps: {
   }
 
   async function run (sync: GroupSync): Promise<GroupSync> {
+    const directory = deps.directoryFor(sync.clientId)
     const hrIds = [...new Set(hrIdsOf(sync.change))]
     const userOf = await resolve(sync.clientId, hrIds)
     const hrIdOf = new Map([...userOf].map(([hr, user]) => [user, hr]))

@@ -1,5 +1,5 @@
-import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq'
-import { backoffDelay, DEFAULT_BACKOFF, JobFailed, QueueRateLimited, RetryLater, type BackoffPolicy, type JobHandler, type JobQueue } from './queue.js'
+import { DelayedError, Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq'
+import { backoffDelay, DEFAULT_BACKOFF, JobFailed, JobDeferred, RetryLater, type BackoffPolicy, type JobHandler, type JobQueue } from './queue.js'
 
 /**
  * BullMQ adapter of the job port (durable, shared by every replica).
@@ -36,16 +36,15 @@ export function createBullQueue<T> (opts: {
       })
     },
     process (handler: JobHandler<T>, processOpts) {
-      worker = new Worker(opts.name, async (job, _token) => {
+      worker = new Worker(opts.name, async (job, token) => {
         const id = job.id ?? ''
         try {
           await handler({ id, data: job.data as T, attempt: job.attemptsMade + 1, maxAttempts: opts.maxAttempts })
         } catch (err) {
-          if (err instanceof QueueRateLimited) {
-            // Pauses every worker of this queue, on every replica; the job goes
-            // back to waiting without spending an attempt.
-            await worker?.rateLimit(err.delayMs)
-            throw Worker.RateLimitError()
+          if (err instanceof JobDeferred) {
+            // Only this job waits (delayed, no attempt spent); the others carry on.
+            await job.moveToDelayed(Date.now() + err.delayMs, token)
+            throw new DelayedError()
           }
           opts.onError?.(err, id)
           if (err instanceof JobFailed) throw new UnrecoverableError(err.message)

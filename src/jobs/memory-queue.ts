@@ -1,4 +1,4 @@
-import { backoffDelay, DEFAULT_BACKOFF, JobFailed, QueueRateLimited, RetryLater, type BackoffPolicy, type Job, type JobHandler, type JobQueue } from './queue.js'
+import { backoffDelay, DEFAULT_BACKOFF, JobFailed, JobDeferred, RetryLater, type BackoffPolicy, type Job, type JobHandler, type JobQueue } from './queue.js'
 
 interface Entry<T> {
   id: string
@@ -20,8 +20,6 @@ export function createMemoryQueue<T> (opts: { maxAttempts: number, backoff?: Bac
   let handler: JobHandler<T> | undefined
   let concurrency = 1
   let running = 0
-  let pausedUntil = 0
-  let pauseTimer: NodeJS.Timeout | undefined
   let closed = false
   const idle: Array<() => void> = []
 
@@ -41,11 +39,6 @@ export function createMemoryQueue<T> (opts: { maxAttempts: number, backoff?: Bac
 
   function pump (): void {
     if (!handler || closed) return
-    const wait = pausedUntil - Date.now()
-    if (wait > 0) {
-      pauseTimer ??= setTimeout(() => { pauseTimer = undefined; pump() }, wait)
-      return
-    }
     while (running < concurrency && ready.length > 0) {
       const entry = entries.get(ready.shift() as string)
       if (entry && entry.state === 'waiting') void run(entry, handler)
@@ -60,9 +53,8 @@ export function createMemoryQueue<T> (opts: { maxAttempts: number, backoff?: Bac
       await fn(job)
       entries.delete(entry.id)
     } catch (err) {
-      if (err instanceof QueueRateLimited) {
-        pausedUntil = Math.max(pausedUntil, Date.now() + err.delayMs)
-        schedule(entry, 0)
+      if (err instanceof JobDeferred) {
+        schedule(entry, err.delayMs)
       } else {
         entry.attemptsMade++
         opts.onError?.(err, job)
@@ -99,7 +91,6 @@ export function createMemoryQueue<T> (opts: { maxAttempts: number, backoff?: Bac
     isProcessing: () => handler !== undefined && !closed,
     async close () {
       closed = true
-      clearTimeout(pauseTimer)
       for (const e of entries.values()) clearTimeout(e.timer)
       if (running > 0) await new Promise<void>((resolve) => idle.push(resolve))
     },

@@ -37,12 +37,16 @@ export class RetryLater extends Error {
   }
 }
 
-/** Thrown by a handler: the whole queue pauses for `delayMs` (upstream 429); no attempt is burned. */
-export class QueueRateLimited extends Error {
+/**
+ * Thrown by a handler: run this job again in `delayMs`, without spending an
+ * attempt (its upstream asked it to wait: a 429). Other jobs carry on; a job of
+ * another tenant goes out with another OAuth client and its own budget.
+ */
+export class JobDeferred extends Error {
   readonly delayMs: number
-  constructor (delayMs: number) {
-    super(`upstream rate limited; pausing ${delayMs} ms`)
-    this.name = 'QueueRateLimited'
+  constructor (message: string, delayMs: number) {
+    super(message)
+    this.name = 'JobDeferred'
     this.delayMs = delayMs
   }
 }

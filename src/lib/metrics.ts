@@ -59,8 +59,8 @@ export function createMetrics (opts: { defaultMetrics?: boolean } = {}) {
   })
   const upstreamCalls = new Counter({
     name: 'genesys_requests_total',
-    help: 'Genesys Cloud API calls, by operation and HTTP status (transport = no response).',
-    labelNames: ['operation', 'status'] as const,
+    help: 'Genesys Cloud API calls, by operation, HTTP status (transport = no response) and OAuth client (_default or the API client id that names it).',
+    labelNames: ['operation', 'status', 'oauth_client'] as const,
     registers,
   })
   const upstreamDuration = new Histogram({
@@ -72,31 +72,33 @@ export function createMetrics (opts: { defaultMetrics?: boolean } = {}) {
   })
   const upstreamEvents = new Counter({
     name: 'genesys_call_events_total',
-    help: 'Genesys call events: rate-limited (a 429 paused the budget), unauthorized-retry (a 401 refreshed the token), error.',
-    labelNames: ['event'] as const,
+    help: 'Genesys call events: rate-limited (a 429 paused the budget), unauthorized-retry (a 401 refreshed the token), error; by OAuth client.',
+    labelNames: ['event', 'oauth_client'] as const,
     registers,
   })
   const tokenFetches = new Counter({
     name: 'genesys_token_fetches_total',
-    help: 'OAuth token requests sent to the Genesys login host.',
+    help: 'OAuth token requests sent to the Genesys login host, by OAuth client.',
+    labelNames: ['oauth_client'] as const,
     registers,
   })
   const tokenCache = new Counter({
     name: 'genesys_token_cache_total',
     help: 'Token lookups: hit (served locally), miss (went to Redis or the login host), wait (waited for another replica), fallback (Redis unavailable), invalidate (a 401 dropped the token).',
-    labelNames: ['result'] as const,
+    labelNames: ['result', 'oauth_client'] as const,
     registers,
   })
   const budgetWait = new Histogram({
     name: 'genesys_rate_budget_wait_seconds',
-    help: 'Time calls waited for a slot in the shared rate budget.',
+    help: 'Time calls waited for a slot in their OAuth client\'s rate budget (shared by the fleet).',
+    labelNames: ['oauth_client'] as const,
     buckets: [0, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60],
     registers,
   })
   const budgetEvents = new Counter({
     name: 'genesys_rate_budget_events_total',
-    help: 'Rate budget events: wait (a call had to wait), paused (a call met a 429 pause), exceeded (a call gave up waiting).',
-    labelNames: ['event'] as const,
+    help: 'Rate budget events: wait (a call had to wait), paused (a call met a 429 pause), exceeded (a call gave up waiting); by OAuth client.',
+    labelNames: ['event', 'oauth_client'] as const,
     registers,
   })
   const webhookAttempts = new Counter({
@@ -152,22 +154,31 @@ export function createMetrics (opts: { defaultMetrics?: boolean } = {}) {
       }
       if (record.status === 'failed') failures.inc({ code: record.error?.code ?? 'PROV_ERR_INTERNAL' })
     },
-    genesysCall (operation: string, status: string, seconds: number): void {
-      upstreamCalls.inc({ operation, status })
-      upstreamDuration.observe({ operation }, seconds)
-    },
-    genesysEvent (event: ApiEvent | 'token-fetch'): void {
-      if (event === 'token-fetch') tokenFetches.inc()
-      else if (event !== 'request') upstreamEvents.inc({ event })
-    },
-    tokenEvent (event: TokenEvent): void {
-      if (event !== 'fetch') tokenCache.inc({ result: event })
-    },
-    budgetWait (seconds: number): void {
-      budgetWait.observe(seconds)
-    },
-    budgetEvent (event: RateBudgetEvent): void {
-      budgetEvents.inc({ event })
+    /**
+     * The listeners of one Genesys OAuth client's connection. `name` is
+     * `_default` or an API client id: bounded, and never a Genesys client id.
+     */
+    oauthClient (name: string) {
+      const oauth_client = name
+      return {
+        genesysCall (operation: string, status: string, seconds: number): void {
+          upstreamCalls.inc({ operation, status, oauth_client })
+          upstreamDuration.observe({ operation }, seconds)
+        },
+        genesysEvent (event: ApiEvent | 'token-fetch'): void {
+          if (event === 'token-fetch') tokenFetches.inc({ oauth_client })
+          else if (event !== 'request') upstreamEvents.inc({ event, oauth_client })
+        },
+        tokenEvent (event: TokenEvent): void {
+          if (event !== 'fetch') tokenCache.inc({ result: event, oauth_client })
+        },
+        budgetWait (seconds: number): void {
+          budgetWait.observe({ oauth_client }, seconds)
+        },
+        budgetEvent (event: RateBudgetEvent): void {
+          budgetEvents.inc({ event, oauth_client })
+        },
+      }
     },
     webhookAttempt (_delivery: Delivery, attempt: DeliveryAttempt): void {
       const result = attempt.statusCode === undefined ? 'error' : `${Math.floor(attempt.statusCode / 100)}xx`

@@ -29,6 +29,8 @@ export interface CredentialsCheckOptions {
   intervalMs: number
   /** Names the client and the login origin in log lines, never the secret. */
   describe: string
+  /** What an operator fixes, e.g. "GENESYS_CLIENT_ID / GENESYS_CLIENT_SECRET". */
+  variables?: string
 }
 
 export function createCredentialsCheck (opts: CredentialsCheckOptions): CredentialsCheck {
@@ -49,7 +51,7 @@ export function createCredentialsCheck (opts: CredentialsCheckOptions): Credenti
         return
       }
       if (state !== 'refused') {
-        opts.logger.error({ err: asError(err), genesys: opts.describe }, `Genesys Cloud refuses the OAuth client credentials (${opts.describe}): fix GENESYS_CLIENT_ID / GENESYS_CLIENT_SECRET; until then the service is not ready and intake answers 503 (checked again every ${retryAfterSeconds} s)`)
+        opts.logger.error({ err: asError(err), genesys: opts.describe }, `Genesys Cloud refuses the OAuth client credentials (${opts.describe}): fix ${opts.variables ?? 'GENESYS_CLIENT_ID / GENESYS_CLIENT_SECRET'}; until then the work going out with it is not accepted and intake answers 503 (checked again every ${retryAfterSeconds} s)`)
       }
       state = 'refused'
     }
@@ -62,7 +64,7 @@ export function createCredentialsCheck (opts: CredentialsCheckOptions): Credenti
     },
     assertAccepted () {
       if (state === 'refused') {
-        throw errors.unavailable('Genesys Cloud currently refuses this service\'s credentials; nothing was accepted. Retry later.', retryAfterSeconds)
+        throw errors.unavailable('Genesys Cloud currently refuses the OAuth client credentials this work goes out with; nothing was accepted. Retry later.', retryAfterSeconds)
       }
     },
     state: () => state,

@@ -48,7 +48,7 @@ export interface ProvisioningServiceDeps {
   staticChecks: StaticChecks
   config: { maxGroupDepth: number, idempotencyTtlHours: number }
   /** Refuses intake (503) while work could not proceed, e.g. Genesys refuses the credentials. */
-  intake?: { assertAccepted (): void }
+  intake?: { assertAccepted (apiClientId: string): void }
 }
 
 export const REQUESTS_PATH = '/v1/provisioning-requests'
@@ -137,7 +137,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
       let response: StoredResponse
       try {
         // After the replay check: an answer already given is given again.
-        deps.intake?.assertAccepted()
+        deps.intake?.assertAccepted(client.id)
         const checked = deps.staticChecks(body, { client, maxGroupDepth: deps.config.maxGroupDepth })
         if (checked.issues.length > 0) {
           throw errors.policy(`The new hire violates ${checked.issues.length} polic${checked.issues.length === 1 ? 'y' : 'ies'}; nothing was stored.`, checked.issues)

@@ -4,7 +4,7 @@ import { isProvisioningError, type Issue } from '../errors.js'
 import type { GenesysClient } from '../genesys/client.js'
 import { isGenesysError, isNotFound, type GenesysError } from '../genesys/errors.js'
 import type { ScimUser } from '../genesys/types.js'
-import { JobFailed, QueueRateLimited, RetryLater, type Job } from '../jobs/queue.js'
+import { JobFailed, JobDeferred, RetryLater, type Job } from '../jobs/queue.js'
 import type { PermissionPattern } from '../pipeline/permissions.js'
 import { buildPlan, upstreamIssues } from '../pipeline/upstream-checks.js'
 import { createGroupMembership, type GroupMembership } from './group-membership.js'
@@ -32,12 +32,16 @@ export interface WorkerDeps {
   registry: Pick<WorkerRegistry, 'get' | 'ownerOf'>
   /** The API clients, for their namespaces and divisions. */
   clients: { get (id: string): Pick<ApiClient, 'id' | 'divisions' | 'externalIdPrefix' | 'groupFallback'> | undefined }
-  genesys: Provisioner
-  groups: GroupResolver
-  cache: ReferenceCache
+  /**
+   * How a request's API client reaches Genesys: its own OAuth client's
+   * operations (reads included) and the lookups made through them.
+   */
+  genesysFor (apiClientId: string): TenantGenesys
   clock: Clock
   logger: FastifyBaseLogger
   policy: { denied: readonly PermissionPattern[] }
+  /** Test-only: `skipDivisionCheck` leaves the division to Genesys' own permissions. */
+  faults?: { skipDivisionCheck: boolean }
   emailReservationSeconds: number
   /**
    * The webhook a terminal record owes (or undefined); it is written in the same
@@ -46,8 +50,13 @@ export interface WorkerDeps {
   outbox?: (record: ProvisioningRecord) => Delivery | undefined
   /** Called once a request reaches a terminal state, after it was saved (hands its webhook to the queue). */
   onTerminal?: (record: ProvisioningRecord) => Promise<void> | void
-  /** Coalesces group adds per group; one per process is shared by all jobs. */
-  membership?: GroupMembership
+}
+
+/** One OAuth client's view of Genesys: what it may read and write, and what it found by name. */
+export interface TenantGenesys {
+  genesys: Provisioner
+  groups: GroupResolver
+  cache: ReferenceCache
 }
 
 
@@ -58,9 +67,15 @@ export interface WorkerDeps {
  * looking for one carrying this HR id.
  */
 export function createProvisioningWorker (deps: WorkerDeps) {
-  const { requests, genesys, clock } = deps
+  const { requests, clock } = deps
   const iso = () => new Date(clock.now()).toISOString()
-  const membership = deps.membership ?? createGroupMembership(genesys.groups)
+  // Group adds are coalesced per group, per OAuth client (each batch goes out with one token).
+  const memberships = new WeakMap<Provisioner['groups'], GroupMembership>()
+  const membershipOf = (t: TenantGenesys): GroupMembership => {
+    let m = memberships.get(t.genesys.groups)
+    if (!m) memberships.set(t.genesys.groups, m = createGroupMembership(t.genesys.groups))
+    return m
+  }
 
   function move (record: ProvisioningRecord, status: RequestStatus, patch: Partial<ProvisioningRecord> = {}): ProvisioningRecord {
     const at = iso()
@@ -98,7 +113,7 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     }
   }
 
-  async function validate (record: ProvisioningRecord): Promise<ProvisioningRecord | undefined> {
+  async function validate (t: TenantGenesys, record: ProvisioningRecord): Promise<ProvisioningRecord | undefined> {
     const requester = requesterFor(record)
     record = move(record, 'validating', { externalId: externalIdOf(record) })
     await requests.save(record)
@@ -107,15 +122,15 @@ export function createProvisioningWorker (deps: WorkerDeps) {
       deps.externalIds.reserve(externalIdOf(record), record.id, deps.emailReservationSeconds),
     ])
     const facts = await gatherFacts(record.hire, {
-      directory: genesys,
-      groups: deps.groups,
-      cache: deps.cache,
+      directory: t.genesys,
+      groups: t.groups,
+      cache: t.cache,
       registry: deps.registry,
       requester,
       reservedBy: async () => (holder === record.id ? undefined : holder),
       externalIdReservedBy: async () => (externalIdHolder === record.id ? undefined : externalIdHolder),
     })
-    const issues = upstreamIssues(record.hire, facts, deps.policy)
+    const issues = upstreamIssues(record.hire, facts, deps.policy).filter((i) => !(deps.faults?.skipDivisionCheck === true && i.code === 'division.notAllowed'))
     if (issues.length > 0) {
       await finish(move(record, 'rejected', { issues }))
       return undefined
@@ -176,13 +191,13 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     return { ...change(base), lastRequestId: record.id, updatedAt: iso() }
   }
 
-  async function ownershipOf (record: ProvisioningRecord): Promise<Omit<OwnershipContext, 'owner'>> {
+  async function ownershipOf (t: TenantGenesys, record: ProvisioningRecord): Promise<Omit<OwnershipContext, 'owner'>> {
     return {
       clientId: record.clientId,
       hrId: record.hrId,
       externalId: externalIdOf(record),
       email: record.email,
-      divisionIds: await divisionIdsOf({ directory: genesys, cache: deps.cache }, requesterFor(record).divisions),
+      divisionIds: await divisionIdsOf({ directory: t.genesys, cache: t.cache }, requesterFor(record).divisions),
     }
   }
 
@@ -192,15 +207,16 @@ export function createProvisioningWorker (deps: WorkerDeps) {
    * externalId or by the create's 409 that passes the ownership proof; else a
    * new one. An inactive owned user is reactivated (a rehire).
    */
-  async function createUser (record: ProvisioningRecord, job: Job<ProvisioningJob>): Promise<StepOutcome> {
+  async function createUser (t: TenantGenesys, record: ProvisioningRecord, job: Job<ProvisioningJob>): Promise<StepOutcome> {
     const plan = record.plan
     if (!plan) throw new Error(`request ${record.id} reached provisioning without a plan`)
-    const ctx = await ownershipOf(record)
+    const { genesys } = t
+    const ctx = await ownershipOf(t, record)
     const managed = await deps.registry.get(record.clientId, record.hrId)
     const entry = (userId: string, origin: WorkerEntry['origin']) => entryFor(record, userId, origin, managed)
 
     const settle = async (user: ScimUser): Promise<StepOutcome> => {
-      const candidate = await candidateOf({ directory: genesys, cache: deps.cache, registry: deps.registry }, user)
+      const candidate = await candidateOf({ directory: genesys, cache: t.cache, registry: deps.registry }, user)
       const verdict = adoptionVerdict(candidate, { ...ctx, ...(candidate.owner ? { owner: candidate.owner } : {}) })
       if (!verdict.adopt) throw new Refusal([verdict.issue])
       if (verdict.reactivate) {
@@ -241,24 +257,25 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     }
   }
 
-  async function joinGroups (record: ProvisioningRecord, userId: string): Promise<StepOutcome> {
+  async function joinGroups (t: TenantGenesys, record: ProvisioningRecord, userId: string): Promise<StepOutcome> {
     const groups = record.plan?.groups ?? []
     if (groups.length === 0) return { status: 'skipped', detail: {} }
     // Idempotent: a user who is already a member is left as is.
+    const membership = membershipOf(t)
     await Promise.all(groups.map((g) => membership.add(g.groupId, userId)))
     const ids = groups.map((g) => g.groupId)
     return { status: 'done', detail: { groupIds: ids }, worker: await entryAfter(record, (e) => ({ ...e, groups: [...new Set([...e.groups, ...ids])] })) }
   }
 
-  async function provision (record: ProvisioningRecord, job: Job<ProvisioningJob>): Promise<void> {
-    record = await step(record, 'createUser', () => createUser(record, job))
+  async function provision (t: TenantGenesys, record: ProvisioningRecord, job: Job<ProvisioningJob>): Promise<void> {
+    record = await step(record, 'createUser', () => createUser(t, record, job))
     const userId = String(record.steps.find((s) => s.name === 'createUser')?.detail.userId)
     record = { ...record, genesysUserId: userId }
     const grants = record.plan?.grants ?? []
     record = await step(record, 'grantRoles', async () => {
       if (grants.length === 0) return { status: 'skipped', detail: {} }
       const made = grants.map((g) => ({ roleId: g.roleId, divisionId: g.divisionId }))
-      await withFreshIdRetry(deps.cache, () => genesys.grants.bulkAdd(userId, made))
+      await withFreshIdRetry(t.cache, () => t.genesys.grants.bulkAdd(userId, made))
       const key = (g: { roleId: string, divisionId: string }) => `${g.roleId}/${g.divisionId}`
       return {
         status: 'done',
@@ -266,7 +283,7 @@ export function createProvisioningWorker (deps: WorkerDeps) {
         worker: await entryAfter(record, (e) => ({ ...e, grants: [...e.grants, ...made.filter((g) => !e.grants.some((x) => key(x) === key(g)))] })),
       }
     })
-    record = await step(record, 'joinGroups', () => withFreshIdRetry(deps.cache, () => joinGroups(record, userId)))
+    record = await step(record, 'joinGroups', () => withFreshIdRetry(t.cache, () => joinGroups(t, record, userId)))
     await finish(move(record, 'completed'))
   }
 
@@ -291,11 +308,12 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     let record: ProvisioningRecord | undefined = { ...loaded, attempts: loaded.attempts + 1 }
     const log = deps.logger.child({ provisioningId: record.id, attempt: job.attempt, ...(record.originRequestId !== undefined ? { requestId: record.originRequestId } : {}) })
     try {
+      const t = deps.genesysFor(record.clientId)
       if (record.status === 'accepted' || record.status === 'validating') {
-        record = await validate(record)
+        record = await validate(t, record)
         if (!record) return
       }
-      await provision(record, job)
+      await provision(t, record, job)
     } catch (err) {
       const latest = (await requests.get(loaded.id)) ?? record ?? loaded
       if (err instanceof Refusal) {
@@ -312,7 +330,7 @@ export function createProvisioningWorker (deps: WorkerDeps) {
       await requests.save({ ...latest, attempts: record?.attempts ?? latest.attempts, updatedAt: iso() })
       log.info({ err: safeErr(err) }, 'provisioning attempt failed; will retry')
       if (isGenesysError(err) && err.upstreamStatus === 429) {
-        throw new QueueRateLimited(err.retryAfterMs ?? 1000)
+        throw new JobDeferred('its Genesys OAuth client is rate limited', err.retryAfterMs ?? 1000)
       }
       throw new RetryLater(err instanceof Error ? err.message : String(err), retryDelay(err), { cause: err })
     }

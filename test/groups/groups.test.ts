@@ -26,11 +26,11 @@ async function harness (t: Test, opts: { wrap?: (d: SyncDirectory) => SyncDirect
   const syncs = createMemoryGroupSyncStore()
   const queue = createMemoryQueue<GroupSyncJob>({ maxAttempts: 3, backoff: { baseMs: 10, capMs: 50 } })
   t.teardown(() => queue.close())
-  const mappings = createMappingService({ store: mappingStore, directory: genesys.client, queueLock: createMemoryQueueLock(), clock, maxGroupDepth: 5 })
+  const mappings = createMappingService({ store: mappingStore, directoryFor: () => genesys.client, queueLock: createMemoryQueueLock(), clock, maxGroupDepth: 5 })
   const service = createGroupSyncService({ syncs, mappings: mappingStore, queue: { enqueue: (s) => queue.add(s.id, { syncId: s.id }) }, clock, maxGroupDepth: 5 })
   const directory = opts.wrap ? opts.wrap(genesys.client) : genesys.client
   const registry = createMemoryWorkerRegistry()
-  queue.process(createGroupSyncWorker({ syncs, directory, registry, clock, logger: pino({ enabled: false }), maxRemovalsPercent: 20 }), { concurrency: 2 })
+  queue.process(createGroupSyncWorker({ syncs, directoryFor: () => directory, registry, clock, logger: pino({ enabled: false }), maxRemovalsPercent: 20 }), { concurrency: 2 })
   // Users carrying HR ids H1…Hn, managed for the client `hris` (the registry is the proof).
   const userOf = new Map<string, string>()
   for (let i = 1; i <= (opts.users ?? 0); i++) {
@@ -230,7 +230,7 @@ t.test('a new hire with a mapped HR group joins the mapped group, and so its que
   const store = createMemoryMappingStore()
   const p = await pipeline({ mappings: store })
   t.teardown(p.close)
-  const mappings = createMappingService({ store, directory: p.genesys.client, queueLock: createMemoryQueueLock(), clock: { now: Date.now }, maxGroupDepth: 5 })
+  const mappings = createMappingService({ store, directoryFor: () => p.genesys.client, queueLock: createMemoryQueueLock(), clock: { now: Date.now }, maxGroupDepth: 5 })
   const now = new Date().toISOString()
   const alphaId = [...p.sim.state.divisions.values()].find((d) => d.name === 'BPO Alpha')?.id ?? ''
   p.sim.state.queues.set(ESCALATIONS_QUEUE, { id: ESCALATIONS_QUEUE, name: 'Support Escalations', divisionId: alphaId, memberGroups: [], extra: {}, version: 1, dateCreated: now, dateModified: now })

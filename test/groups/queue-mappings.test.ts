@@ -31,7 +31,7 @@ function replica (t: Test, sim: Simulator, queueLock: QueueLock, store = createM
     budget: createMemoryRateBudget({ perMinute: 100_000 }),
   })
   t.teardown(() => genesys.close())
-  return { store, mappings: createMappingService({ store, directory: genesys.client, queueLock, clock: { now: Date.now }, maxGroupDepth: 5 }) }
+  return { store, mappings: createMappingService({ store, directoryFor: () => genesys.client, queueLock, clock: { now: Date.now }, maxGroupDepth: 5 }) }
 }
 
 async function busySim (t: Test): Promise<Simulator> {

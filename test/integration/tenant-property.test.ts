@@ -99,11 +99,11 @@ async function world () {
     })
     queue.process(createProvisioningWorker({
       requests, reservations, externalIds, registry, clients: { get: (id) => TENANTS.find((c) => c.id === id) },
-      genesys: g, groups, cache, clock, logger: pino({ enabled: false }), policy: { denied: DENIED }, emailReservationSeconds: 60,
+      genesysFor: () => ({ genesys: g, groups, cache }), clock, logger: pino({ enabled: false }), policy: { denied: DENIED }, emailReservationSeconds: 60,
     }), { concurrency: 4 })
-    const mappings = createMappingService({ store: mappingStore, directory: g, queueLock, clock, maxGroupDepth: 5 })
+    const mappings = createMappingService({ store: mappingStore, directoryFor: () => g, queueLock, clock, maxGroupDepth: 5 })
     const syncService = createGroupSyncService({ syncs, mappings: mappingStore, queue: { enqueue: (s) => syncQueue.add(s.id, { syncId: s.id }) }, clock, maxGroupDepth: 5 })
-    syncQueue.process(createGroupSyncWorker({ syncs, directory: g, registry, clock, logger: pino({ enabled: false }), maxRemovalsPercent: 100 }), { concurrency: 2 })
+    syncQueue.process(createGroupSyncWorker({ syncs, directoryFor: () => g, registry, clock, logger: pino({ enabled: false }), maxRemovalsPercent: 100 }), { concurrency: 2 })
     const auth: AuthenticatedClient = { id: client.id, name: client.name, scopes: client.scopes, divisions: client.divisions, externalIdPrefix: '' }
     return { auth, service, mappings, syncService }
   })

@@ -1,7 +1,7 @@
 import t, { type Test as Tap } from 'tap'
 import { createBullQueue } from '../../src/jobs/bullmq-queue.js'
 import { createMemoryQueue } from '../../src/jobs/memory-queue.js'
-import { backoffDelay, JobFailed, QueueRateLimited, RetryLater, type Job, type JobQueue } from '../../src/jobs/queue.js'
+import { backoffDelay, JobFailed, JobDeferred, RetryLater, type Job, type JobQueue } from '../../src/jobs/queue.js'
 import { redisBinary, startRedis } from '../helpers/redis.js'
 
 type Make = (maxAttempts: number) => JobQueue<{ n: number }>
@@ -66,18 +66,23 @@ function contract (t: Tap, name: string, make: Make): void {
     t.equal(runs, 2)
   })
 
-  t.test(`${name}: a rate-limit pause burns no attempt`, async (t) => {
+  t.test(`${name}: a deferred job burns no attempt and holds up no other job`, async (t) => {
     const q = make(2)
     t.teardown(() => q.close())
-    const attempts: Array<{ attempt: number, at: number }> = []
+    const runs: Array<{ id: string, attempt: number, at: number }> = []
     q.process(async (job) => {
-      attempts.push({ attempt: job.attempt, at: Date.now() })
-      if (attempts.length === 1) throw new QueueRateLimited(400)
+      runs.push({ id: job.id, attempt: job.attempt, at: Date.now() })
+      if (job.id === 'job-429' && runs.filter((r) => r.id === 'job-429').length === 1) throw new JobDeferred('rate limited', 400)
     }, { concurrency: 1 })
     await q.add('job-429', { n: 1 })
-    await until(() => attempts.length === 2)
-    t.same(attempts.map((a) => a.attempt), [1, 1], 'the same attempt runs again')
-    t.ok((attempts[1]?.at ?? 0) - (attempts[0]?.at ?? 0) >= 390, 'after the pause')
+    await until(() => runs.length === 1)
+    await q.add('job-other', { n: 2 })
+    await until(() => runs.filter((r) => r.id === 'job-429').length === 2)
+    const deferred = runs.filter((r) => r.id === 'job-429')
+    t.same(deferred.map((a) => a.attempt), [1, 1], 'the same attempt runs again')
+    t.ok((deferred[1]?.at ?? 0) - (deferred[0]?.at ?? 0) >= 390, 'after the delay')
+    const other = runs.find((r) => r.id === 'job-other')
+    t.ok(other !== undefined && other.at < (deferred[1]?.at ?? 0), 'another job ran while the deferred one waited')
   })
 }
 

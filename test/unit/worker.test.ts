@@ -2,7 +2,7 @@ import { pino } from 'pino'
 import t from 'tap'
 import { GenesysError } from '../../src/genesys/errors.js'
 import { SCIM_ENTERPRISE_USER, type ScimGroup, type ScimUser, type ScimUserInput, type Versioned } from '../../src/genesys/types.js'
-import { JobFailed, QueueRateLimited, RetryLater } from '../../src/jobs/queue.js'
+import { JobDeferred, JobFailed, RetryLater } from '../../src/jobs/queue.js'
 import { createReferenceCache } from '../../src/provisioning/facts.js'
 import type { ProvisioningRecord } from '../../src/provisioning/ports.js'
 import { CREDENTIALS_RETRY_MS, createProvisioningWorker, type Provisioner } from '../../src/provisioning/worker.js'
@@ -56,8 +56,12 @@ async function setup (_t: unknown, fake = fakeGenesys()) {
   const handle = createProvisioningWorker({
     requests, reservations, externalIds: createMemoryEmailReservations(clock), registry,
     clients: { get: (id) => ({ id, name: id, keySha256: '0'.repeat(64), scopes: ['provisioning:write'], divisions: ['Ops'], externalIdPrefix: '' }) },
-    genesys: fake.genesys, groups: { resolve: async (p) => ({ groupName: p, ...(p === 'Support' ? { found: { id: 'g-1', name: 'Support' } } : {}) }) },
-    cache: createReferenceCache(clock, 0), clock, logger: pino({ enabled: false }), policy: { denied: DENIED }, emailReservationSeconds: 60,
+    genesysFor: () => ({
+      genesys: fake.genesys,
+      groups: { resolve: async (p: string) => ({ groupName: p, ...(p === 'Support' ? { found: { id: 'g-1', name: 'Support' } } : {}) }) },
+      cache: createReferenceCache(clock, 0),
+    }),
+    clock, logger: pino({ enabled: false }), policy: { denied: DENIED }, emailReservationSeconds: 60,
   })
   const at = new Date().toISOString()
   const record: ProvisioningRecord = {
@@ -189,7 +193,7 @@ t.test('a group changed between read and write is read again', async (t) => {
   t.equal(s.calls.filter((c) => c === 'groups.patch').length, 2, 'one stale PATCH, one good one')
 })
 
-t.test('retryable errors: RetryLater with Retry-After as the floor, 429 pauses the queue, last attempt fails', async (t) => {
+t.test('retryable errors: RetryLater with Retry-After as the floor, a 429 defers only this job, last attempt fails', async (t) => {
   const unavailable = new GenesysError('503', { operation: 'grants.bulkAdd', failure: 'http', upstreamStatus: 503, genesysCode: 'service.unavailable', correlationId: 'corr-1', retryAfterMs: 4000 })
   const fake = fakeGenesys()
   fake.genesys.grants.bulkAdd = async () => { throw unavailable }
@@ -201,8 +205,8 @@ t.test('retryable errors: RetryLater with Retry-After as the floor, 429 pauses t
 
   fake.genesys.grants.bulkAdd = async () => { throw new GenesysError('429', { operation: 'grants.bulkAdd', failure: 'http', upstreamStatus: 429, retryAfterMs: 3000 }) }
   const limited = await s.run(2, 3).catch((e: unknown) => e)
-  t.ok(limited instanceof QueueRateLimited)
-  t.equal((limited as QueueRateLimited).delayMs, 3000)
+  t.ok(limited instanceof JobDeferred)
+  t.equal((limited as JobDeferred).delayMs, 3000)
 
   fake.genesys.grants.bulkAdd = async () => { throw unavailable }
   await t.rejects(s.run(3, 3), JobFailed)

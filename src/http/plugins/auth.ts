@@ -16,6 +16,11 @@ declare module 'fastify' {
      * scope implies another.
      */
     scope?: Scope | null | false
+    /**
+     * On a public route: a presented key is still looked up, so the handler can
+     * show more to an authenticated caller. A missing or unknown key is no error.
+     */
+    identifyIfPresent?: boolean
   }
 }
 
@@ -89,7 +94,12 @@ export function registerAuth (app: FastifyInstance, opts: { clients: ClientRegis
     // scope still needs a valid key. Docs, health and unknown paths are public.
     const url = request.routeOptions.url ?? ''
     const scope = configured === undefined && (url.startsWith('/v1/') || url.startsWith('/admin')) ? null : configured
-    if (scope === false || scope === undefined) return
+    if (scope === false || scope === undefined) {
+      if (request.routeOptions.config.identifyIfPresent === true) {
+        request.client = await identify(request, url).catch(() => undefined)
+      }
+      return
+    }
     const client = await identify(request, url)
     if (!client) {
       // A browser shows its login prompt for a Basic challenge.

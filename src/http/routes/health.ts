@@ -3,22 +3,48 @@ import { Type } from 'typebox'
 
 export interface ReadinessCheck {
   name: string
+  /**
+   * `service` (default): a failure means the service cannot accept work (503).
+   * `tenant`: the check concerns the API clients of one Genesys OAuth client; a
+   * failure there leaves the service ready for the others (200, `degraded`),
+   * unless every tenant check fails. Only an admin API key sees which.
+   */
+  impact?: 'service' | 'tenant'
   /** Resolves with a short detail when healthy; throws (with a safe message) when not. */
   check (): Promise<string | undefined>
 }
 
+/** Thrown by a tenant check whose OAuth client works but cannot do everything asked of it: never makes the service unready. */
+export class TenantImpaired extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'TenantImpaired'
+  }
+}
+
+const Status = Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('fail')])
+
 const CheckResult = Type.Object({
-  status: Type.Union([Type.Literal('ok'), Type.Literal('fail')]),
+  status: Status,
   detail: Type.Optional(Type.String()),
   durationMs: Type.Number(),
 }, { additionalProperties: false })
 
 const ReadyResponse = Type.Object({
-  status: Type.Union([Type.Literal('ok'), Type.Literal('fail')]),
+  status: Status,
   checks: Type.Record(Type.String(), CheckResult),
-}, { additionalProperties: false, examples: [{ status: 'ok', checks: { genesys: { status: 'ok', detail: 'token obtainable', durationMs: 3.2 } } }] })
+}, {
+  additionalProperties: false,
+  description: '`degraded`: ready, but some API clients\' Genesys OAuth client is refused or lacks permissions (an admin API key shows which).',
+  examples: [{ status: 'ok', checks: { genesys: { status: 'ok', detail: 'token available', durationMs: 3.2 } } }],
+})
 
 const CHECK_TIMEOUT_MS = 3000
+
+/** The tenant check of the default Genesys OAuth client (GENESYS_CLIENT_ID). */
+export const DEFAULT_TENANT_CHECK = 'genesys'
+
+type Result = { status: 'ok' | 'degraded' | 'fail', detail?: string, durationMs: number }
 
 export async function healthRoutes (app: FastifyInstance, opts: { checks: readonly ReadinessCheck[] }): Promise<void> {
   app.get('/health/live', {
@@ -32,28 +58,59 @@ export async function healthRoutes (app: FastifyInstance, opts: { checks: readon
   }, async () => ({ status: 'ok' as const }))
 
   app.get('/health/ready', {
-    config: { scope: false },
+    config: { scope: false, identifyIfPresent: true },
     schema: {
       operationId: 'getReadiness',
       tags: ['health'],
       summary: 'Readiness: dependencies reachable; 503 when the service cannot accept work',
+      description: 'Public. With an admin API key the answer also names each API client whose Genesys OAuth client is refused or lacks a permission in one of its divisions.',
       response: { 200: ReadyResponse, 503: ReadyResponse },
     },
   }, async (request, reply) => {
     const results = await Promise.all(opts.checks.map(async (c) => {
       const started = performance.now()
+      const durationMs = () => round(performance.now() - started)
       try {
         const detail = await withTimeout(c.check(), CHECK_TIMEOUT_MS)
-        return [c.name, { status: 'ok' as const, ...(detail ? { detail } : {}), durationMs: round(performance.now() - started) }] as const
+        return { check: c, result: { status: 'ok', ...(detail ? { detail } : {}), durationMs: durationMs() } satisfies Result }
       } catch (err) {
-        request.log.warn({ check: c.name, err }, 'readiness check failed')
-        return [c.name, { status: 'fail' as const, detail: (err as Error).message.slice(0, 300), durationMs: round(performance.now() - started) }] as const
+        const impaired = c.impact === 'tenant' && err instanceof TenantImpaired
+        if (!impaired) request.log.warn({ check: c.name, err }, 'readiness check failed')
+        return { check: c, result: { status: impaired ? 'degraded' : 'fail', detail: (err as Error).message.slice(0, 1000), durationMs: durationMs() } satisfies Result }
       }
     }))
-    const failed = results.some(([, r]) => r.status === 'fail')
-    reply.code(failed ? 503 : 200)
-    return { status: failed ? 'fail' as const : 'ok' as const, checks: Object.fromEntries(results) }
+    const service = results.filter((r) => r.check.impact !== 'tenant')
+    const tenants = results.filter((r) => r.check.impact === 'tenant')
+    const unready = service.some((r) => r.result.status === 'fail') || (tenants.length > 0 && tenants.every((r) => r.result.status === 'fail'))
+    const status = unready ? 'fail' : results.some((r) => r.result.status !== 'ok') ? 'degraded' : 'ok'
+    const admin = request.client?.scopes.includes('admin') === true
+    const checks: Record<string, Result> = Object.fromEntries(service.map((r) => [r.check.name, r.result]))
+    if (admin) {
+      for (const r of tenants) checks[r.check.name] = r.result
+    } else {
+      // The default OAuth client keeps its public name; what it lacks, and every
+      // named OAuth client (named after its API client), only an admin sees.
+      const fallback = tenants.find((r) => r.check.name === DEFAULT_TENANT_CHECK)
+      if (fallback) checks[DEFAULT_TENANT_CHECK] = fallback.result.status === 'degraded' ? { ...fallback.result, detail: 'token available; lacks permissions some API clients need (an admin API key shows which)' } : fallback.result
+      const named = tenants.filter((r) => r !== fallback)
+      if (named.length > 0) checks.tenants = tenantSummary(named.map((r) => r.result))
+    }
+    reply.code(unready ? 503 : 200)
+    return { status, checks }
   })
+}
+
+/** What a caller without an admin key learns of the tenant checks: how many are impaired, not which. */
+function tenantSummary (results: readonly Result[]): Result {
+  const impaired = results.filter((r) => r.status !== 'ok').length
+  const status = results.some((r) => r.status === 'fail') ? (impaired === results.length ? 'fail' : 'degraded') : impaired > 0 ? 'degraded' : 'ok'
+  return {
+    status,
+    detail: impaired === 0
+      ? `${results.length} Genesys OAuth client${results.length === 1 ? '' : 's'} usable`
+      : `${impaired} of ${results.length} Genesys OAuth clients refused or lacking permissions (an admin API key shows which)`,
+    durationMs: Math.max(0, ...results.map((r) => r.durationMs)),
+  }
 }
 
 function round (ms: number): number {
