@@ -37,6 +37,8 @@ export interface AppDeps {
   metrics?: Metrics
   /** BullMQ queues for the operators' dashboard at /admin/queues (Redis mode). */
   queues?: Queue[]
+  /** Live notes shown with a queue on the dashboard, by queue name (e.g. the Genesys budget use per OAuth client). */
+  queueNotes?: Record<string, () => string>
   /** Shares rate-limit counters across replicas; without it each process counts alone. */
   redis?: Redis
 }
@@ -119,7 +121,7 @@ export async function buildApp ({ config, deps, logger, surface = 'all' }: Build
     })
   }
   await app.register(healthRoutes, { checks: deps.readiness })
-  await app.register(operationsRoutes, { metrics, queues: deps.queues })
+  await app.register(operationsRoutes, { metrics, queues: deps.queues, notes: deps.queueNotes })
   if (surface === 'health') return app
 
   await app.register(meRoutes)

@@ -24,6 +24,7 @@ import { createGroupSyncService, createGroupSyncWorker } from './groups/sync.js'
 import { periodic } from './lib/periodic.js'
 import { DEFAULT_OAUTH_CLIENT, planOAuthClients, type OAuthClientRef } from './genesys/oauth-clients.js'
 import { createTenants } from './provisioning/tenants.js'
+import { createBudgetUse } from './genesys/budget-use.js'
 import { createFailureLog } from './lib/failure-log.js'
 import { guardRedisUnavailable, isRedisConnectionError } from './store/redis-unavailable.js'
 import { createMemoryGroupSyncStore, createMemoryMappingStore } from './store/memory-groups-store.js'
@@ -176,6 +177,8 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     // One connection (token cache, rate budget) per Genesys OAuth client; each
     // API client's work, reads included, goes out with its own OAuth client.
     const genesysLog = logger.child({ module: 'genesys' })
+    const plan = planOAuthClients(clients, options.env ?? process.env, genesysTarget)
+    const budgetUse = createBudgetUse(plan.refs.map((r) => r.name))
     const connect = (ref: OAuthClientRef): GenesysConnection => {
       const listen = metrics.oauthClient(ref.name)
       const log = genesysLog.child({ oauthClient: ref.name })
@@ -194,13 +197,16 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
           ? createRedisRateBudget({ redis, clientId: ref.clientId, perMinute: config.genesys.rateLimitPerMinute, logger: log, onEvent: listen.budgetEvent })
           : createMemoryRateBudget({ perMinute: config.genesys.rateLimitPerMinute, onEvent: listen.budgetEvent }),
         onEvent: listen.genesysEvent,
-        onCall: listen.genesysCall,
+        onCall: (operation, status, seconds) => {
+          listen.genesysCall(operation, status, seconds)
+          budgetUse.record(ref.name)
+        },
         onBudgetWait: listen.budgetWait,
       })
     }
     const mappingStore: MappingStore = redis ? guardRedisUnavailable(createRedisMappingStore(redis)) : createMemoryMappingStore()
     const tenants = createTenants({
-      plan: planOAuthClients(clients, options.env ?? process.env, genesysTarget),
+      plan,
       clients,
       connect,
       mappings: mappingStore,
@@ -407,6 +413,9 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       groups: { mappings: mappingService, syncs: syncService, maxRemovalsPercent: config.groups.maxRemovalsPercent },
       metrics,
       queues: dashboardQueues,
+      queueNotes: {
+        provisioning: () => `Genesys calls in the last 60 s from this replica, per OAuth client (each may send ${config.genesys.rateLimitPerMinute}/min, shared by the fleet): ${budgetUse.snapshot().map((u) => `${u.oauthClient} ${u.lastMinute}`).join(', ')}`,
+      },
       ...(redis ? { redis } : {}),
       describe: () => ({
         genesysOrigin: new URL(genesysTarget.apiUrl).origin,

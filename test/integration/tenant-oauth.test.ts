@@ -50,8 +50,8 @@ function seed (): NonNullable<SimulatorOptions['seed']> {
   return s
 }
 
-async function service (t: Test, opts: { skipDivisionCheck?: boolean } = {}) {
-  const { sim, close } = await simAndClient({ sim: { seed: seed(), rateLimitPerMinute: 100_000 } })
+async function service (t: Test, opts: { skipDivisionCheck?: boolean, simRateLimit?: number, env?: Record<string, string | undefined> } = {}) {
+  const { sim, close } = await simAndClient({ sim: { seed: seed(), rateLimitPerMinute: opts.simRateLimit ?? 100_000 } })
   t.teardown(close)
   const dir = await mkdtemp(join(tmpdir(), 'prov-oauth-'))
   const clientsFile = join(dir, 'clients.json')
@@ -79,6 +79,7 @@ async function service (t: Test, opts: { skipDivisionCheck?: boolean } = {}) {
     // Not an OAuth client of this org: the token endpoint answers 400 invalid_client.
     BPO_D_GENESYS_CLIENT_ID: 'c0ffee00-0000-4000-8000-0000000000d1',
     BPO_D_GENESYS_CLIENT_SECRET: 'sim-secret-nobody-has',
+    ...opts.env,
   }
   const logs = captureLogs()
   const config = loadConfig(env)
@@ -176,4 +177,26 @@ t.test('a tenant whose OAuth client lacks a permission, or is refused, impairs o
   t.match(metrics.text, /genesys_token_fetches_total\{oauth_client="bpo-a"\} 1/, 'budget and token use per OAuth client, labelled by API client id')
   t.match(metrics.text, /genesys_rate_budget_wait_seconds_count\{oauth_client="bpo-b"\} \d+/)
   t.notMatch(metrics.text, /c0ffee00/, 'never a Genesys client id in a label')
+})
+
+t.test('a 429 on one tenant\'s token holds up only that tenant\'s work', async (t) => {
+  // Genesys allows 25 calls a minute per token here; this service's own budget is not the limit.
+  const s = await service(t, { simRateLimit: 25 })
+  const a = await Promise.all(Array.from({ length: 8 }, (_, i) => s.call(KEY.a, 'POST', '/v1/provisioning-requests', { hrId: `RL-A${i}`, email: `rl.a${i}@example.com`, givenName: 'A', familyName: 'Burst', division: 'BPO Alpha', roles: ['Agent'] })))
+  t.ok(a.every((r) => r.status === 202), 'A\'s burst is accepted')
+  const limited = () => s.sim.requests().some((r) => r.status === 429 && r.clientId === ALPHA)
+  for (let i = 0; i < 400 && !limited(); i++) await new Promise((resolve) => setTimeout(resolve, 25))
+  t.ok(limited(), 'Genesys answered 429 to BPO A\'s token')
+  const b = await s.hire(KEY.b, { hrId: 'RL-B', email: 'rl.b@example.com', division: 'BPO Beta' })
+  t.same([b.status, b.body.status], [201, 'completed'], 'B\'s hire completes')
+  const pending = await Promise.all(a.map(async (r) => (await s.call(KEY.a, 'GET', `/v1/provisioning-requests/${String(r.body.id)}`)).body.status))
+  t.ok(pending.some((st) => st !== 'completed' && st !== 'failed' && st !== 'rejected'), `B completed while some of A's requests still wait out A's 429 (${pending.join(', ')})`)
+  t.notOk(s.sim.requests().some((r) => r.status === 429 && r.clientId === BETA), 'B\'s token was never limited')
+})
+
+t.test('startup names the API client whose OAuth client variable is missing', async (t) => {
+  const rejected = await service(t, { env: { BPO_B_GENESYS_CLIENT_SECRET: undefined } }).then(() => undefined, (err: unknown) => err as Error)
+  t.ok(rejected, 'the service does not start')
+  t.match(rejected?.message, /API client "bpo-b": environment variable BPO_B_GENESYS_CLIENT_SECRET \(genesys\.clientSecretEnv\) is not set/)
+  t.notMatch(rejected?.message, /sim-secret/)
 })

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { clientsFileProblems } from '../../src/config/clients.js'
 import { DEFAULT_OAUTH_CLIENT, planOAuthClients } from '../../src/genesys/oauth-clients.js'
+import { createBudgetUse } from '../../src/genesys/budget-use.js'
 import { createReachCheck, reachGaps, REQUIRED_PERMISSIONS, type ReachDirectory } from '../../src/genesys/reach.js'
 
 const FALLBACK = { clientId: 'default-id', clientSecret: 'default-secret' }
@@ -100,4 +101,19 @@ t.test('the reach check reads once, and again only while a gap remains', async (
   const after = calls
   await new Promise((resolve) => setTimeout(resolve, 100))
   t.equal(calls, after, 'no further reads once nothing is missing')
+})
+
+t.test('budget use: calls of the last 60 s per OAuth client', async (t) => {
+  let now = 1_000_000
+  const use = createBudgetUse(['_default', 'bpo-a'], () => now)
+  for (let i = 0; i < 5; i++) use.record('bpo-a')
+  use.record('unknown')
+  now += 30_000
+  use.record('bpo-a')
+  use.record('_default')
+  t.same(use.snapshot(), [{ oauthClient: '_default', lastMinute: 1 }, { oauthClient: 'bpo-a', lastMinute: 6 }])
+  now += 31_000
+  t.same(use.snapshot(), [{ oauthClient: '_default', lastMinute: 1 }, { oauthClient: 'bpo-a', lastMinute: 1 }], 'calls older than a minute drop out')
+  now += 60_000
+  t.same(use.snapshot().map((s) => s.lastMinute), [0, 0])
 })

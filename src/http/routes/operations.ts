@@ -10,6 +10,19 @@ export interface OperationsRoutesOptions {
   metrics?: Metrics
   /** BullMQ queues to show in the dashboard (absent in embedded mode). */
   queues?: Queue[]
+  /** Live text shown as a queue's description, by queue name; read on every dashboard refresh. */
+  notes?: Record<string, () => string>
+}
+
+/** A queue on the dashboard whose description is read when the page asks, not fixed at startup. */
+class NotedAdapter extends BullMQAdapter {
+  constructor (queue: Queue, private readonly note?: () => string) {
+    super(queue)
+  }
+
+  override getDescription (): string {
+    return this.note?.() ?? super.getDescription()
+  }
 }
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues'
@@ -49,7 +62,7 @@ export async function operationsRoutes (app: FastifyInstance, opts: OperationsRo
     })
     const serverAdapter = new FastifyAdapter()
     serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH)
-    createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter })
+    createBullBoard({ queues: queues.map((q) => new NotedAdapter(q, opts.notes?.[q.name])), serverAdapter })
     await scope.register(serverAdapter.registerPlugin(), { prefix: QUEUE_DASHBOARD_PATH })
   })
 }
