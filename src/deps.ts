@@ -59,6 +59,8 @@ export interface Deps extends AppDeps {
   simulatorUrl?: string
   /** The default OAuth client's connection (GENESYS_CLIENT_ID). */
   genesys: GenesysConnection
+  /** Environment variables the clients file names (tenants' Genesys OAuth clients). */
+  variablesRead: string[]
   /** For the startup line: the Genesys API origin and what Redis is doing right now. */
   describe (): { genesysOrigin: string, redis: string }
   close (): Promise<void>
@@ -412,6 +414,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       webhooks: { service: webhooks },
       groups: { mappings: mappingService, syncs: syncService, maxRemovalsPercent: config.groups.maxRemovalsPercent },
       metrics,
+      variablesRead: clients.flatMap((c) => (c.genesys ? [c.genesys.clientIdEnv, c.genesys.clientSecretEnv] : [])),
       queues: dashboardQueues,
       queueNotes: {
         provisioning: () => `Genesys calls in the last 60 s from this replica, per OAuth client (each may send ${config.genesys.rateLimitPerMinute}/min, shared by the fleet): ${budgetUse.snapshot().map((u) => `${u.oauthClient} ${u.lastMinute}`).join(', ')}`,

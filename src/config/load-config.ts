@@ -194,11 +194,11 @@ export const VARIABLE_PREFIXES = ['GENESYS_', 'REDIS_', 'WEBHOOK_', 'AUTH_', 'RA
  * known name) but are not among them, each with the closest known name. Only
  * names are read, never values.
  */
-export function unknownVariables (env: Record<string, string | undefined>): Array<{ variable: string, closest: string }> {
+export function unknownVariables (env: Record<string, string | undefined>, alsoRead: readonly string[] = []): Array<{ variable: string, closest: string }> {
   const known = Object.keys(EnvSchema.properties)
   const found: Array<{ variable: string, closest: string }> = []
   for (const name of Object.keys(env).sort()) {
-    if (known.includes(name)) continue
+    if (known.includes(name) || alsoRead.includes(name)) continue
     let closest = known[0] ?? ''
     let best = Infinity
     for (const k of known) {

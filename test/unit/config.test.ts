@@ -87,4 +87,5 @@ t.test('unknown variables with this service\'s prefixes are named with the close
   ])
   t.same(unknownVariables({ SHUTDOWN_GRACE_SM: '1', WORKER_CONCURENCY: '3' }).map((u) => u.closest), ['SHUTDOWN_GRACE_MS', 'WORKER_CONCURRENCY'])
   t.same(unknownVariables({ MAX_GROUP_DEPHT: '3' }), [{ variable: 'MAX_GROUP_DEPHT', closest: 'MAX_GROUP_DEPTH' }], 'one edit from a known name counts without a prefix')
+  t.same(unknownVariables({ GENESYS_BPO_A_CLIENT_ID: 'x', GENESYS_BPO_A_SECRET: 'y' }, ['GENESYS_BPO_A_CLIENT_ID', 'GENESYS_BPO_A_SECRET']), [], 'variables the clients file names are read, not unknown')
 })
