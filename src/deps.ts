@@ -335,6 +335,8 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
         registry: stores.registry,
         clients: registry,
         genesysFor: (apiClientId) => tenants.for(apiClientId),
+        // Several OAuth clients: none may hold more than half of this process's slots.
+        ...(tenants.all().length > 1 ? { slotsPerTenant: Math.max(1, Math.ceil(config.provisioning.workerConcurrency / 2)) } : {}),
         clock,
         logger: logger.child({ module: 'worker' }),
         policy,

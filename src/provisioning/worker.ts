@@ -40,6 +40,12 @@ export interface WorkerDeps {
   clock: Clock
   logger: FastifyBaseLogger
   policy: { denied: readonly PermissionPattern[] }
+  /**
+   * Most jobs of one OAuth client this process runs at once (absent: no cap).
+   * Past it a job is deferred, so one tenant's backlog, paced by its own budget,
+   * leaves slots for the others.
+   */
+  slotsPerTenant?: number
   /** Test-only: `skipDivisionCheck` leaves the division to Genesys' own permissions. */
   faults?: { skipDivisionCheck: boolean }
   emailReservationSeconds: number
@@ -69,6 +75,8 @@ export interface TenantGenesys {
 export function createProvisioningWorker (deps: WorkerDeps) {
   const { requests, clock } = deps
   const iso = () => new Date(clock.now()).toISOString()
+  // Jobs running in this process per OAuth client (for `slotsPerTenant`).
+  const slots = new Map<TenantGenesys, number>()
   // Group adds are coalesced per group, per OAuth client (each batch goes out with one token).
   const memberships = new WeakMap<Provisioner['groups'], GroupMembership>()
   const membershipOf = (t: TenantGenesys): GroupMembership => {
@@ -307,8 +315,15 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     if (!loaded || TERMINAL_STATUSES.has(loaded.status)) return
     let record: ProvisioningRecord | undefined = { ...loaded, attempts: loaded.attempts + 1 }
     const log = deps.logger.child({ provisioningId: record.id, attempt: job.attempt, ...(record.originRequestId !== undefined ? { requestId: record.originRequestId } : {}) })
+    const t = deps.genesysFor(record.clientId)
+    // One OAuth client's backlog, paced by its own budget, must not hold every
+    // slot of this process while other tenants' budgets sit idle.
+    const held = slots.get(t) ?? 0
+    if (deps.slotsPerTenant !== undefined && held >= deps.slotsPerTenant) {
+      throw new JobDeferred('its Genesys OAuth client already holds its share of this worker\'s slots', SLOT_RETRY_MS + Math.floor(Math.random() * SLOT_RETRY_MS))
+    }
+    slots.set(t, held + 1)
     try {
-      const t = deps.genesysFor(record.clientId)
       if (record.status === 'accepted' || record.status === 'validating') {
         record = await validate(t, record)
         if (!record) return
@@ -321,6 +336,14 @@ export function createProvisioningWorker (deps: WorkerDeps) {
         await finish(move({ ...latest, attempts: record?.attempts ?? latest.attempts }, 'rejected', { issues: err.issues }))
         return
       }
+      const wait = budgetWait(err)
+      if (wait !== undefined) {
+        // Genesys asked this OAuth client to wait (429), or its budget is paused
+        // or booked that far ahead: the job waits too, spending no attempt.
+        await requests.save({ ...latest, attempts: loaded.attempts, updatedAt: iso() })
+        log.info({ err: safeErr(err), delayMs: wait }, 'provisioning deferred: its Genesys OAuth client must wait')
+        throw new JobDeferred('its Genesys OAuth client is rate limited', wait)
+      }
       const retryable = isRetryable(err)
       if (!retryable || job.attempt >= job.maxAttempts) {
         log.warn({ err: safeErr(err) }, 'provisioning request failed')
@@ -329,12 +352,24 @@ export function createProvisioningWorker (deps: WorkerDeps) {
       }
       await requests.save({ ...latest, attempts: record?.attempts ?? latest.attempts, updatedAt: iso() })
       log.info({ err: safeErr(err) }, 'provisioning attempt failed; will retry')
-      if (isGenesysError(err) && err.upstreamStatus === 429) {
-        throw new JobDeferred('its Genesys OAuth client is rate limited', err.retryAfterMs ?? 1000)
-      }
       throw new RetryLater(err instanceof Error ? err.message : String(err), retryDelay(err), { cause: err })
+    } finally {
+      const left = (slots.get(t) ?? 1) - 1
+      if (left > 0) slots.set(t, left)
+      else slots.delete(t)
     }
   }
+}
+
+/** How long a job whose OAuth client holds its share of the slots waits before it asks again (plus up to as much jitter). */
+const SLOT_RETRY_MS = 2000
+
+/** The wait a rate limit imposes on this job (a 429, or a budget paused or booked past the wait bound); undefined for other errors. */
+function budgetWait (err: unknown): number | undefined {
+  if (!isGenesysError(err)) return undefined
+  if (err.upstreamStatus !== 429 && err.failure !== 'rate-budget') return undefined
+  // A little jitter: jobs deferred by one pause do not all come back at one instant.
+  return (err.retryAfterMs ?? 1000) + Math.floor(Math.random() * 250)
 }
 
 /** The permission each write needs from the OAuth client, for when Genesys' 403 does not name it. */

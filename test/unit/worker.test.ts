@@ -206,7 +206,8 @@ t.test('retryable errors: RetryLater with Retry-After as the floor, a 429 defers
   fake.genesys.grants.bulkAdd = async () => { throw new GenesysError('429', { operation: 'grants.bulkAdd', failure: 'http', upstreamStatus: 429, retryAfterMs: 3000 }) }
   const limited = await s.run(2, 3).catch((e: unknown) => e)
   t.ok(limited instanceof JobDeferred)
-  t.equal((limited as JobDeferred).delayMs, 3000)
+  t.ok((limited as JobDeferred).delayMs >= 3000 && (limited as JobDeferred).delayMs < 3250, 'Retry-After, with a little jitter')
+  t.equal((await s.get()).attempts, 1, 'a deferral spends no attempt')
 
   fake.genesys.grants.bulkAdd = async () => { throw unavailable }
   await t.rejects(s.run(3, 3), JobFailed)
@@ -214,7 +215,21 @@ t.test('retryable errors: RetryLater with Retry-After as the floor, a 429 defers
   t.equal(r.status, 'failed')
   t.equal(r.error?.genesysCode, 'service.unavailable')
   t.equal(r.error?.correlationId, 'corr-1')
-  t.equal(r.attempts, 3)
+  t.equal(r.attempts, 2, 'two attempts ran; the deferral in between was none')
+})
+
+t.test('a 429 or a paused budget on the last attempt defers the job instead of failing it', async (t) => {
+  const fake = fakeGenesys()
+  fake.genesys.grants.bulkAdd = async () => { throw new GenesysError('429', { operation: 'grants.bulkAdd', failure: 'http', upstreamStatus: 429, retryAfterMs: 5000 }) }
+  const s = await setup(t, fake)
+  const err = await s.run(3, 3).catch((e: unknown) => e)
+  t.ok(err instanceof JobDeferred, 'deferred, not failed')
+  t.not((await s.get()).status, 'failed')
+  fake.genesys.grants.bulkAdd = async () => { throw new GenesysError('the Genesys rate budget is exhausted; grants.bulkAdd not sent', { operation: 'grants.bulkAdd', failure: 'rate-budget', retryAfterMs: 40_000 }) }
+  const paused = await s.run(3, 3).catch((e: unknown) => e)
+  t.ok(paused instanceof JobDeferred, 'a budget paused past the wait bound defers too')
+  t.ok((paused as JobDeferred).delayMs >= 40_000)
+  t.equal((await s.get()).attempts, 0, 'no attempt spent by either')
 })
 
 t.test('refused Genesys credentials: the request waits with backoff instead of failing at once', async (t) => {
@@ -228,4 +243,47 @@ t.test('refused Genesys credentials: the request waits with backoff instead of f
   t.not((await s.get()).status, 'failed')
   await t.rejects(s.run(3, 3), JobFailed, 'the last attempt still fails')
   t.match((await s.get()).error, { code: 'PROV_ERR_CONFIGURATION' })
+})
+
+t.test('one OAuth client\'s jobs hold at most their share of the slots; another tenant\'s job still runs', async (t) => {
+  const clock = { now: Date.now }
+  const registry = createMemoryWorkerRegistry()
+  const requests = createMemoryRequestStore({ registry })
+  let release: () => void = () => {}
+  const blocked = new Promise<void>((resolve) => { release = resolve })
+  const slow = fakeGenesys({ users: { create: async (input: ScimUserInput) => { await blocked; return { resource: { id: `u-${input.userName}`, userName: input.userName }, version: '1' } } } })
+  const fast = fakeGenesys()
+  const tenantOf = {
+    a: { genesys: slow.genesys, groups: { resolve: async (p: string) => ({ groupName: p }) }, cache: createReferenceCache(clock, 0) },
+    b: { genesys: fast.genesys, groups: { resolve: async (p: string) => ({ groupName: p }) }, cache: createReferenceCache(clock, 0) },
+  }
+  const handle = createProvisioningWorker({
+    requests, reservations: createMemoryEmailReservations(clock), externalIds: createMemoryEmailReservations(clock), registry,
+    clients: { get: (id) => ({ id, name: id, keySha256: '0'.repeat(64), scopes: ['provisioning:write'], divisions: ['Ops'], externalIdPrefix: '' }) },
+    genesysFor: (id) => (id === 'a' ? tenantOf.a : tenantOf.b),
+    slotsPerTenant: 1,
+    clock, logger: pino({ enabled: false }), policy: { denied: DENIED }, emailReservationSeconds: 60,
+  })
+  const at = new Date().toISOString()
+  const record = (id: string, clientId: string, n: number): ProvisioningRecord => ({
+    id, clientId, hrId: `HR-${n}`, email: `p${n}@example.com`, status: 'accepted',
+    hire: { hrId: `HR-${n}`, email: `p${n}@example.com`, displayName: 'P', division: 'Ops', roles: ['Agent'] },
+    createdAt: at, updatedAt: at, transitions: [{ status: 'accepted', at }], steps: [], attempts: 0, retries: 0,
+  })
+  const ids = ['prq_01TEST0000000000000000001A', 'prq_01TEST0000000000000000002A', 'prq_01TEST0000000000000000003B']
+  await requests.insert(record(ids[0] ?? '', 'a', 1))
+  await requests.insert(record(ids[1] ?? '', 'a', 2))
+  await requests.insert(record(ids[2] ?? '', 'b', 3))
+  const run = (id: string) => handle({ id, data: { requestId: id }, attempt: 1, maxAttempts: 5 })
+  const first = run(ids[0] ?? '')
+  while (!slow.calls.includes('findByExternalId')) await new Promise((resolve) => setImmediate(resolve))
+  const second = await run(ids[1] ?? '').catch((e: unknown) => e)
+  t.ok(second instanceof JobDeferred, 'A\'s second job is deferred while A\'s first holds A\'s share')
+  t.equal((await requests.get(ids[1] ?? ''))?.attempts, 0, 'untouched, no attempt spent')
+  await run(ids[2] ?? '')
+  t.equal((await requests.get(ids[2] ?? ''))?.status, 'completed', 'B\'s job ran meanwhile')
+  release()
+  await first
+  await run(ids[1] ?? '')
+  t.equal((await requests.get(ids[1] ?? ''))?.status, 'completed', 'A\'s slot is free again once its job ended')
 })
