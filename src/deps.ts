@@ -189,6 +189,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
         loginUrl: genesysTarget.loginUrl,
         clientId: ref.clientId,
         clientSecret: ref.clientSecret,
+        credentialsVariables: ref.variables,
         timeouts: config.genesys.timeouts,
         maxConnections: config.genesys.maxConnections,
         logger: log,
@@ -207,7 +208,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       })
     }
     const mappingStore: MappingStore = redis ? guardRedisUnavailable(createRedisMappingStore(redis)) : createMemoryMappingStore()
-    const tenants = createTenants({
+    const tenants = await createTenants({
       plan,
       clients,
       connect,

@@ -9,6 +9,8 @@ export interface GenesysConnectionOptions {
   loginUrl: string
   clientId: string
   clientSecret: string
+  /** The variables holding the credentials, named when Genesys refuses them. */
+  credentialsVariables?: string
   timeouts: GenesysTimeouts
   maxConnections: number
   logger: FastifyBaseLogger
@@ -39,6 +41,7 @@ export function createGenesysConnection (opts: GenesysConnectionOptions): Genesy
     loginUrl: opts.loginUrl,
     clientId: opts.clientId,
     clientSecret: opts.clientSecret,
+    ...(opts.credentialsVariables !== undefined ? { variables: opts.credentialsVariables } : {}),
     onFetch: () => opts.onEvent?.('token-fetch', 'oauth.token'),
   })
   const tokens = opts.tokenProvider(fetchToken)

@@ -90,6 +90,11 @@ function classify (d: GenesysErrorDetails): { code: ErrorCode, status: number, t
   if (s === 429 || s === 503) {
     return { code: 'PROV_ERR_UNAVAILABLE', status: 503, title: 'Genesys Cloud unavailable', retryable: true }
   }
+  if (s === 403) {
+    // Only the permission's name is repeated, never the rest of Genesys' words.
+    const permission = /permission\(s\):\s*\[([a-z*]+:[a-z*]+:[a-z*]+)\]/i.exec(d.upstreamMessage ?? '')?.[1]
+    return { code: 'PROV_ERR_UPSTREAM', status: 502, title: `Genesys Cloud refused the request: its OAuth client lacks ${permission ?? 'a permission'} there`, retryable: false }
+  }
   // 408 client.timeout and every 5xx are Genesys-side trouble: try again later.
   const retryable = s === 408 || s >= 500 || d.failure === 'invalid-response'
   return { code: 'PROV_ERR_UPSTREAM', status: 502, title: 'Genesys Cloud refused the request', retryable }

@@ -19,6 +19,8 @@ export interface OAuthClientRef {
   name: string
   clientId: string
   clientSecret: string
+  /** The environment variables holding it, for messages (never their values). */
+  variables: string
   /** API clients (ids) whose work uses it; the default one also serves ids not in the file (JWT callers). */
   apiClients: string[]
 }
@@ -39,7 +41,7 @@ type Env = Readonly<Record<string, string | undefined>>
 export function planOAuthClients (clients: readonly Pick<ApiClient, 'id' | 'genesys'>[], env: Env, fallback: { clientId: string, clientSecret: string }): OAuthClientPlan {
   const problems: string[] = []
   const byGenesysId = new Map<string, OAuthClientRef>()
-  const defaultRef: OAuthClientRef = { name: DEFAULT_OAUTH_CLIENT, ...fallback, apiClients: [] }
+  const defaultRef: OAuthClientRef = { name: DEFAULT_OAUTH_CLIENT, ...fallback, variables: 'GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET', apiClients: [] }
   byGenesysId.set(fallback.clientId, defaultRef)
   const nameOf = new Map<string, string>()
 
@@ -70,7 +72,7 @@ export function planOAuthClients (clients: readonly Pick<ApiClient, 'id' | 'gene
       nameOf.set(client.id, shared.name)
       continue
     }
-    const ref: OAuthClientRef = { name: client.id, clientId, clientSecret, apiClients: [client.id] }
+    const ref: OAuthClientRef = { name: client.id, clientId, clientSecret, variables: `${client.genesys.clientIdEnv} and ${client.genesys.clientSecretEnv}`, apiClients: [client.id] }
     byGenesysId.set(clientId, ref)
     nameOf.set(client.id, ref.name)
   }

@@ -12,7 +12,7 @@ import { asError } from '../lib/failure-log.js'
  */
 
 /** What the provisioning writes need, per division. */
-export const REQUIRED_PERMISSIONS = ['directory:user:add', 'authorization:grant:add', 'directory:group:edit', 'routing:queue:edit'] as const
+export const REQUIRED_PERMISSIONS = ['directory:user:add', 'directory:user:edit', 'authorization:grant:add', 'directory:group:edit', 'routing:queue:edit'] as const
 
 export interface ReachGap {
   apiClient: string
@@ -117,7 +117,10 @@ export function createReachCheck (opts: ReachCheckOptions): ReachCheck {
   return {
     check,
     state: () => state,
-    start () { void check().then(schedule) },
+    start () {
+      if (stopped) return
+      void check().then(schedule)
+    },
     stop () {
       stopped = true
       clearTimeout(timer)

@@ -8,6 +8,8 @@ export interface TokenFetchOptions {
   loginUrl: string
   clientId: string
   clientSecret: string
+  /** The variables an operator fixes when the credentials are refused (default GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET). */
+  variables?: string
   onFetch?: () => void
 }
 
@@ -48,7 +50,7 @@ export function createTokenFetch (opts: TokenFetchOptions): FetchToken {
     if (f.genesysCode === 'invalid_client' || res.status === 401) {
       // Wrong id or secret: retrying cannot help, a person must fix the configuration.
       throw new GenesysError(
-        `Genesys Cloud refused the OAuth client credentials (${f.genesysCode ?? res.status}${f.message ? `: ${f.message}` : ''}); check GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET`,
+        `Genesys Cloud refused the OAuth client credentials (${f.genesysCode ?? res.status}${f.message ? `: ${f.message}` : ''}); check ${opts.variables ?? 'GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET'}`,
         { operation: OPERATION, failure: 'credentials', upstreamStatus: res.status, genesysCode: f.genesysCode, correlationId: res.correlationId },
       )
     }

@@ -53,14 +53,13 @@ export interface TenantsOptions {
   reachRetryMs: number
 }
 
-export function createTenants (opts: TenantsOptions): Tenants {
+export async function createTenants (opts: TenantsOptions): Promise<Tenants> {
   const byName = new Map<string, Tenant>()
+  let closed = false
   const log = opts.logger.child({ module: 'genesys' })
   try {
     for (const ref of opts.plan.refs) {
       const connection = opts.connect(ref)
-      const owner = opts.clients.find((c) => c.id === ref.name)
-      const variables = owner?.genesys ? `${owner.genesys.clientIdEnv} / ${owner.genesys.clientSecretEnv}` : 'GENESYS_CLIENT_ID / GENESYS_CLIENT_SECRET'
       const describe = ref.name === DEFAULT_OAUTH_CLIENT ? `the default OAuth client at ${opts.loginOrigin}` : `the OAuth client of API client "${ref.name}" at ${opts.loginOrigin}`
       byName.set(ref.name, {
         name: ref.name,
@@ -75,7 +74,7 @@ export function createTenants (opts: TenantsOptions): Tenants {
           logger: log,
           intervalMs: opts.credentialsIntervalMs,
           describe,
-          variables,
+          variables: ref.variables,
         }),
         reach: createReachCheck({
           directory: connection.client,
@@ -87,7 +86,7 @@ export function createTenants (opts: TenantsOptions): Tenants {
       })
     }
   } catch (err) {
-    void Promise.all([...byName.values()].map((t) => t.connection.close()))
+    await Promise.all([...byName.values()].map((t) => t.connection.close().catch(() => {})))
     throw err
   }
   const fallback = byName.get(DEFAULT_OAUTH_CLIENT)
@@ -117,10 +116,11 @@ export function createTenants (opts: TenantsOptions): Tenants {
       for (const t of byName.values()) {
         t.credentials.start()
         // The reach is read with the OAuth client's own token, once it is accepted.
-        void t.credentials.check().then(() => t.reach.start())
+        void t.credentials.check().then(() => { if (!closed) t.reach.start() })
       }
     },
     async close () {
+      closed = true
       for (const t of byName.values()) {
         t.credentials.stop()
         t.reach.stop()

@@ -377,6 +377,7 @@ const PERMISSION_OF: Record<string, string> = {
   'scim.users.create': 'directory:user:add',
   'grants.bulkAdd': 'authorization:grant:add',
   'scim.groups.patchMembers': 'directory:group:edit',
+  'scim.users.patch': 'directory:user:edit',
 }
 
 /**

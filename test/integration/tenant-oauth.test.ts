@@ -154,6 +154,9 @@ t.test('a tenant whose OAuth client lacks a permission, or is refused, impairs o
   t.equal(d?.status, 'fail', 'an OAuth client refused with invalid_client marks its tenant not ready')
   t.match(d?.detail, /refuses the OAuth client of API client "bpo-d"/)
   t.notMatch(admin.text, /sim-secret|c0ffee00-0000-4000-8000-0000000000[a-d]1/, 'no secret and no Genesys client id')
+  const refusal = s.logs.parsed().find((l) => typeof l.msg === 'string' && l.msg.includes('refuses the OAuth client credentials') && l.msg.includes('bpo-d'))
+  t.match(refusal?.msg, /fix BPO_D_GENESYS_CLIENT_ID and BPO_D_GENESYS_CLIENT_SECRET/, 'the log names the tenant\'s own variables')
+  t.notMatch(s.logs.text(), /sim-secret-nobody-has/, 'never the secret')
 
   const anonymous = await s.ready()
   t.equal(anonymous.status, 200)
@@ -199,4 +202,13 @@ t.test('startup names the API client whose OAuth client variable is missing', as
   t.ok(rejected, 'the service does not start')
   t.match(rejected?.message, /API client "bpo-b": environment variable BPO_B_GENESYS_CLIENT_SECRET \(genesys\.clientSecretEnv\) is not set/)
   t.notMatch(rejected?.message, /sim-secret/)
+})
+
+t.test('guessing keys on the readiness probe counts against the caller\'s limit like anywhere else', async (t) => {
+  const s = await service(t, { env: { RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '3' } })
+  const statuses: number[] = []
+  for (let i = 0; i < 5; i++) statuses.push((await s.call(`gpk_guess_${i}_0123456789abcdefghijklmnopqrstuvwxyz`, 'GET', '/health/ready')).status)
+  t.same(statuses, [200, 200, 200, 429, 429], 'refused keys are counted; past the limit: 429')
+  t.equal((await s.ready()).status, 200, 'a probe without a key is never limited')
+  t.equal((await s.ready(KEY.ops)).status, 200, 'nor one with a valid key')
 })

@@ -69,7 +69,7 @@ export function registerAuth (app: FastifyInstance, opts: { clients: ClientRegis
   app.decorateRequest('client', undefined)
   app.addHook('onRequest', async (request, reply) => {
     try {
-      await authenticate(request)
+      await authenticate(request, reply)
     } catch (err) {
       if (!isProvisioningError(err)) throw err
       let answer = err
@@ -88,15 +88,18 @@ export function registerAuth (app: FastifyInstance, opts: { clients: ClientRegis
     }
   })
 
-  async function authenticate (request: FastifyRequest): Promise<void> {
+  async function authenticate (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const configured = request.routeOptions.config.scope
     // Default-deny for the API surface: a /v1 or /admin route without a declared
     // scope still needs a valid key. Docs, health and unknown paths are public.
     const url = request.routeOptions.url ?? ''
     const scope = configured === undefined && (url.startsWith('/v1/') || url.startsWith('/admin')) ? null : configured
     if (scope === false || scope === undefined) {
-      if (request.routeOptions.config.identifyIfPresent === true) {
+      if (request.routeOptions.config.identifyIfPresent === true && request.headers.authorization !== undefined) {
         request.client = await identify(request, url).catch(() => undefined)
+        // A refused key counts against the caller's key-guessing limit here too
+        // (past it: 429); below it the request goes on as anonymous.
+        if (!request.client) await opts.onRefused?.(request, reply)
       }
       return
     }

@@ -75,7 +75,9 @@ export async function healthRoutes (app: FastifyInstance, opts: { checks: readon
         return { check: c, result: { status: 'ok', ...(detail ? { detail } : {}), durationMs: durationMs() } satisfies Result }
       } catch (err) {
         const impaired = c.impact === 'tenant' && err instanceof TenantImpaired
-        if (!impaired) request.log.warn({ check: c.name, err }, 'readiness check failed')
+        // A tenant's trouble was logged when it was found; each probe need not say it again.
+        if (c.impact === 'tenant') request.log.debug({ check: c.name, err }, 'readiness: a tenant check failed')
+        else request.log.warn({ check: c.name, err }, 'readiness check failed')
         return { check: c, result: { status: impaired ? 'degraded' : 'fail', detail: (err as Error).message.slice(0, 1000), durationMs: durationMs() } satisfies Result }
       }
     }))
