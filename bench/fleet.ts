@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util'
 import { createSimulator } from '../src/simulator/index.js'
 import { startRedis } from '../test/helpers/redis.js'
-import { BENCH_KEY, benchClientsFile, machine, startServer, type ServiceProcess } from './lib.js'
+import { BENCH_KEY, benchClientsFile, fleetEnv, machine, startServer, type ServiceProcess } from './lib.js'
 
 const { values } = parseArgs({ options: { hires: { type: 'string', default: '300' }, limit: { type: 'string', default: '1200' }, replicas: { type: 'string', default: '3' }, latency: { type: 'string', default: '30' }, 'max-minutes': { type: 'string', default: '5' } } })
 const hires = Number(values.hires)
@@ -22,17 +22,7 @@ async function main (): Promise<void> {
   const sim = await createSimulator({ rateLimitPerMinute: limit, faults: { latencyMs, jitterMs: Math.round(latencyMs / 5) } })
   const redis = await startRedis({ appendonly: true })
   const clientsFile = await benchClientsFile()
-  const env = {
-    ROLE: 'all',
-    REDIS_URL: redis.url,
-    CLIENTS_FILE: clientsFile,
-    GENESYS_API_URL: sim.url,
-    GENESYS_LOGIN_URL: sim.url,
-    GENESYS_CLIENT_ID: sim.credentials.clientId,
-    GENESYS_CLIENT_SECRET: sim.credentials.clientSecret,
-    GENESYS_RATE_LIMIT_PER_MINUTE: String(limit),
-    WORKER_CONCURRENCY: '32',
-  }
+  const env = fleetEnv({ sim, redisUrl: redis.url, clientsFile, limit })
   const servers: ServiceProcess[] = await Promise.all(Array.from({ length: replicas }, () => startServer(env)))
   const headers = { authorization: `Bearer ${BENCH_KEY}`, 'content-type': 'application/json' }
   try {

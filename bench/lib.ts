@@ -20,6 +20,21 @@ export async function benchClientsFile (): Promise<string> {
   return file
 }
 
+/** The environment of a service (ROLE=all, Redis) talking to a simulator with a per-minute budget. */
+export function fleetEnv (opts: { sim: { url: string, credentials: { clientId: string, clientSecret: string } }, redisUrl: string, clientsFile: string, limit: number }): Record<string, string> {
+  return {
+    ROLE: 'all',
+    REDIS_URL: opts.redisUrl,
+    CLIENTS_FILE: opts.clientsFile,
+    GENESYS_API_URL: opts.sim.url,
+    GENESYS_LOGIN_URL: opts.sim.url,
+    GENESYS_CLIENT_ID: opts.sim.credentials.clientId,
+    GENESYS_CLIENT_SECRET: opts.sim.credentials.clientSecret,
+    GENESYS_RATE_LIMIT_PER_MINUTE: String(opts.limit),
+    WORKER_CONCURRENCY: '32',
+  }
+}
+
 export interface ServiceProcess {
   url: string
   child: ChildProcess

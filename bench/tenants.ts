@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util'
 import { sha256Hex } from '../src/config/clients.js'
 import { createSimulator, defaultSeed } from '../src/simulator/index.js'
 import { startRedis } from '../test/helpers/redis.js'
-import { machine, startServer, type ServiceProcess } from './lib.js'
+import { fleetEnv, machine, startServer, type ServiceProcess } from './lib.js'
 
 const { values } = parseArgs({ options: { hires: { type: 'string', default: '100' }, limit: { type: 'string', default: '300' }, replicas: { type: 'string', default: '2' }, latency: { type: 'string', default: '20' }, 'max-minutes': { type: 'string', default: '6' } } })
 const hires = Number(values.hires)
@@ -46,15 +46,7 @@ async function scenario (name: string, tenants: Tenant[]): Promise<{ name: strin
     })),
   }))
   const env = {
-    ROLE: 'all',
-    REDIS_URL: redis.url,
-    CLIENTS_FILE: clientsFile,
-    GENESYS_API_URL: sim.url,
-    GENESYS_LOGIN_URL: sim.url,
-    GENESYS_CLIENT_ID: sim.credentials.clientId,
-    GENESYS_CLIENT_SECRET: sim.credentials.clientSecret,
-    GENESYS_RATE_LIMIT_PER_MINUTE: String(limit),
-    WORKER_CONCURRENCY: '32',
+    ...fleetEnv({ sim, redisUrl: redis.url, clientsFile, limit }),
     BPO_A_ID: ALPHA,
     BPO_A_SECRET: secretOf(ALPHA),
     BPO_B_ID: BETA,

@@ -130,12 +130,17 @@ export function createRedisTokenProvider (opts: RedisTokenProviderOptions): Toke
     return { token: held(schedule(fetched, requestedAt, random, opts.refreshAhead), lifetimeMs), lifetimeMs }
   }
 
-  async function fetchAndStore (): Promise<Held> {
-    const { token, lifetimeMs } = await fetchOnly()
+  /** Shares a token through Redis; `onlyIfAbsent` keeps a token another replica stored meanwhile. */
+  async function store (token: Held, lifetimeMs: number, onlyIfAbsent = false): Promise<void> {
     const value = JSON.stringify({ sealed: sealToken(opts.sealKey, token.token), digest: tokenDigest(token.token), expiresAt: token.expiresAt, refreshAt: token.refreshAt, usableUntil: token.usableUntil })
     // Not storing it only costs the other replicas a fetch of their own.
-    await r(redis.set(tokenKey, value, 'PX', tokenTtlMs(lifetimeMs)))
+    await r(onlyIfAbsent ? redis.set(tokenKey, value, 'PX', tokenTtlMs(lifetimeMs), 'NX') : redis.set(tokenKey, value, 'PX', tokenTtlMs(lifetimeMs)))
       .catch((err: unknown) => log?.warn(errInfo(err), 'token cache: could not store the token in Redis'))
+  }
+
+  async function fetchAndStore (): Promise<Held> {
+    const { token, lifetimeMs } = await fetchOnly()
+    await store(token, lifetimeMs)
     return token
   }
 
@@ -181,7 +186,10 @@ export function createRedisTokenProvider (opts: RedisTokenProviderOptions): Toke
       if (!(err instanceof RedisUnavailable)) throw err
       event('fallback')
       log?.warn(errInfo(err), 'token cache: Redis unavailable, fetching the token in-process')
-      return (await fetchOnly()).token
+      const { token, lifetimeMs } = await fetchOnly()
+      // Redis may only have been slow: offer the token to the fleet, unless one is there already.
+      void store(token, lifetimeMs, true)
+      return token
     }
   }
 
