@@ -71,7 +71,8 @@ t.test('per-client limits, per-IP limits before authentication, health exempt', 
 })
 
 t.test('slow clients are cut off while the service keeps answering', async (t) => {
-  const app = await buildTestApp({ env: { REQUEST_TIMEOUT_MS: '1500' } })
+  // The idle-socket deadline past the test's 15 s cap: only the 1.5 s request deadline can cut these clients off in time.
+  const app = await buildTestApp({ env: { REQUEST_TIMEOUT_MS: '1500', CONNECTION_TIMEOUT_MS: '60000' } })
   t.teardown(() => app.close())
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as { port: number }).port
