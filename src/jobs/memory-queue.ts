@@ -1,3 +1,4 @@
+import { realTimers, type Timer, type Timers } from '../lib/timers.js'
 import { backoffDelay, DEFAULT_BACKOFF, JobFailed, JobDeferred, RetryLater, type BackoffPolicy, type Job, type JobHandler, type JobQueue } from './queue.js'
 
 interface Entry<T> {
@@ -5,18 +6,26 @@ interface Entry<T> {
   data: T
   attemptsMade: number
   state: 'waiting' | 'delayed' | 'active' | 'failed'
-  timer?: NodeJS.Timeout
+  timer?: Timer
 }
 
 /**
  * The in-process twin of the BullMQ queue for embedded mode: same retry,
  * rate-limit and de-duplication semantics, nothing survives the process.
  */
-export function createMemoryQueue<T> (opts: { maxAttempts: number, backoff?: BackoffPolicy, random?: () => number, onError?: (err: unknown, job: Job<T>) => void }): JobQueue<T> {
+export function createMemoryQueue<T> (opts: {
+  maxAttempts: number
+  backoff?: BackoffPolicy
+  random?: () => number
+  onError?: (err: unknown, job: Job<T>) => void
+  /** Delays, retries and deferrals run on these; default real time. */
+  timers?: Timers
+}): JobQueue<T> {
   const entries = new Map<string, Entry<T>>()
   const ready: string[] = []
   const backoff = opts.backoff ?? DEFAULT_BACKOFF
   const random = opts.random ?? Math.random
+  const timers = opts.timers ?? realTimers
   let handler: JobHandler<T> | undefined
   let concurrency = 1
   let running = 0
@@ -31,7 +40,7 @@ export function createMemoryQueue<T> (opts: { maxAttempts: number, backoff?: Bac
       return
     }
     entry.state = 'delayed'
-    entry.timer = setTimeout(() => {
+    entry.timer = timers.setTimeout(() => {
       entry.timer = undefined
       schedule(entry, 0)
     }, delayMs)
@@ -91,7 +100,7 @@ export function createMemoryQueue<T> (opts: { maxAttempts: number, backoff?: Bac
     isProcessing: () => handler !== undefined && !closed,
     async close () {
       closed = true
-      for (const e of entries.values()) clearTimeout(e.timer)
+      for (const e of entries.values()) timers.clearTimeout(e.timer)
       if (running > 0) await new Promise<void>((resolve) => idle.push(resolve))
     },
   }

@@ -1,24 +1,34 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { asError } from './failure-log.js'
+import { realTimers, type Timer, type Timers } from './timers.js'
 
 /**
  * Runs `task` every `intervalMs`, never two at once; a failure is logged and
- * the next tick tries again. `stop()` waits for a run in progress.
+ * the next tick tries again. `stop()` waits for a run in progress. The ticks
+ * never keep the process alive.
  */
-export function periodic (task: () => Promise<unknown>, opts: { intervalMs: number, logger: FastifyBaseLogger, what: string }) {
-  let timer: NodeJS.Timeout | undefined
+export function periodic (task: () => Promise<unknown>, opts: { intervalMs: number, logger: FastifyBaseLogger, what: string, timers?: Timers }) {
+  const timers = opts.timers ?? realTimers
+  let timer: Timer | undefined
   let running: Promise<void> | undefined
+  function tick (): void {
+    arm()
+    running ??= task()
+      .then(() => undefined, (err: unknown) => { opts.logger.warn({ err: asError(err) }, `${opts.what} failed`) })
+      .finally(() => { running = undefined })
+  }
+  function arm (): void {
+    timer = timers.setTimeout(tick, opts.intervalMs)
+    timer.unref()
+  }
   return {
     start () {
-      timer = setInterval(() => {
-        running ??= task()
-          .then(() => undefined, (err: unknown) => { opts.logger.warn({ err: asError(err) }, `${opts.what} failed`) })
-          .finally(() => { running = undefined })
-      }, opts.intervalMs)
-      timer.unref()
+      timers.clearTimeout(timer)
+      arm()
     },
     async stop () {
-      clearInterval(timer)
+      timers.clearTimeout(timer)
+      timer = undefined
       await running
     },
   }

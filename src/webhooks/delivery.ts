@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { sha256Hex, type ClientRegistry } from '../config/clients.js'
 import { RetryLater, type Job } from '../jobs/queue.js'
 import { periodic } from '../lib/periodic.js'
+import type { Timers } from '../lib/timers.js'
 import type { Clock } from '../provisioning/ports.js'
 import type { Delivery, DeliveryAttempt, DeliveryJob, DeliveryQueue, DeliveryStore, EndpointState } from './ports.js'
 import { nextDelay } from './schedule.js'
@@ -130,6 +131,8 @@ export function createRelay (deps: {
   intervalMs: number
   /** Entries younger than this are left to the fast path. */
   graceMs: number
+  /** Paces the sweep; default real time. */
+  timers?: Timers
 }) {
   /**
    * Outbox entries are always generation 0: a replay enqueues its own job, and
@@ -147,5 +150,5 @@ export function createRelay (deps: {
     return ids.length
   }
 
-  return { dispatch, sweep, ...periodic(sweep, { intervalMs: deps.intervalMs, logger: deps.logger, what: 'webhook outbox sweep' }) }
+  return { dispatch, sweep, ...periodic(sweep, { intervalMs: deps.intervalMs, logger: deps.logger, what: 'webhook outbox sweep', timers: deps.timers }) }
 }

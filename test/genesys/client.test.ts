@@ -160,13 +160,12 @@ t.test('slow headers: a timeout error after the configured time, not 300 s', asy
   const { sim, genesys, close } = await simAndClient({ connection: { timeouts: { connectMs: 1000, headersMs: 300, bodyMs: 300 } } })
   t.teardown(close)
   await genesys.tokens.getToken()
+  // The answer would come after 2 s, and successfully: a timeout error can only be headersTimeout cutting it off.
   sim.setFaults({ slowHeadersMs: 2000, match: 'divisions' })
-  const started = Date.now()
   const err = await rejection(genesys.client.divisions.home())
-  t.equal(err.failure, 'timeout')
+  t.equal(err.failure, 'timeout', 'cut off by headersTimeout')
   t.equal(err.code, 'PROV_ERR_UPSTREAM_TIMEOUT')
   t.equal(err.retryable, true)
-  t.ok(Date.now() - started < 1900, 'cut off by headersTimeout')
 })
 
 t.test('lost response on create: a network error that says the write may have happened', async (t) => {

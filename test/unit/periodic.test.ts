@@ -4,32 +4,51 @@ import { createDispatcher } from '../../src/provisioning/dispatcher.js'
 import type { ProvisioningRecord } from '../../src/provisioning/ports.js'
 import { createMemoryRequestStore } from '../../src/store/memory-provisioning-store.js'
 import { captureLogs } from '../helpers/app.js'
+import { createFakeTimers } from '../helpers/fake-timers.js'
 
 t.test('periodic: one run at a time, failures logged, stop waits for the run in progress', async (t) => {
   const logs = captureLogs()
+  const timers = createFakeTimers()
   let runs = 0
   let active = 0
   let overlap = false
+  // Each run lasts until the test finishes it.
+  const finishers: Array<() => void> = []
+  const finish = async () => { finishers.shift()?.(); await timers.advance(0) }
   const p = periodic(async () => {
     runs++
     active++
     if (active > 1) overlap = true
-    await new Promise((resolve) => setTimeout(resolve, 30))
+    await new Promise<void>((resolve) => finishers.push(resolve))
     active--
     if (runs === 2) throw new Error('boom')
-  }, { intervalMs: 5, logger: logs.logger, what: 'test task' })
+  }, { intervalMs: 5, logger: logs.logger, what: 'test task', timers })
   p.start()
-  // Until the third run has begun (the second failed), however slow the machine.
-  const deadline = Date.now() + 20_000
-  while (runs < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
-  await p.stop()
-  t.ok(runs >= 3, `${runs} runs`)
-  t.notOk(overlap, 'never two at once')
-  t.equal(active, 0, 'stop waited for the last run')
+  await timers.advance(4)
+  t.equal(runs, 0, 'nothing before the first interval')
+  await timers.advance(1)
+  t.equal(runs, 1, 'the first run at the first tick')
+  await timers.advance(50)
+  t.equal(runs, 1, 'ten ticks while it runs start nothing')
+  await finish()
+  await timers.advance(5)
+  t.equal(runs, 2, 'the next tick after it ended runs again')
+  await finish() // the second run fails
   t.ok(logs.parsed().some((l) => l.msg === 'test task failed' && (l.err as { message?: string }).message === 'boom'))
-  const after = runs
-  await new Promise((resolve) => setTimeout(resolve, 30))
-  t.equal(runs, after, 'nothing runs after stop')
+  await timers.advance(5)
+  t.equal(runs, 3, 'and a failure does not stop the ticks')
+  t.notOk(overlap, 'never two at once')
+  const stopped = p.stop()
+  let done = false
+  void stopped.then(() => { done = true })
+  await timers.advance(0)
+  t.notOk(done, 'stop waits for the run in progress')
+  await finish()
+  await stopped
+  t.equal(active, 0, 'stop waited for the last run')
+  t.equal(timers.pending(), 0, 'no tick left behind')
+  await timers.advance(1000)
+  t.equal(runs, 3, 'nothing runs after stop')
 })
 
 t.test('dispatcher: a stale non-terminal request gets its job again; fresh and terminal ones do not', async (t) => {
