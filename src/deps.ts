@@ -87,7 +87,7 @@ const WEBHOOK_SPARE_ATTEMPTS = 20
  * them out; `close()` releases them in reverse order.
  */
 export interface DepsOptions {
-  /** Where the clients file's `genesys.clientIdEnv` / `clientSecretEnv` are read (default process.env). */
+  /** Where the clients file's `genesys.clientIdEnv` / `clientSecretEnv` are read: the entry point passes the process environment. */
   env?: Readonly<Record<string, string | undefined>>
   /**
    * Test-only faults, never set from the environment. `skipDivisionCheck`
@@ -179,7 +179,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     // One connection (token cache, rate budget) per Genesys OAuth client; each
     // API client's work, reads included, goes out with its own OAuth client.
     const genesysLog = logger.child({ module: 'genesys' })
-    const plan = planOAuthClients(clients, options.env ?? process.env, genesysTarget)
+    const plan = planOAuthClients(clients, options.env ?? {}, genesysTarget)
     const budgetUse = createBudgetUse(plan.refs.map((r) => r.name))
     const connect = (ref: OAuthClientRef): GenesysConnection => {
       const listen = metrics.oauthClient(ref.name)

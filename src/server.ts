@@ -23,7 +23,7 @@ async function main (): Promise<void> {
   // JSON lines go to stdout synchronously: in order, and none lost when the
   // process exits right after its last line ("shutdown complete").
   const logger = options.transport === undefined ? pino(options, pino.destination({ dest: 1, sync: true })) : pino(options)
-  const deps = await createDeps(config, logger)
+  const deps = await createDeps(config, logger, { env: process.env })
   // The clients file may name variables of its own (a tenant's Genesys OAuth client).
   for (const { variable, closest } of unknownVariables(process.env, deps.variablesRead)) {
     logger.warn({ variable, closest }, `${variable} is not a variable this service reads and is ignored; did you mean ${closest}?`)

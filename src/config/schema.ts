@@ -3,8 +3,9 @@ import { DEFAULT_RETRY_SCHEDULE } from '../webhooks/schedule.js'
 
 /**
  * The environment the service reads, as a TypeBox schema. Every variable the
- * process understands is here (and in `.env.example`); `loadConfig` is the only
- * reader of `process.env`.
+ * process understands is here (and in `.env.example`), except those a clients
+ * file names for a tenant's own Genesys OAuth client. The entry point hands
+ * `process.env` to `loadConfig` (and to `createDeps` for those).
  */
 
 function oneOf<const T extends readonly string[]> (values: T, opts: { default?: T[number], description: string }): TSchema {

@@ -41,3 +41,28 @@ t.test('an empty clients file is warned about', async (t) => {
   t.equal(lines.length, 1)
   t.match(lines[0], /every API call will be answered 401/)
 })
+
+t.test('a tenant\'s OAuth client variables reach the service from its environment; a missing one stops it, naming the client', async (t) => {
+  const sim = await createSimulator({ rateLimitPerMinute: 100_000 })
+  t.teardown(() => sim.close())
+  const alpha = sim.state.clients.find((c) => c.name.startsWith('BPO Alpha'))
+  if (!alpha) throw new Error('the seed lost its BPO Alpha OAuth client')
+  const key = 'gpk_startup_tenant_0123456789abcdefghijklmnopq'
+  const file = await clientsFile([{ id: 'bpo-a', name: 'BPO A', keySha256: sha256Hex(key), scopes: ['admin'], divisions: ['BPO Alpha'], genesys: { clientIdEnv: 'GENESYS_BPO_A_CLIENT_ID', clientSecretEnv: 'GENESYS_BPO_A_CLIENT_SECRET' } }])
+  const env = { ...simulatorEnv(sim), CLIENTS_FILE: file, LOG_PRETTY: 'false', LOG_LEVEL: 'info' }
+  const service = await startService({ ...env, GENESYS_BPO_A_CLIENT_ID: alpha.clientId, GENESYS_BPO_A_CLIENT_SECRET: alpha.clientSecret })
+  t.teardown(() => service.stop('SIGKILL'))
+  let check: { status?: string } | undefined
+  for (let i = 0; i < 100 && check?.status !== 'ok'; i++) {
+    const ready = await (await fetch(`${service.url}/health/ready`, { headers: { authorization: `Bearer ${key}` } })).json() as { checks: Record<string, { status: string }> }
+    check = ready.checks['genesys:bpo-a']
+    if (check?.status !== 'ok') await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  t.equal(check?.status, 'ok', 'the tenant\'s own OAuth client is in use')
+  t.notMatch(service.output(), /GENESYS_BPO_A_CLIENT_ID is not a variable this service reads/, 'its variables are not called unknown')
+  t.notMatch(service.output(), new RegExp(alpha.clientSecret), 'never its secret')
+
+  const failed = await startService({ ...env, GENESYS_BPO_A_CLIENT_ID: alpha.clientId }).then(() => undefined, (err: unknown) => err as Error)
+  t.match(failed?.message, /exited with 1/)
+  t.match(failed?.message, /API client "bpo-a": environment variable GENESYS_BPO_A_CLIENT_SECRET \(genesys\.clientSecretEnv\) is not set/)
+})
