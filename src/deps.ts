@@ -81,11 +81,6 @@ const GROUP_SYNC_CONCURRENCY = 4
 /** Attempts a webhook job may spend on its own errors (a Redis blip) beyond the schedule. */
 const WEBHOOK_SPARE_ATTEMPTS = 20
 
-/**
- * The one composition root: builds Redis connections, the Genesys connection,
- * stores, queue, services and (for ROLE=worker|all) the job consumer, and hands
- * them out; `close()` releases them in reverse order.
- */
 export interface DepsOptions {
   /** Where the clients file's `genesys.clientIdEnv` / `clientSecretEnv` are read: the entry point passes the process environment. */
   env?: Readonly<Record<string, string | undefined>>
@@ -97,6 +92,11 @@ export interface DepsOptions {
   faults?: { skipDivisionCheck?: boolean }
 }
 
+/**
+ * The one composition root: builds Redis connections, one Genesys connection
+ * per OAuth client, stores, queue, services and (for ROLE=worker|all) the job
+ * consumer, and hands them out; `close()` releases them in reverse order.
+ */
 export async function createDeps (config: Readonly<Config>, logger: FastifyBaseLogger, options: DepsOptions = {}): Promise<Deps> {
   const closers: Array<() => Promise<unknown>> = []
   const readiness: ReadinessCheck[] = []

@@ -109,7 +109,7 @@ export async function createTenants (opts: TenantsOptions): Promise<Tenants> {
         const reach = t.reach.state()
         if (reach.status === 'gaps') throw new TenantImpaired(`${reach.gaps.length} permission gap${reach.gaps.length === 1 ? '' : 's'}: ${reach.gaps.slice(0, 10).map(describeGap).join('; ')}`)
         if (reach.status === 'error') throw new TenantImpaired(reach.message)
-        return reach.status === 'ok' ? `token available; holds the permissions its API clients need in ${reach.divisions} division${reach.divisions === 1 ? '' : 's'}` : 'token available; permissions not checked yet'
+        return reach.status === 'ok' ? 'token available; holds every permission its API clients need in their divisions' : 'token available; permissions not checked yet'
       },
     })),
     start () {
