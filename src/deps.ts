@@ -371,6 +371,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       groupSyncQueue.process(createGroupSyncWorker({
         syncs: stores.syncs,
         directoryFor,
+        mappings: mappingStore,
         registry: stores.registry,
         clock,
         logger: logger.child({ module: 'group-sync' }),

@@ -83,6 +83,8 @@ export function createGroupSyncWorker (deps: {
   syncs: GroupSyncStore
   /** Genesys as the sync's API client's OAuth client sees it. */
   directoryFor: (apiClientId: string) => SyncDirectory
+  /** The mappings, read again before each write: a sync writes only the group its path still maps to, while its division owns it. */
+  mappings: Pick<MappingStore, 'get' | 'ownerOf'>
   /** Proof of ownership: a sync adds or removes only users this client manages. */
   registry: WorkerRegistry
   clock: Clock
@@ -142,6 +144,19 @@ export function createGroupSyncWorker (deps: {
     }
   }
 
+  /**
+   * Why the sync may no longer write its group, or undefined: the mapping it was
+   * accepted for was removed or now names another group, or its division's
+   * claim on the group ended (a mapping moved away meanwhile).
+   */
+  async function mappingMoved (sync: GroupSync): Promise<string | undefined> {
+    const mapping = await deps.mappings.get(sync.hrPath)
+    if (!mapping || mapping.genesysGroup.id !== sync.groupId) return `the mapping for "${sync.hrPath}" ${mapping ? 'now names another Genesys group' : 'was removed'} while the sync waited`
+    if (mapping.shared === true || mapping.divisionId === undefined) return undefined
+    const owner = await deps.mappings.ownerOf(sync.groupId)
+    return owner === mapping.divisionId ? undefined : `division "${mapping.division}" no longer owns the Genesys group mapped for "${sync.hrPath}"`
+  }
+
   async function run (sync: GroupSync): Promise<GroupSync> {
     const directory = deps.directoryFor(sync.clientId)
     const hrIds = [...new Set(hrIdsOf(sync.change))]
@@ -185,6 +200,8 @@ export function createGroupSyncWorker (deps: {
         const ops = [...diff.remove.map((id) => ({ remove: id })), ...diff.add.map((id) => ({ add: id }))]
         for (const batch of chunks(ops, BATCH)) {
           const change = { add: batch.flatMap((o) => ('add' in o ? [o.add] : [])), remove: batch.flatMap((o) => ('remove' in o ? [o.remove] : [])) }
+          const moved = await mappingMoved(sync)
+          if (moved) return { ...sync, status: 'failed', result, error: { code: 'GROUP_SYNC_MAPPING_CHANGED', message: `${moved}; ${result.patches === 0 ? 'nothing was changed' : `${result.patches} change${result.patches === 1 ? ' was' : 's were'} made before it moved`}. Send the sync again` } }
           const updated = await directory.groups.patchMembers(sync.groupId, change, version)
           version = updated.version
           result.patches++

@@ -23,6 +23,8 @@ export interface DivisionRef { id: string, name: string }
 /** Maps an HR group path to the Genesys group it feeds, for a hire in `division`. */
 export interface GroupResolver {
   resolve (hrPath: string, division: DivisionRef, opts?: { fallback?: boolean, allDivisions?: boolean }): Promise<{ groupName: string, found?: { id: string, name: string } }>
+  /** Whether the path still feeds that group for the division (read again just before a join; no Genesys call). */
+  stillFeeds (hrPath: string, division: DivisionRef, groupId: string, opts?: { fallback?: boolean, allDivisions?: boolean }): Promise<boolean>
 }
 
 /** Which division (id) owns a Genesys group through a mapping; undefined for a group no mapping claims. */
@@ -48,6 +50,10 @@ export function createNameGroupResolver (directory: Pick<Directory, 'groups'>, o
       if (opts?.allDivisions !== true && (await owners.ownerOf(group.id)) !== division.id) return { groupName }
       return { groupName, found: { id: group.id, name: group.displayName } }
     },
+    async stillFeeds (_hrPath, division, groupId, opts) {
+      if (opts?.fallback === false) return false
+      return opts?.allDivisions === true || (await owners.ownerOf(groupId)) === division.id
+    },
   }
 }
 
@@ -64,6 +70,12 @@ export function createMappedGroupResolver (mappings: { get (hrPath: string): Pro
       const same = mapping.divisionId !== undefined ? mapping.divisionId === division.id : mapping.division === division.name
       if (!same) return { groupName: mapping.genesysGroup.name }
       return { groupName: mapping.genesysGroup.name, found: mapping.genesysGroup }
+    },
+    async stillFeeds (hrPath, division, groupId, opts) {
+      const mapping = await mappings.get(normalizeGroupPath(hrPath))
+      if (!mapping) return fallback.stillFeeds(hrPath, division, groupId, opts)
+      const same = mapping.divisionId !== undefined ? mapping.divisionId === division.id : mapping.division === division.name
+      return same && mapping.genesysGroup.id === groupId
     },
   }
 }

@@ -268,6 +268,17 @@ export function createProvisioningWorker (deps: WorkerDeps) {
   async function joinGroups (t: TenantGenesys, record: ProvisioningRecord, userId: string): Promise<StepOutcome> {
     const groups = record.plan?.groups ?? []
     if (groups.length === 0) return { status: 'skipped', detail: {} }
+    // The plan named these groups at validation; a mapping may have moved since
+    // (and its division's claim ended). Joined is only a group the path still feeds.
+    const division = record.plan?.division
+    if (division) {
+      const requester = requesterFor(record)
+      for (const g of groups) {
+        if (!await t.groups.stillFeeds(g.hrPath, division, g.groupId, { fallback: requester.groupFallback, allDivisions: requester.divisions === '*' })) {
+          throw new GroupMoved(`HR group "${g.hrPath}" no longer feeds Genesys group "${g.groupName}" (its mapping changed while the hire was provisioned); Genesys user ${userId} was created and is kept, no group was joined. Retry the request to plan its groups again`)
+        }
+      }
+    }
     // Idempotent: a user who is already a member is left as is.
     const membership = membershipOf(t)
     await Promise.all(groups.map((g) => membership.add(g.groupId, userId)))
@@ -396,6 +407,14 @@ function permissionRefusal (record: ProvisioningRecord, err: GenesysError): Issu
     code: 'genesys.permissionDenied',
     path: err.operation === 'grants.bulkAdd' ? '/roles' : '/division',
     message: `the Genesys OAuth client lacks permission ${permission} in division "${division}" (${err.operation} answered 403); ${done}. Grant the OAuth client a role with ${permission} in that division, then submit the hire again (the user is adopted by its HR id).`,
+  }
+}
+
+/** A planned group the HR path no longer feeds: the request fails (a retry plans again), nothing is joined. */
+class GroupMoved extends JobFailed {
+  constructor (message: string) {
+    super(message)
+    this.name = 'GroupMoved'
   }
 }
 

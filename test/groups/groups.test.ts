@@ -30,7 +30,7 @@ async function harness (t: Test, opts: { wrap?: (d: SyncDirectory) => SyncDirect
   const service = createGroupSyncService({ syncs, mappings: mappingStore, queue: { enqueue: (s) => queue.add(s.id, { syncId: s.id }) }, clock, maxGroupDepth: 5 })
   const directory = opts.wrap ? opts.wrap(genesys.client) : genesys.client
   const registry = createMemoryWorkerRegistry()
-  queue.process(createGroupSyncWorker({ syncs, directoryFor: () => directory, registry, clock, logger: pino({ enabled: false }), maxRemovalsPercent: 20 }), { concurrency: 2 })
+  queue.process(createGroupSyncWorker({ syncs, directoryFor: () => directory, mappings: mappingStore, registry, clock, logger: pino({ enabled: false }), maxRemovalsPercent: 20 }), { concurrency: 2 })
   // Users carrying HR ids H1…Hn, managed for the client `hris` (the registry is the proof).
   const userOf = new Map<string, string>()
   for (let i = 1; i <= (opts.users ?? 0); i++) {

@@ -48,7 +48,7 @@ function fakeGenesys (over: { users?: Partial<Provisioner['users']>, groups?: Pa
   return { genesys, calls, bumpGroup: () => { version++ } }
 }
 
-async function setup (_t: unknown, fake = fakeGenesys()) {
+async function setup (_t: unknown, fake = fakeGenesys(), feeds = true) {
   const clock = { now: Date.now }
   const registry = createMemoryWorkerRegistry()
   const requests = createMemoryRequestStore({ registry })
@@ -58,7 +58,7 @@ async function setup (_t: unknown, fake = fakeGenesys()) {
     clients: { get: (id) => ({ id, name: id, keySha256: '0'.repeat(64), scopes: ['provisioning:write'], divisions: ['Ops'], externalIdPrefix: '' }) },
     genesysFor: () => ({
       genesys: fake.genesys,
-      groups: { resolve: async (p: string) => ({ groupName: p, ...(p === 'Support' ? { found: { id: 'g-1', name: 'Support' } } : {}) }) },
+      groups: { resolve: async (p: string) => ({ groupName: p, ...(p === 'Support' ? { found: { id: 'g-1', name: 'Support' } } : {}) }), stillFeeds: async (p: string, _d: unknown, id: string) => feeds && p === 'Support' && id === 'g-1' },
       cache: createReferenceCache(clock, 0),
     }),
     clock, logger: pino({ enabled: false }), policy: { denied: DENIED }, emailReservationSeconds: 60,
@@ -254,8 +254,8 @@ t.test('one OAuth client\'s jobs hold at most their share of the slots; another 
   const slow = fakeGenesys({ users: { create: async (input: ScimUserInput) => { await blocked; return { resource: { id: `u-${input.userName}`, userName: input.userName }, version: '1' } } } })
   const fast = fakeGenesys()
   const tenantOf = {
-    a: { genesys: slow.genesys, groups: { resolve: async (p: string) => ({ groupName: p }) }, cache: createReferenceCache(clock, 0) },
-    b: { genesys: fast.genesys, groups: { resolve: async (p: string) => ({ groupName: p }) }, cache: createReferenceCache(clock, 0) },
+    a: { genesys: slow.genesys, groups: { resolve: async (p: string) => ({ groupName: p }), stillFeeds: async () => true }, cache: createReferenceCache(clock, 0) },
+    b: { genesys: fast.genesys, groups: { resolve: async (p: string) => ({ groupName: p }), stillFeeds: async () => true }, cache: createReferenceCache(clock, 0) },
   }
   const handle = createProvisioningWorker({
     requests, reservations: createMemoryEmailReservations(clock), externalIds: createMemoryEmailReservations(clock), registry,
@@ -286,4 +286,14 @@ t.test('one OAuth client\'s jobs hold at most their share of the slots; another 
   await first
   await run(ids[1] ?? '')
   t.equal((await requests.get(ids[1] ?? ''))?.status, 'completed', 'A\'s slot is free again once its job ended')
+})
+
+t.test('a group whose mapping moved after validation is not joined; the request fails saying so', async (t) => {
+  const fake = fakeGenesys()
+  const s = await setup(t, fake, false)
+  await t.rejects(s.run(1, 3), JobFailed)
+  const r = await s.get()
+  t.equal(r.status, 'failed')
+  t.match(r.error?.message, /HR group "Support" no longer feeds Genesys group "Support"/)
+  t.notOk(fake.calls.includes('groups.patch'), 'no group was written')
 })
