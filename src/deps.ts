@@ -22,7 +22,7 @@ import { createMappingService } from './groups/mappings.js'
 import type { GroupSyncJob, GroupSyncStore, MappingStore, QueueLock } from './groups/ports.js'
 import { createGroupSyncService, createGroupSyncWorker } from './groups/sync.js'
 import { periodic } from './lib/periodic.js'
-import { DEFAULT_OAUTH_CLIENT, planOAuthClients, type OAuthClientRef } from './genesys/oauth-clients.js'
+import { planOAuthClients, type OAuthClientRef } from './genesys/oauth-clients.js'
 import { createTenants } from './provisioning/tenants.js'
 import { createBudgetUse } from './genesys/budget-use.js'
 import { createFailureLog } from './lib/failure-log.js'
@@ -224,7 +224,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     // Wrong credentials and missing permissions are found at startup, not when the first hire fails on them.
     tenants.start()
     readiness.push(...tenants.readiness())
-    const genesys = tenants.for(DEFAULT_OAUTH_CLIENT).connection
+    const genesys = tenants.fallback.connection
 
     let deliveries: DeliveryStore
     let stores: { requests: RequestStore, reservations: EmailReservations, externalIds: EmailReservations, registry: WorkerRegistry, idempotency: IdempotencyStore, syncs: GroupSyncStore }
@@ -407,7 +407,10 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       genesys,
       provisioning: {
         service,
-        dryRun: (client, body) => dryRun({ directory: tenants.for(client.id).connection.client, groups: tenants.for(client.id).groups, cache: tenants.for(client.id).cache, reservations: stores.reservations, externalIds: stores.externalIds, registry: stores.registry, policy, maxGroupDepth: config.maxGroupDepth }, client, body),
+        dryRun: (client, body) => {
+          const t = tenants.for(client.id)
+          return dryRun({ directory: t.connection.client, groups: t.groups, cache: t.cache, reservations: stores.reservations, externalIds: stores.externalIds, registry: stores.registry, policy, maxGroupDepth: config.maxGroupDepth }, client, body)
+        },
         idempotencyTtlHours: config.provisioning.idempotencyTtlHours,
         clientIds: () => registry.list().map((c) => c.id),
         webhookSummary: async (record) => {

@@ -22,7 +22,7 @@ export interface ReachGap {
 
 export type ReachState =
   | { status: 'unknown' }
-  | { status: 'ok', divisions: number }
+  | { status: 'ok' }
   | { status: 'gaps', gaps: ReachGap[] }
   | { status: 'error', message: string }
 
@@ -78,7 +78,7 @@ export function createReachCheck (opts: ReachCheckOptions): ReachCheck {
 
   async function once (): Promise<void> {
     if (opts.needs.length === 0) {
-      state = { status: 'ok', divisions: 0 }
+      state = { status: 'ok' }
       return
     }
     const before = state
@@ -90,8 +90,7 @@ export function createReachCheck (opts: ReachCheckOptions): ReachCheck {
       }))
       const everyDivision = opts.needs.some((n) => n.divisions === '*') ? (await opts.directory.divisions.list()).map((d) => d.name) : []
       const gaps = reachGaps(opts.needs, permitted, everyDivision)
-      const divisions = new Set(opts.needs.flatMap((n) => (n.divisions === '*' ? everyDivision : n.divisions))).size
-      state = gaps.length === 0 ? { status: 'ok', divisions } : { status: 'gaps', gaps }
+      state = gaps.length === 0 ? { status: 'ok' } : { status: 'gaps', gaps }
       if (gaps.length > 0 && JSON.stringify(before) !== JSON.stringify(state)) {
         opts.logger.warn({ oauthClient: opts.oauthClient, gaps }, `Genesys OAuth client ${opts.oauthClient} lacks permissions its API clients need: ${gaps.slice(0, 5).map(describeGap).join('; ')}${gaps.length > 5 ? ` (and ${gaps.length - 5} more)` : ''}; hires there fail with genesys.permissionDenied`)
       } else if (gaps.length === 0 && before.status === 'gaps') {

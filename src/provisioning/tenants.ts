@@ -29,6 +29,8 @@ export interface Tenant extends TenantGenesys {
 export interface Tenants {
   /** The OAuth client an API client's work goes out with (the default one for ids not in the clients file). */
   for (apiClientId: string): Tenant
+  /** The default OAuth client (GENESYS_CLIENT_ID). */
+  fallback: Tenant
   all (): readonly Tenant[]
   /** Intake's guard: 503 while Genesys refuses the API client's OAuth client. */
   assertAccepted (apiClientId: string): void
@@ -95,6 +97,7 @@ export async function createTenants (opts: TenantsOptions): Promise<Tenants> {
 
   return {
     for: tenantOf,
+    fallback,
     all: () => [...byName.values()],
     assertAccepted: (apiClientId) => { tenantOf(apiClientId).credentials.assertAccepted() },
     readiness: () => [...byName.values()].map((t) => ({

@@ -97,7 +97,7 @@ t.test('the reach check reads once, and again only while a gap remains', async (
   check.start()
   grantInBeta = true
   while (check.state().status !== 'ok') await new Promise((resolve) => setTimeout(resolve, 10))
-  t.same(check.state(), { status: 'ok', divisions: 2 }, 'the fixed grant is seen without a restart')
+  t.same(check.state(), { status: 'ok' }, 'the fixed grant is seen without a restart')
   const after = calls
   await new Promise((resolve) => setTimeout(resolve, 100))
   t.equal(calls, after, 'no further reads once nothing is missing')
