@@ -16,7 +16,7 @@ import { meRoutes } from './http/routes/me.js'
 import { operationsRoutes } from './http/routes/operations.js'
 import type { Metrics } from './lib/metrics.js'
 import type { Queue } from 'bullmq'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './store/redis-connection.js'
 import { registerRateLimits } from './http/plugins/rate-limit.js'
 import { registerSecurityHeaders } from './http/plugins/security.js'
 import { provisioningRoutes, type ProvisioningRoutesOptions } from './http/routes/provisioning.js'
@@ -40,7 +40,7 @@ export interface AppDeps {
   /** Live notes shown with a queue on the dashboard, by queue name (e.g. the Genesys budget use per OAuth client). */
   queueNotes?: Record<string, () => string>
   /** Shares rate-limit counters across replicas; without it each process counts alone. */
-  redis?: Redis
+  redis?: RedisClient
 }
 
 export interface BuildAppOptions {

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Queue } from 'bullmq'
-import { Redis, type RedisOptions } from 'ioredis'
 import type { AppDeps } from './app.js'
 import { createClientRegistry, createDemoClient, loadClientsFile, type ApiClient } from './config/clients.js'
 import type { Config } from './config/load-config.js'
@@ -37,10 +36,11 @@ import { createProvisioningWorker, type ProvisioningJob } from './provisioning/w
 import { createSimulator } from './simulator/index.js'
 import { createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore, createMemoryWorkerRegistry } from './store/memory-provisioning-store.js'
 import type { WorkerRegistry } from './provisioning/registry.js'
-import { EMAIL_RESERVATION_SECONDS } from './store/provisioning-keys.js'
+import { EMAIL_RESERVATION_SECONDS, provisioningKeys } from './store/provisioning-keys.js'
 import { createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore, createRedisWorkerRegistry } from './store/redis-provisioning-store.js'
 import { createRedisRateBudget } from './store/redis-rate-budget.js'
 import { createRedisTokenProvider } from './store/redis-token-provider.js'
+import { NO_DURABILITY, openRedis, redisTarget, type Durability, type OpenRedis, type RedisClient } from './store/redis-connection.js'
 import { sealKeyFor } from './store/token-seal.js'
 import { createMemoryDeliveryStore } from './store/memory-webhook-store.js'
 import { createRedisDeliveryStore } from './store/redis-webhook-store.js'
@@ -138,25 +138,26 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     // A webhook URL the SSRF rules refuse would dead-letter every event: say so now.
     if (config.role !== 'api') void warnRefusedWebhooks(clients, parseAllowedNetworks(config.webhookAllowedNetworks), logger)
 
-    let redis: Redis | undefined
-    const redisWhat = config.redisUrl ? `Redis at ${redisTarget(config.redisUrl)} is unreachable` : ''
-    if (config.redisUrl) {
-      const conn = new Redis(config.redisUrl, {
-        // Request paths must fail fast rather than queue behind an outage.
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 1,
-        commandTimeout: 1000,
-        connectTimeout: 2000,
-        lazyConnect: true,
+    let redis: RedisClient | undefined
+    let durability: Durability = NO_DURABILITY
+    let shared: OpenRedis | undefined
+    const redisWhat = config.redis ? `Redis (${redisTarget(config.redis)}) is unreachable` : ''
+    if (config.redis) {
+      const redisLog = logger.child({ module: 'redis' })
+      let warned = false
+      shared = await openRedis(config.redis, failures, {
+        anchorKey: provisioningKeys.pending(),
+        // Said once: with no replica connected, acknowledged writes rest on the master alone.
+        onUnreplicated: () => {
+          if (!warned) redisLog.warn(`REDIS_MIN_REPLICAS_ACKS is ${config.redis?.minReplicaAcks ?? 0} but the master has no replica connected: acknowledged writes are not confirmed on a replica (a failover now could lose the last ones)`)
+          warned = true
+        },
       })
-      // Every reconnect attempt of every connection fails the same way during an
-      // outage: one line per distinct failure per interval, with the real error.
-      conn.on('error', (err) => { failures.report(redisWhat, err) })
-      conn.on('ready', () => { failures.recovered(redisWhat) })
-      await conn.connect().catch((err: unknown) => { failures.report(redisWhat, err) })
-      closers.push(async () => conn.quit().catch(() => conn.disconnect()))
-      readiness.push({ name: 'redis', check: () => checkRedis(conn) })
-      redis = conn
+      const opened = shared
+      closers.push(() => opened.close())
+      readiness.push({ name: 'redis', check: () => opened.check() })
+      redis = opened.client
+      durability = opened.durability
     }
 
     // Genesys: the real org, or the built-in simulator over real HTTP.
@@ -230,14 +231,14 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     let stores: { requests: RequestStore, reservations: EmailReservations, externalIds: EmailReservations, registry: WorkerRegistry, idempotency: IdempotencyStore, syncs: GroupSyncStore }
     if (redis) {
       // An unreachable Redis answers 503 with Retry-After, not 500.
-      deliveries = guardRedisUnavailable(createRedisDeliveryStore(redis))
+      deliveries = guardRedisUnavailable(createRedisDeliveryStore(redis, durability))
       stores = {
-        requests: guardRedisUnavailable(createRedisRequestStore(redis)),
+        requests: guardRedisUnavailable(createRedisRequestStore(redis, { durability })),
         reservations: guardRedisUnavailable(createRedisEmailReservations(redis)),
         externalIds: guardRedisUnavailable(createRedisEmailReservations(redis, 'externalId')),
         registry: guardRedisUnavailable(createRedisWorkerRegistry(redis)),
-        idempotency: guardRedisUnavailable(createRedisIdempotencyStore(redis)),
-        syncs: guardRedisUnavailable(createRedisGroupSyncStore(redis)),
+        idempotency: guardRedisUnavailable(createRedisIdempotencyStore(redis, durability)),
+        syncs: guardRedisUnavailable(createRedisGroupSyncStore(redis, durability)),
       }
     } else {
       const memoryDeliveries = createMemoryDeliveryStore()
@@ -261,10 +262,11 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
      */
     function jobQueue<T> (name: string, opts: { maxAttempts: number, backoff?: BackoffPolicy }): JobQueue<T> {
       let q: JobQueue<T>
-      if (config.redisUrl) {
+      if (shared) {
         const bull = createBullQueue<T>({
           name,
-          connection: bullConnection(config.redisUrl),
+          connection: shared.bull.connection,
+          prefix: shared.bull.prefix,
           ...opts,
           lockDurationMs: config.provisioning.jobLockMs,
           // Planned retries are logged by the handlers themselves.
@@ -429,9 +431,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       ...(redis ? { redis } : {}),
       describe: () => ({
         genesysOrigin: new URL(genesysTarget.apiUrl).origin,
-        redis: redis && config.redisUrl
-          ? `${redis.status === 'ready' ? 'on' : 'unreachable'} (${redisTarget(config.redisUrl)}, single node)`
-          : 'off (embedded, not durable)',
+        redis: shared ? shared.describe() : 'off (embedded, not durable)',
       }),
       close,
     }
@@ -465,20 +465,6 @@ async function startDemoReceiver (logger: FastifyBaseLogger): Promise<{ url: str
   return { url: receiver.url, secret, close: () => receiver.close() }
 }
 
-/** BullMQ's own connections: blocking commands need no per-request retry cap. */
-function bullConnection (url: string): RedisOptions {
-  const u = new URL(url)
-  return {
-    host: u.hostname,
-    port: Number(u.port || 6379),
-    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-    ...(u.pathname.length > 1 ? { db: Number(u.pathname.slice(1)) } : {}),
-    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
-    maxRetriesPerRequest: null,
-  }
-}
-
 /** Warns about each client webhook whose destination the SSRF guard refuses (names that do not resolve are left to delivery). */
 async function warnRefusedWebhooks (clients: readonly ApiClient[], allowed: ReturnType<typeof parseAllowedNetworks>, logger: FastifyBaseLogger): Promise<void> {
   for (const client of clients) {
@@ -497,22 +483,4 @@ async function warnRefusedWebhooks (clients: readonly ApiClient[], allowed: Retu
       logger.warn({ clientId: client.id, webhookOrigin: url.origin, reason: err.reason }, `client "${client.id}": webhooks to ${url.origin} will always be refused (${err.reason}); use https to a public host, or add its network to WEBHOOK_ALLOWED_NETWORKS`)
     }
   }
-}
-
-/** host:port of a Redis URL, without credentials, for log lines. */
-export function redisTarget (url: string): string {
-  const u = new URL(url)
-  return `${u.hostname}:${u.port || 6379}${u.pathname.length > 1 ? u.pathname : ''}`
-}
-
-/** Redis must answer and must never evict keys (jobs and idempotency records live there). */
-export async function checkRedis (redis: Redis): Promise<string> {
-  const info = await redis.info()
-  const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim()
-  const policy = field('maxmemory_policy')
-  if (policy !== 'noeviction') {
-    throw new Error(`maxmemory-policy is ${policy ?? 'unknown'}; it must be noeviction`)
-  }
-  const aof = field('aof_enabled') === '1'
-  return `noeviction, appendonly ${aof ? 'yes' : 'no (acknowledged jobs may be lost on a crash)'}`
 }

@@ -3,6 +3,7 @@ import { REGIONS, resolveHosts } from '../genesys/hosts.js'
 import { DEFAULT_DENIED_PERMISSIONS, parsePermission } from '../pipeline/permissions.js'
 import { parseSchedule } from '../webhooks/schedule.js'
 import { parseAllowedNetworks } from '../webhooks/ssrf.js'
+import { parseHostList, REDIS_TOPOLOGY_VARIABLES, type RedisSettings, type RedisTopology } from './redis.js'
 import { EnvSchema, type Env, type LOG_LEVELS, type ROLES } from './schema.js'
 
 export interface Config {
@@ -12,7 +13,8 @@ export interface Config {
   /** Pretty logs: explicit LOG_PRETTY, else only when stdout is a terminal. */
   logPretty: boolean
   role: typeof ROLES[number]
-  redisUrl?: string
+  /** Absent: embedded in-memory mode (ROLE=all only). */
+  redis?: RedisSettings
   genesys: {
     /** `simulator`: no credentials given, the process runs its own Genesys Cloud simulator. */
     mode: 'simulator' | 'remote'
@@ -152,9 +154,14 @@ function crossChecks (env: Env, alreadyInvalid: Set<string>): Problem[] {
   }
   // Judged only on a Genesys configuration that is otherwise valid.
   const genesysValid = ![...alreadyInvalid, ...problems.map((p) => p.variable)].some((v) => v.startsWith('GENESYS_'))
-  if (genesysValid && env.GENESYS_CLIENT_ID !== undefined && env.REDIS_URL === undefined && !env.ALLOW_IN_MEMORY_STATE && !alreadyInvalid.has('REDIS_URL') && realOrg(env)) {
-    problems.push({ variable: 'REDIS_URL', reason: 'required with a real Genesys org: without Redis every accepted hire lives in this process\'s memory and is lost at a restart (set ALLOW_IN_MEMORY_STATE=true to run a demo that way)' })
+  const redisNamed = REDIS_TOPOLOGY_VARIABLES.some((v) => env[v] !== undefined || alreadyInvalid.has(v))
+  if (genesysValid && env.GENESYS_CLIENT_ID !== undefined && !redisNamed && !env.ALLOW_IN_MEMORY_STATE && realOrg(env)) {
+    problems.push({ variable: 'REDIS_URL', reason: 'required with a real Genesys org (or REDIS_SENTINELS, or REDIS_CLUSTER_NODES): without Redis every accepted hire lives in this process\'s memory and is lost at a restart (set ALLOW_IN_MEMORY_STATE=true to run a demo that way)' })
   }
+  if (!redisNamed && (env.ROLE === 'api' || env.ROLE === 'worker')) {
+    problems.push({ variable: 'ROLE', reason: `ROLE=${env.ROLE} needs Redis (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES): without it ${env.ROLE === 'api' ? 'the requests this process accepts are never seen by a worker' : 'this process sees no request to work on'}; use ROLE=all for the embedded in-memory mode` })
+  }
+  problems.push(...redisChecks(env, alreadyInvalid))
   const badPattern = splitList(env.DENIED_PERMISSIONS ?? '').find((p) => parsePermission(p) === undefined)
   if (badPattern !== undefined) {
     problems.push({ variable: 'DENIED_PERMISSIONS', reason: `"${badPattern}" is not a domain:entity:action pattern (use * as a wildcard)` })
@@ -226,6 +233,51 @@ export function editDistance (a: string, b: string): number {
   return (d[a.length] as number[])[b.length] as number
 }
 
+function redisChecks (env: Env, alreadyInvalid: Set<string>): Problem[] {
+  const problems: Problem[] = []
+  const named = REDIS_TOPOLOGY_VARIABLES.filter((v) => env[v] !== undefined || alreadyInvalid.has(v))
+  if (named.length > 1) {
+    problems.push({ variable: named[1] ?? '', reason: `conflicts with ${named[0] ?? ''}: name Redis one way only (REDIS_URL for one endpoint, REDIS_SENTINELS for a Sentinel setup, REDIS_CLUSTER_NODES for a cluster)` })
+  }
+  for (const variable of ['REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'] as const) {
+    const value = env[variable]
+    if (value === undefined || alreadyInvalid.has(variable)) continue
+    const parsed = parseHostList(value)
+    if (!parsed.ok) problems.push({ variable, reason: `"${parsed.bad}" is not host:port; give a comma-separated list such as 10.0.0.5:${variable === 'REDIS_SENTINELS' ? 26379 : 6379},10.0.0.6:${variable === 'REDIS_SENTINELS' ? 26379 : 6379}` })
+  }
+  if (env.REDIS_SENTINELS !== undefined && env.REDIS_SENTINEL_NAME === undefined && !alreadyInvalid.has('REDIS_SENTINEL_NAME')) {
+    problems.push({ variable: 'REDIS_SENTINEL_NAME', reason: 'required with REDIS_SENTINELS: the name of the master the sentinels monitor' })
+  }
+  for (const variable of ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD'] as const) {
+    if (env[variable] !== undefined && env.REDIS_SENTINELS === undefined && !alreadyInvalid.has('REDIS_SENTINELS')) {
+      problems.push({ variable, reason: 'only means something with REDIS_SENTINELS' })
+    }
+  }
+  if ((env.REDIS_PASSWORD !== undefined || env.REDIS_TLS || env.REDIS_TLS_CA_FILE !== undefined) && named.length === 0) {
+    const variable = env.REDIS_PASSWORD !== undefined ? 'REDIS_PASSWORD' : env.REDIS_TLS_CA_FILE !== undefined ? 'REDIS_TLS_CA_FILE' : 'REDIS_TLS'
+    problems.push({ variable, reason: 'set without any Redis (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES)' })
+  }
+  return problems
+}
+
+function redisSettings (env: Env): RedisSettings | undefined {
+  const hosts = (value: string) => { const p = parseHostList(value); return p.ok ? p.hosts : [] }
+  let topology: RedisTopology
+  if (env.REDIS_URL !== undefined) topology = { kind: 'standalone', url: env.REDIS_URL }
+  else if (env.REDIS_SENTINELS !== undefined) topology = { kind: 'sentinel', sentinels: hosts(env.REDIS_SENTINELS), masterName: env.REDIS_SENTINEL_NAME ?? '' }
+  else if (env.REDIS_CLUSTER_NODES !== undefined) topology = { kind: 'cluster', nodes: hosts(env.REDIS_CLUSTER_NODES) }
+  else return undefined
+  return {
+    topology,
+    ...(env.REDIS_PASSWORD !== undefined ? { password: env.REDIS_PASSWORD } : {}),
+    ...(env.REDIS_SENTINEL_PASSWORD !== undefined ? { sentinelPassword: env.REDIS_SENTINEL_PASSWORD } : {}),
+    tls: env.REDIS_TLS || env.REDIS_TLS_CA_FILE !== undefined || env.REDIS_URL?.startsWith('rediss://') === true,
+    ...(env.REDIS_TLS_CA_FILE !== undefined ? { tlsCaFile: env.REDIS_TLS_CA_FILE } : {}),
+    minReplicaAcks: env.REDIS_MIN_REPLICAS_ACKS,
+    replicaAckTimeoutMs: env.REDIS_REPLICAS_ACK_TIMEOUT_MS,
+  }
+}
+
 const JWT_TRIO = ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'AUTH_JWT_JWKS_URL'] as const
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]'])
 
@@ -275,6 +327,7 @@ function splitList (value: string): string[] {
 }
 
 function toConfig (env: Env, isTTY: boolean): Config {
+  const redis = redisSettings(env)
   const remote = env.GENESYS_CLIENT_ID !== undefined
   const hosts = remote
     ? resolveHosts({ region: env.GENESYS_REGION, apiUrl: env.GENESYS_API_URL, loginUrl: env.GENESYS_LOGIN_URL })
@@ -285,7 +338,7 @@ function toConfig (env: Env, isTTY: boolean): Config {
     logLevel: env.LOG_LEVEL as Config['logLevel'],
     logPretty: env.LOG_PRETTY ?? isTTY,
     role: env.ROLE as Config['role'],
-    redisUrl: env.REDIS_URL,
+    ...(redis ? { redis } : {}),
     genesys: {
       mode: remote ? 'remote' : 'simulator',
       apiUrl: hosts?.apiUrl,

@@ -9,6 +9,8 @@ import { backoffDelay, DEFAULT_BACKOFF, JobFailed, JobDeferred, RetryLater, type
 export function createBullQueue<T> (opts: {
   name: string
   connection: ConnectionOptions
+  /** Key prefix; hash-tagged (`{bull}`) so that each queue's keys share a cluster slot. */
+  prefix?: string
   maxAttempts: number
   backoff?: BackoffPolicy
   random?: () => number
@@ -18,7 +20,8 @@ export function createBullQueue<T> (opts: {
 }): JobQueue<T> & { readonly bullQueue: Queue } {
   const backoff = opts.backoff ?? DEFAULT_BACKOFF
   const random = opts.random ?? Math.random
-  const queue = new Queue(opts.name, { connection: opts.connection })
+  const prefix = opts.prefix !== undefined ? { prefix: opts.prefix } : {}
+  const queue = new Queue(opts.name, { connection: opts.connection, ...prefix })
   queue.on('error', (err) => opts.onError?.(err, ''))
   let worker: Worker | undefined
 
@@ -52,6 +55,7 @@ export function createBullQueue<T> (opts: {
         }
       }, {
         connection: opts.connection,
+        ...prefix,
         concurrency: processOpts.concurrency,
         lockDuration: opts.lockDurationMs ?? 30_000,
         // Stalled jobs (their worker died) are looked for as often as a lock lives.

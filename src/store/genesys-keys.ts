@@ -1,11 +1,13 @@
 /**
  * Redis keys shared by every replica talking to one Genesys OAuth client, with
  * their lifetimes. The client id is hashed (sha256, 32 hex): it never appears
- * raw in a key listing, and a caller cannot shape a key.
+ * raw in a key listing, and a caller cannot shape a key. One OAuth client's
+ * keys share a hash tag (its hashed id): the budget script reads two at once.
  */
 import { createHash } from 'node:crypto'
+import { oauthClientTag } from './hash-tag.js'
 
-const h = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 32)
+const h = (value: string) => oauthClientTag(createHash('sha256').update(value).digest('hex').slice(0, 32))
 
 export const genesysKeys = {
   /**

@@ -1,15 +1,21 @@
-/** Redis keys of the group stores. Paths are hashed inside keys; ids are ours. */
+/**
+ * Redis keys of the group stores. Paths are hashed inside keys; ids are ours.
+ * Records carry the records hash tag (a sync is saved with its webhook); a
+ * queue lock is used alone and spreads.
+ */
+import { RECORDS_TAG as R } from './hash-tag.js'
+
 export const groupKeys = {
   /** Hash: canonical HR path → mapping JSON (no TTL: mappings are configuration). */
-  mappings: () => 'grp:mappings',
+  mappings: () => `${R}grp:mappings`,
   /** Hash: Genesys group id → the division id whose mapping claimed it (no TTL). */
-  groupOwners: () => 'grp:owners',
+  groupOwners: () => `${R}grp:owners`,
   /** JSON group sync record; expires `GROUP_SYNC_RETENTION_SECONDS` after it was accepted. */
-  sync: (id: string) => `grp:sync:${id}`,
+  sync: (id: string) => `${R}grp:sync:${id}`,
   /** Sorted set: a client's sync ids by creation time (ms). */
-  clientSyncs: (clientId: string) => `grp:client:${clientId}:syncs`,
+  clientSyncs: (clientId: string) => `${R}grp:client:${clientId}:syncs`,
   /** Sorted set: non-terminal sync ids by last update (ms); re-enqueued from here after a crash. */
-  pendingSyncs: () => 'grp:syncs:pending',
+  pendingSyncs: () => `${R}grp:syncs:pending`,
   /**
    * Random holder value while one replica rewrites a Genesys queue (ids are
    * Genesys UUIDs); PX `QUEUE_LOCK_TTL_MS`, so a dead holder blocks nobody for long.

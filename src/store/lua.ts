@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './redis-connection.js'
 
 /** Reads a Lua script shipped next to this module (copied to dist/ by the build). */
 export function luaScript (name: string): string {
@@ -13,12 +13,12 @@ export interface ScriptSpec { file: string, keys: number, libs?: string[] }
  * Registers scripts once per connection with `defineCommand` (EVALSHA with a
  * transparent EVAL fallback) and returns the connection typed with them.
  */
-export function withScripts<C> (redis: Redis, scripts: Record<keyof C & string, ScriptSpec>): Redis & C {
+export function withScripts<C> (redis: RedisClient, scripts: Record<keyof C & string, ScriptSpec>): RedisClient & C {
   for (const [name, spec] of Object.entries(scripts) as Array<[string, ScriptSpec]>) {
     if (typeof (redis as unknown as Record<string, unknown>)[name] !== 'function') {
       const lua = [...(spec.libs ?? []), spec.file].map(luaScript).join('\n')
       redis.defineCommand(name, spec.keys < 0 ? { lua } : { numberOfKeys: spec.keys, lua })
     }
   }
-  return redis as Redis & C
+  return redis as RedisClient & C
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import { NO_DURABILITY, type Durability, type RedisClient } from './redis-connection.js'
 import { TERMINAL_SYNC_STATUSES, type GroupMapping, type GroupSync, type GroupSyncStore, type MappingStore } from '../groups/ports.js'
 import { GROUP_SYNC_RETENTION_SECONDS, groupKeys as keys } from './groups-keys.js'
 import { withScripts } from './lua.js'
@@ -15,7 +15,7 @@ const SCRIPTS = {
   compareAndDeleteField: { file: 'compare-and-delete-field', keys: 1 },
 }
 
-export function createRedisMappingStore (redisConn: Redis): MappingStore {
+export function createRedisMappingStore (redisConn: RedisClient): MappingStore {
   const redis = withScripts<GroupScripts>(redisConn, SCRIPTS)
   const parse = (json: string | null | undefined): GroupMapping | undefined => (json ? JSON.parse(json) as GroupMapping : undefined)
   return {
@@ -38,7 +38,8 @@ export function createRedisMappingStore (redisConn: Redis): MappingStore {
   }
 }
 
-export function createRedisGroupSyncStore (redisConn: Redis): GroupSyncStore {
+/** Redis adapter of the group sync store; an accepted sync and a state that owes a webhook are confirmed on replicas (`durability`). */
+export function createRedisGroupSyncStore (redisConn: RedisClient, durability: Durability = NO_DURABILITY): GroupSyncStore {
   const redis = withScripts<GroupScripts>(redisConn, SCRIPTS)
   const parse = (json: string | null): GroupSync | undefined => (json === null ? undefined : JSON.parse(json) as GroupSync)
   return {
@@ -50,12 +51,14 @@ export function createRedisGroupSyncStore (redisConn: Redis): GroupSyncStore {
         .zremrangebyscore(keys.clientSyncs(s.clientId), '-inf', `(${created - GROUP_SYNC_RETENTION_SECONDS * 1000}`)
         .zadd(keys.pendingSyncs(), Date.parse(s.updatedAt), s.id)
         .exec()
+      await durability.confirm()
     },
     get: async (id) => parse(await redis.get(keys.sync(id))),
     async save (s, outbox) {
       const hook = outbox ? webhookInsertArgs(outbox) : { keys: [], args: [] }
       const allKeys = [keys.sync(s.id), keys.pendingSyncs(), ...hook.keys]
       await redis.groupSyncSave(allKeys.length, ...allKeys, s.id, JSON.stringify(s), Date.parse(s.updatedAt), TERMINAL_SYNC_STATUSES.has(s.status) ? '1' : '0', ...hook.args)
+      if (outbox) await durability.confirm()
     },
     list: (clientId, query) => pageFromIndex(redis, {
       index: keys.clientSyncs(clientId),

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './redis-connection.js'
 import { decodeCursor, encodeCursor, isAfterCursor, type CursorKey } from './cursor.js'
 
 /**
@@ -6,7 +6,7 @@ import { decodeCursor, encodeCursor, isAfterCursor, type CursorKey } from './cur
  * with the records filtered after fetching. Reads in chunks until the page is
  * full; the scan is bounded so one list call stays cheap.
  */
-export async function pageFromIndex<T extends CursorKey> (redis: Redis, opts: {
+export async function pageFromIndex<T extends CursorKey> (redis: RedisClient, opts: {
   index: string
   recordKey: (id: string) => string
   parse: (json: string | null) => T | undefined

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import { NO_DURABILITY, type Durability, type RedisClient } from './redis-connection.js'
 import type { EmailReservations, IdempotencyBegin, IdempotencyStore, ProvisioningRecord, RequestStore, StoredResponse } from '../provisioning/ports.js'
 import { TERMINAL_STATUSES } from '../provisioning/ports.js'
 import { OwnedElsewhere, type WorkerEntry, type WorkerOwner, type WorkerRegistry } from '../provisioning/registry.js'
@@ -31,16 +31,23 @@ const SCRIPTS = {
 const ms = (iso: string) => Date.parse(iso)
 const parse = (json: string | null): ProvisioningRecord | undefined => (json === null ? undefined : JSON.parse(json) as ProvisioningRecord)
 
-/** Redis adapter of the request store; every multi-key change is one Lua script. */
-export function createRedisRequestStore (redisConn: Redis, opts: { retentionSeconds?: number } = {}): RequestStore {
+/**
+ * Redis adapter of the request store; every multi-key change is one Lua script.
+ * An accepted record and a state that owes a webhook are confirmed on replicas
+ * (`durability`) before they are acknowledged.
+ */
+export function createRedisRequestStore (redisConn: RedisClient, opts: { retentionSeconds?: number, durability?: Durability } = {}): RequestStore {
   const redis = withScripts<ProvScripts>(redisConn, SCRIPTS)
+  const durability = opts.durability ?? NO_DURABILITY
   const retention = opts.retentionSeconds ?? REQUEST_RETENTION_SECONDS
   return {
     async insert (record) {
       const holder = await redis.provInsertRequest(
         keys.activeHrId(record.clientId, record.hrId), keys.request(record.id), keys.clientIndex(record.clientId), keys.pending(),
         record.id, JSON.stringify(record), ms(record.createdAt), ms(record.updatedAt))
-      return holder === '' ? { inserted: true } : { inserted: false, existingId: holder }
+      if (holder !== '') return { inserted: false, existingId: holder }
+      await durability.confirm()
+      return { inserted: true }
     },
     async get (id) {
       return parse(await redis.get(keys.request(id)))
@@ -55,6 +62,7 @@ export function createRedisRequestStore (redisConn: Redis, opts: { retentionSeco
       const allKeys = [...recordKeys, ...reg.keys, ...hook.keys]
       const written = await redis.provSaveRequest(allKeys.length, ...allKeys, ...recordArgs, reg.keys.length, ...reg.args, ...hook.args)
       if (written === -1 && worker) throw new OwnedElsewhere(worker.genesysUserId)
+      if (outbox) await durability.confirm()
     },
     async list (clientId, query) {
       return pageFromIndex(redis, {
@@ -89,7 +97,7 @@ const ownerJson = (o: WorkerOwner) => JSON.stringify({ clientId: o.clientId, hrI
  * Claims on a value while a request is in flight, across clients: emails, or
  * Genesys externalIds (so two clients' requests for one externalId serialise).
  */
-export function createRedisEmailReservations (redisConn: Redis, kind: 'email' | 'externalId' = 'email'): EmailReservations {
+export function createRedisEmailReservations (redisConn: RedisClient, kind: 'email' | 'externalId' = 'email'): EmailReservations {
   const redis = withScripts<ProvScripts>(redisConn, SCRIPTS)
   const key = kind === 'email' ? keys.emailReservation : keys.externalIdReservation
   return {
@@ -104,7 +112,7 @@ export function createRedisEmailReservations (redisConn: Redis, kind: 'email' | 
 }
 
 /** Redis adapter of the worker registry (entries are written by the request store's save script). */
-export function createRedisWorkerRegistry (redisConn: Redis): WorkerRegistry {
+export function createRedisWorkerRegistry (redisConn: RedisClient): WorkerRegistry {
   const redis = withScripts<ProvScripts>(redisConn, SCRIPTS)
   return {
     async get (clientId, hrId) {
@@ -122,7 +130,8 @@ export function createRedisWorkerRegistry (redisConn: Redis): WorkerRegistry {
   }
 }
 
-export function createRedisIdempotencyStore (redisConn: Redis): IdempotencyStore {
+/** Redis adapter of the Idempotency-Key store; an outcome is confirmed on replicas (`durability`) before it is answered. */
+export function createRedisIdempotencyStore (redisConn: RedisClient, durability: Durability = NO_DURABILITY): IdempotencyStore {
   const redis = withScripts<ProvScripts>(redisConn, SCRIPTS)
   return {
     async begin (clientId, key, fingerprint, lockSeconds): Promise<IdempotencyBegin> {
@@ -134,6 +143,7 @@ export function createRedisIdempotencyStore (redisConn: Redis): IdempotencyStore
     async complete (clientId, key, fingerprint, response, ttlSeconds) {
       const k = keys.idempotency(clientId, key)
       await redis.multi().hset(k, 'fp', fingerprint, 'response', JSON.stringify(response)).expire(k, ttlSeconds).exec()
+      await durability.confirm()
     },
     async abandon (clientId, key) {
       await redis.idempotencyAbandon(keys.idempotency(clientId, key))

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './redis-connection.js'
 import type { QueueLock } from '../groups/ports.js'
 import { groupKeys, QUEUE_LOCK_TTL_MS } from './groups-keys.js'
 import { withScripts } from './lua.js'
@@ -15,7 +15,7 @@ interface Scripts {
  * compare-and-delete to release it (a holder whose lock expired never frees
  * somebody else's). Waiters poll with jitter up to `waitMs`.
  */
-export function createRedisQueueLock (redisConn: Redis, opts: { ttlMs?: number, waitMs?: number, pollMs?: number, random?: () => number } = {}): QueueLock {
+export function createRedisQueueLock (redisConn: RedisClient, opts: { ttlMs?: number, waitMs?: number, pollMs?: number, random?: () => number } = {}): QueueLock {
   const redis = withScripts<Scripts>(redisConn, { compareAndDelete: { file: 'compare-and-delete', keys: 1 } })
   const ttlMs = opts.ttlMs ?? QUEUE_LOCK_TTL_MS
   const waitMs = opts.waitMs ?? QUEUE_LOCK_WAIT_MS

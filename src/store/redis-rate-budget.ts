@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './redis-connection.js'
 import { asError } from '../lib/failure-log.js'
 import { createMemoryRateBudget, gcraFor, sleep, type RateBudgetOptions } from '../genesys/rate-budget.js'
 import { RateBudgetExceeded, type RateBudget } from '../genesys/ports.js'
@@ -19,7 +19,7 @@ const SCRIPTS = {
 
 export interface RedisRateBudgetOptions extends Omit<RateBudgetOptions, 'clock' | 'sleep'> {
   /** A request-path connection: `enableOfflineQueue: false` and a `commandTimeout`; not closed by `close()`. */
-  redis: Redis
+  redis: RedisClient
   clientId: string
   /** A Redis call slower than this counts as Redis being down. Default 500 ms. */
   redisTimeoutMs?: number

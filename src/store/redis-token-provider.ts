@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './redis-connection.js'
 import { asError } from '../lib/failure-log.js'
 import type { TokenProvider } from '../genesys/ports.js'
 import { schedule, singleFlight, type CachedToken, type TokenProviderOptions } from '../genesys/token-provider.js'
@@ -26,7 +26,7 @@ export interface StoreLogger {
 
 export interface RedisTokenProviderOptions extends TokenProviderOptions {
   /** A request-path connection: `enableOfflineQueue: false` and a `commandTimeout`; not closed by `close()`. */
-  redis: Redis
+  redis: RedisClient
   clientId: string
   /** Seals the token stored in Redis (`sealKeyFor(clientId, clientSecret)`). */
   sealKey: Buffer

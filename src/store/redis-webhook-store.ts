@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import { NO_DURABILITY, type Durability, type RedisClient } from './redis-connection.js'
 import type { Delivery, DeliveryStore, EndpointState } from '../webhooks/ports.js'
 import { pageFromIndex } from './redis-index-page.js'
 import { withScripts } from './lua.js'
@@ -24,13 +24,15 @@ export function webhookInsertArgs (d: Delivery): { keys: [string, string, string
   }
 }
 
-/** Redis adapter of the webhook delivery store; multi-key changes are Lua scripts. */
-export function createRedisDeliveryStore (redisConn: Redis): DeliveryStore {
+/** Redis adapter of the webhook delivery store; multi-key changes are Lua scripts; a new delivery is confirmed on replicas (`durability`). */
+export function createRedisDeliveryStore (redisConn: RedisClient, durability: Durability = NO_DURABILITY): DeliveryStore {
   const redis = withScripts<WebhookScripts>(redisConn, WEBHOOK_SCRIPTS)
   return {
     async insert (delivery) {
       const { keys: k, args } = webhookInsertArgs(delivery)
-      return (await redis.webhookInsert(...k, ...args)) === 1
+      const inserted = (await redis.webhookInsert(...k, ...args)) === 1
+      if (inserted) await durability.confirm()
+      return inserted
     },
     async get (id) {
       return parse(await redis.get(keys.delivery(id)))

@@ -1,27 +1,14 @@
-import { spawn } from 'node:child_process'
+import type { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import type { Test } from 'tap'
-import { requireBinary } from './binaries.js'
+import type { RedisClient } from '../../src/store/redis-connection.js'
+import { exited, freePort, redisBinary, spawnRedisServer } from './redis-process.js'
+import { startRedisCluster } from './redis-topologies.js'
 
-export const redisBinary = requireBinary('redis-server', 'apt-get update && apt-get install -y redis-server')
-
-export async function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.unref()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      const port = typeof addr === 'object' && addr ? addr.port : 0
-      srv.close(() => resolve(port))
-    })
-  })
-}
+export { freePort, redisBinary } from './redis-process.js'
 
 export interface TestRedis {
   url: string
@@ -76,34 +63,13 @@ export async function startRedis (opts: StartRedisOptions = {}): Promise<TestRed
   return handle
 }
 
-function exited (child: ReturnType<typeof spawn>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
-  return new Promise((resolve) => child.once('exit', () => resolve()))
-}
-
 async function launch (port: number, dir: string, opts: StartRedisOptions): Promise<ReturnType<typeof spawn>> {
   const args = [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
     '--appendonly', opts.appendonly ? 'yes' : 'no', '--appendfsync', 'always',
     '--maxmemory-policy', opts.maxmemoryPolicy ?? 'noeviction',
   ]
-  const child = spawn(redisBinary.path ?? 'redis-server', args, { stdio: 'ignore' })
-  const deadline = Date.now() + 5000
-  while (Date.now() < deadline) {
-    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null })
-    probe.on('error', () => {}) // refused until the server is up; the loop retries
-    try {
-      await probe.connect()
-      await probe.ping()
-      probe.disconnect()
-      return child
-    } catch {
-      probe.disconnect()
-      await sleep(10)
-    }
-  }
-  child.kill('SIGKILL')
-  throw new Error(`redis-server did not start on port ${port}`)
+  return spawnRedisServer(args, port)
 }
 
 /**
@@ -112,7 +78,7 @@ async function launch (port: number, dir: string, opts: StartRedisOptions): Prom
  * `extra` adds Redis-only tests on the same server (`connect` gives a fresh,
  * flushed connection).
  */
-export function redisTwin<S> (t: Test, contract: (t: Test, name: string, make: () => Promise<S>) => void, build: (redis: Redis) => S, extra?: (t: Test, connect: () => Promise<Redis>) => void): void {
+export function redisTwin<S> (t: Test, contract: (t: Test, name: string, make: () => Promise<S>) => void, build: (redis: RedisClient) => S, extra?: (t: Test, connect: () => Promise<Redis>) => void): void {
   t.test('redis twin', { skip: redisBinary.skip }, async (t) => {
     const server = await startRedis()
     const clients: Redis[] = []
@@ -128,5 +94,22 @@ export function redisTwin<S> (t: Test, contract: (t: Test, name: string, make: (
     }
     contract(t, 'redis', async () => build(await connect()))
     extra?.(t, connect)
+  })
+  // The same contract on a three-master cluster: a script or transaction whose
+  // keys do not share a slot fails here (CROSSSLOT), not in production.
+  t.test('redis cluster twin', { skip: redisBinary.skip }, async (t) => {
+    const cluster = await startRedisCluster()
+    const clients: Cluster[] = []
+    t.teardown(async () => {
+      for (const c of clients) c.disconnect()
+      await cluster.stop()
+    })
+    contract(t, 'redis cluster', async () => {
+      const redis = new Cluster(cluster.settings.topology.kind === 'cluster' ? cluster.settings.topology.nodes : [], { redisOptions: { maxRetriesPerRequest: 1 } })
+      clients.push(redis)
+      if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve))
+      await Promise.all(redis.nodes('master').map((n) => n.flushall()))
+      return build(redis)
+    })
   })
 }

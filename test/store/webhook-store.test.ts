@@ -4,6 +4,7 @@ import { createMemoryRequestStore } from '../../src/store/memory-provisioning-st
 import { createMemoryDeliveryStore } from '../../src/store/memory-webhook-store.js'
 import { createRedisRequestStore } from '../../src/store/redis-provisioning-store.js'
 import { createRedisDeliveryStore } from '../../src/store/redis-webhook-store.js'
+import { webhookKeys } from '../../src/store/webhook-keys.js'
 import type { Delivery, DeliveryStore } from '../../src/webhooks/ports.js'
 import { requestRecord } from '../helpers/records.js'
 import { redisTwin } from '../helpers/redis.js'
@@ -122,11 +123,11 @@ redisTwin(t, contract, (redis) => ({ deliveries: createRedisDeliveryStore(redis)
     const s = createRedisDeliveryStore(redis)
     const d = delivery()
     await s.insert(d)
-    const ttl = await redis.ttl(`wh:dlv:${d.id}`)
+    const ttl = await redis.ttl(webhookKeys.delivery(d.id))
     t.ok(ttl > 29 * 24 * 3600 && ttl <= 30 * 24 * 3600, `ttl ${ttl}`)
     await s.save({ ...d, status: 'delivered' }, 0)
-    t.ok(await redis.ttl(`wh:dlv:${d.id}`) > 29 * 24 * 3600, 'a save keeps the TTL')
-    t.ok(await redis.ttl(`wh:subject:${d.subjectId}`) > 0)
+    t.ok(await redis.ttl(webhookKeys.delivery(d.id)) > 29 * 24 * 3600, 'a save keeps the TTL')
+    t.ok(await redis.ttl(webhookKeys.subjectIndex(d.subjectId)) > 0)
   })
 
   t.test('a terminal save refused by Redis writes neither the state nor its webhook', async (t) => {

@@ -73,8 +73,9 @@ t.test('a real Genesys org without Redis is refused, naming a misspelt REDIS_URL
   t.match(err.problems, [{ variable: 'REDIS_URL', reason: /required with a real Genesys org.*ALLOW_IN_MEMORY_STATE=true.*REDIS_ULR is set: did you mean REDIS_URL\?/ }])
   t.notOk(err.message.includes('10.0.0.5'), 'the misspelt variable\'s value is not echoed')
   t.throws(() => loadConfig({ GENESYS_API_URL: 'https://api.example.com', GENESYS_LOGIN_URL: 'https://login.example.com', GENESYS_CLIENT_ID: 'a', GENESYS_CLIENT_SECRET: 'b' }), ConfigError, 'explicit origins off this machine are a real org too')
-  t.equal(loadConfig({ ...real, ALLOW_IN_MEMORY_STATE: 'true' }).redisUrl, undefined, 'an explicit opt-in allows it for a demo')
-  t.equal(loadConfig({ ...real, REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl, 'redis://127.0.0.1:6379')
+  t.equal(loadConfig({ ...real, ALLOW_IN_MEMORY_STATE: 'true' }).redis, undefined, 'an explicit opt-in allows it for a demo')
+  t.same(loadConfig({ ...real, REDIS_URL: 'redis://127.0.0.1:6379' }).redis?.topology, { kind: 'standalone', url: 'redis://127.0.0.1:6379' })
+  t.equal(loadConfig({ ...real, REDIS_CLUSTER_NODES: '10.0.0.5:6379' }).redis?.topology.kind, 'cluster', 'a cluster is Redis too')
   t.equal(loadConfig({ GENESYS_API_URL: 'http://127.0.0.1:4010', GENESYS_LOGIN_URL: 'http://127.0.0.1:4010', GENESYS_CLIENT_ID: 'a', GENESYS_CLIENT_SECRET: 'b' }).genesys.mode, 'remote', 'a Genesys on loopback is a simulator: memory is fine')
 })
 
@@ -88,4 +89,34 @@ t.test('unknown variables with this service\'s prefixes are named with the close
   t.same(unknownVariables({ SHUTDOWN_GRACE_SM: '1', WORKER_CONCURENCY: '3' }).map((u) => u.closest), ['SHUTDOWN_GRACE_MS', 'WORKER_CONCURRENCY'])
   t.same(unknownVariables({ MAX_GROUP_DEPHT: '3' }), [{ variable: 'MAX_GROUP_DEPHT', closest: 'MAX_GROUP_DEPTH' }], 'one edit from a known name counts without a prefix')
   t.same(unknownVariables({ GENESYS_BPO_A_CLIENT_ID: 'x', GENESYS_BPO_A_SECRET: 'y' }, ['GENESYS_BPO_A_CLIENT_ID', 'GENESYS_BPO_A_SECRET']), [], 'variables the clients file names are read, not unknown')
+})
+
+t.test('Redis topologies: exactly one of REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES, each list well formed', async (t) => {
+  const sentinel = loadConfig({ REDIS_SENTINELS: '10.0.0.5:26379, [fd00::7]:26380', REDIS_SENTINEL_NAME: 'prov', REDIS_SENTINEL_PASSWORD: 'sp', REDIS_PASSWORD: 'dp' }).redis
+  t.same(sentinel?.topology, { kind: 'sentinel', sentinels: [{ host: '10.0.0.5', port: 26379 }, { host: 'fd00::7', port: 26380 }], masterName: 'prov' })
+  t.equal(sentinel?.password, 'dp')
+  t.equal(sentinel?.sentinelPassword, 'sp')
+  t.equal(sentinel?.minReplicaAcks, 1, 'acknowledged writes wait for one replica by default')
+  t.equal(sentinel?.tls, false)
+  const cluster = loadConfig({ REDIS_CLUSTER_NODES: 'redis-0.redis:6379,redis-1.redis:6379', REDIS_TLS_CA_FILE: '/etc/ca.pem', REDIS_MIN_REPLICAS_ACKS: '0' }).redis
+  t.same(cluster?.topology, { kind: 'cluster', nodes: [{ host: 'redis-0.redis', port: 6379 }, { host: 'redis-1.redis', port: 6379 }] })
+  t.equal(cluster?.tls, true, 'a private CA implies TLS')
+  t.equal(cluster?.minReplicaAcks, 0)
+  t.equal(loadConfig({ REDIS_URL: 'rediss://h:6380' }).redis?.tls, true, 'rediss:// is TLS')
+
+  t.match(problemsOf({ REDIS_URL: 'redis://a:6379', REDIS_SENTINELS: 'b:26379', REDIS_SENTINEL_NAME: 'm' }), [{ variable: 'REDIS_SENTINELS', reason: /conflicts with REDIS_URL/ }])
+  t.match(problemsOf({ REDIS_SENTINELS: 'b:26379', REDIS_SENTINEL_NAME: 'm', REDIS_CLUSTER_NODES: 'c:6379' }), [{ variable: 'REDIS_CLUSTER_NODES', reason: /conflicts with REDIS_SENTINELS/ }])
+  t.match(problemsOf({ REDIS_SENTINELS: 'b:26379,nope', REDIS_SENTINEL_NAME: 'm' }), [{ variable: 'REDIS_SENTINELS', reason: /"nope" is not host:port/ }])
+  t.match(problemsOf({ REDIS_CLUSTER_NODES: 'c:99999' }), [{ variable: 'REDIS_CLUSTER_NODES', reason: /"c:99999" is not host:port/ }])
+  t.match(problemsOf({ REDIS_SENTINELS: 'b:26379' }), [{ variable: 'REDIS_SENTINEL_NAME', reason: /required with REDIS_SENTINELS/ }])
+  t.match(problemsOf({ REDIS_URL: 'redis://a:6379', REDIS_SENTINEL_NAME: 'm' }), [{ variable: 'REDIS_SENTINEL_NAME', reason: /only means something with REDIS_SENTINELS/ }])
+  t.match(problemsOf({ REDIS_PASSWORD: 'x' }), [{ variable: 'REDIS_PASSWORD', reason: /without any Redis/ }])
+  t.notOk(JSON.stringify(problemsOf({ REDIS_PASSWORD: 'hunter2-secret' })).includes('hunter2'), 'a password is never echoed')
+})
+
+t.test('ROLE=api or ROLE=worker without Redis refuses to start: nothing would ever run what it accepts', async (t) => {
+  t.match(problemsOf({ ROLE: 'api' }), [{ variable: 'ROLE', reason: /ROLE=api needs Redis \(REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES\).*never seen by a worker/ }])
+  t.match(problemsOf({ ROLE: 'worker' }), [{ variable: 'ROLE', reason: /ROLE=worker needs Redis/ }])
+  t.equal(loadConfig({ ROLE: 'api', REDIS_SENTINELS: 'a:26379', REDIS_SENTINEL_NAME: 'm' }).role, 'api')
+  t.equal(loadConfig({ ROLE: 'all' }).redis, undefined, 'ROLE=all runs embedded')
 })

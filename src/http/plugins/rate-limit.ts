@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../../store/redis-connection.js'
 import type { ClientRegistry } from '../../config/clients.js'
 import { errors } from '../../errors.js'
 
@@ -8,7 +8,7 @@ export interface RateLimitSettings {
   perClientPerMinute: number
   unauthenticatedPerMinute: number
   /** Shared by every replica; without it each process counts alone. */
-  redis?: Redis
+  redis?: RedisClient
 }
 
 export type Limiter = (request: FastifyRequest, reply: FastifyReply) => Promise<void>
