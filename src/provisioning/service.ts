@@ -63,6 +63,14 @@ export function jobIdFor (record: Pick<ProvisioningRecord, 'id' | 'retries'>): s
  * enqueues its job; if the process dies in between, the dispatcher re-enqueues
  * the pending record, so an accepted request is never lost.
  */
+/**
+ * How long an Idempotency-Key stays locked while its first request is stored.
+ * A lock that could not be released (Redis lost mid-request) answers retries
+ * 409 in-flight until it expires; past it, a retry that races a still-running
+ * first attempt meets the HR id's in-flight guard instead, never a second hire.
+ */
+export const IDEMPOTENCY_LOCK_SECONDS = 15
+
 export function createProvisioningService (deps: ProvisioningServiceDeps) {
   const { requests, idempotency, queue, clock } = deps
   const idempotencyTtlSeconds = deps.config.idempotencyTtlHours * 3600
@@ -129,7 +137,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
     async accept (client: AuthenticatedClient, body: NewHireBody, idempotencyKey?: string, originRequestId?: string): Promise<AcceptResult> {
       const print = fingerprint('POST', REQUESTS_PATH, body)
       if (idempotencyKey !== undefined) {
-        const begun = await idempotency.begin(client.id, idempotencyKey, print, 60)
+        const begun = await idempotency.begin(client.id, idempotencyKey, print, IDEMPOTENCY_LOCK_SECONDS)
         if (begun.state === 'mismatch') throw errors.idempotencyMismatch()
         if (begun.state === 'in-flight') throw errors.idempotencyInFlight()
         if (begun.state === 'replay') return { response: begun.response, replayed: true, requestId: requestIdOf(begun.response) }

@@ -5,7 +5,9 @@ import t, { type Test } from 'tap'
 import { gcraFor } from '../../src/genesys/rate-budget.js'
 import { genesysKeys } from '../../src/store/genesys-keys.js'
 import { createSimulator, type Simulator } from '../../src/simulator/index.js'
+import type { RedisSettings } from '../../src/config/redis.js'
 import { startRedis } from '../helpers/redis.js'
+import { startRedisCluster, startRedisSentinel } from '../helpers/redis-topologies.js'
 
 const REPLICA = fileURLToPath(new URL('../fixtures/genesys-replica.ts', import.meta.url))
 
@@ -47,14 +49,28 @@ async function fleetSetup (t: Test, sim: Simulator) {
   return { redisUrl: redis.url, simUrl: sim.url, ...sim.credentials }
 }
 
-t.test('3 replicas × 50 callers, empty cache, slow token endpoint ⇒ exactly one token request', async (t) => {
-  const sim = await createSimulator({ faults: { latencyMs: 800, match: '/oauth/token' } })
-  const base = await fleetSetup(t, sim)
-  const replicas = [1, 2, 3].map(() => replica({ ...base, perMinute: 6000, mode: 'tokens', callers: 50 }))
-  const results = await Promise.all(replicas.map((r) => r.result))
-  for (const r of results) t.equal(r.distinct, 1, 'every caller of a replica got the same token')
-  t.equal(sim.counters().tokenRequests, 1, 'the simulator saw one token request for 150 callers')
-})
+// The same promise whichever way Redis runs: one endpoint, a Sentinel-watched master, a cluster.
+for (const topology of ['standalone', 'sentinel', 'cluster'] as const) {
+  t.test(`${topology}: 3 replicas × 50 callers, empty cache, slow token endpoint ⇒ exactly one token request`, async (t) => {
+    const sim = await createSimulator({ faults: { latencyMs: 800, match: '/oauth/token' } })
+    t.teardown(() => sim.close())
+    let redis: { redisUrl: string } | { redis: RedisSettings }
+    if (topology === 'standalone') {
+      const server = await startRedis()
+      t.teardown(() => server.stop())
+      redis = { redisUrl: server.url }
+    } else {
+      const server = topology === 'sentinel' ? await startRedisSentinel() : await startRedisCluster()
+      t.teardown(() => server.stop())
+      redis = { redis: server.settings }
+    }
+    const base = { ...redis, simUrl: sim.url, ...sim.credentials }
+    const replicas = [1, 2, 3].map(() => replica({ ...base, perMinute: 6000, mode: 'tokens', callers: 50 }))
+    const results = await Promise.all(replicas.map((r) => r.result))
+    for (const r of results) t.equal(r.distinct, 1, 'every caller of a replica got the same token')
+    t.equal(sim.counters().tokenRequests, 1, 'the simulator saw one token request for 150 callers')
+  })
+}
 
 t.test('lock holder killed mid-fetch: the others still get a token, without waiting out its lock', async (t) => {
   const sim = await createSimulator({ faults: { latencyMs: 1000, match: '/oauth/token' } })

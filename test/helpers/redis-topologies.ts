@@ -31,6 +31,9 @@ export interface TestSentinel extends TestTopology {
   masterPort (): Promise<number>
   /** SIGKILL the current master; resolves with its port. */
   killMaster (): Promise<number>
+  /** SIGSTOP / SIGCONT the data node that is not the master: it stops confirming writes. */
+  pauseReplica (): Promise<void>
+  resumeReplica (): void
   /** Resolves once the sentinels name a master other than `oldPort` and it answers as a master. */
   waitForNewMaster (oldPort: number, timeoutMs?: number): Promise<number>
 }
@@ -116,6 +119,7 @@ export async function startRedisSentinel (): Promise<TestSentinel> {
   const root = await mkdtemp(join(tmpdir(), 'prov-sentinel-'))
   const children: Child[] = []
   const byPort = new Map<number, Child>()
+  const paused: Child[] = []
   const masterName = 'prov'
   try {
     const [masterPort, replicaPort] = [await freePort(), await freePort()]
@@ -162,6 +166,13 @@ export async function startRedisSentinel (): Promise<TestSentinel> {
         child.kill('SIGKILL')
         await exited(child)
         return port
+      },
+      async pauseReplica () {
+        const master = await masterPortNow()
+        for (const [port, child] of byPort) if (port !== master) { paused.push(child); child.kill('SIGSTOP') }
+      },
+      resumeReplica () {
+        for (const child of paused.splice(0)) child.kill('SIGCONT')
       },
       async waitForNewMaster (oldPort, timeoutMs = 30_000) {
         let port = oldPort

@@ -5,6 +5,7 @@ import t, { type Test } from 'tap'
 import { sha256Hex } from '../../src/config/clients.js'
 import { createSimulator, type Simulator } from '../../src/simulator/index.js'
 import { startRedis } from '../helpers/redis.js'
+import { startRedisCluster, startRedisSentinel } from '../helpers/redis-topologies.js'
 import { simulatorEnv } from '../helpers/genesys.js'
 import { startService, type RunningService } from '../helpers/service.js'
 
@@ -17,16 +18,29 @@ t.setTimeout(300_000)
 
 const KEY = 'gpk_fleet_test_0123456789abcdefghijklmnopqrstu'
 
-async function fleet (t: Test, simOpts: Parameters<typeof createSimulator>[0] = {}, extraEnv: Record<string, string> = {}) {
+type Topology = 'standalone' | 'sentinel' | 'cluster'
+
+/** The service's Redis variables for a fresh topology of this kind, stopped at teardown. */
+async function redisEnv (t: Test, topology: Topology): Promise<Record<string, string>> {
+  if (topology === 'standalone') {
+    const redis = await startRedis({ appendonly: true })
+    t.teardown(() => redis.stop())
+    return { REDIS_URL: redis.url }
+  }
+  const redis = topology === 'sentinel' ? await startRedisSentinel() : await startRedisCluster()
+  t.teardown(() => redis.stop())
+  return redis.env
+}
+
+async function fleet (t: Test, simOpts: Parameters<typeof createSimulator>[0] = {}, extraEnv: Record<string, string> = {}, topology: Topology = 'standalone') {
   const sim = await createSimulator({ rateLimitPerMinute: 100_000, ...simOpts })
   t.teardown(() => sim.close())
-  const redis = await startRedis({ appendonly: true })
-  t.teardown(() => redis.stop())
+  const redis = await redisEnv(t, topology)
   const dir = await mkdtemp(join(tmpdir(), 'prov-fleet-'))
   const clientsFile = join(dir, 'clients.json')
   await writeFile(clientsFile, JSON.stringify({ clients: [{ id: 'hris', name: 'HRIS', keySha256: sha256Hex(KEY), scopes: ['provisioning:write', 'provisioning:read'], divisions: '*' }] }))
   const env = {
-    REDIS_URL: redis.url,
+    ...redis,
     CLIENTS_FILE: clientsFile,
     ...simulatorEnv(sim),
     JOB_LOCK_MS: '2000',
@@ -72,8 +86,10 @@ async function waitTerminal (api: RunningService, ids: string[], timeoutMs: numb
 
 const liveUsers = (sim: Simulator, prefix: string) => [...sim.state.users.values()].filter((u) => u.state !== 'deleted' && (u.externalId ?? '').startsWith(prefix))
 
-t.test('api and worker as separate processes: the happy path', async (t) => {
-  const { sim, start } = await fleet(t)
+// The joiner flow and the duplicate storm hold whichever way Redis runs.
+for (const topology of ['standalone', 'sentinel', 'cluster'] as const) {
+t.test(`${topology}: api and worker as separate processes: the happy path`, async (t) => {
+  const { sim, start } = await fleet(t, {}, {}, topology)
   const [api] = await Promise.all([start('api'), start('worker')])
   const res = await post(api, hire(1))
   t.equal(res.status, 202)
@@ -84,8 +100,8 @@ t.test('api and worker as separate processes: the happy path', async (t) => {
   t.equal(sim.state.divisions.get(users[0]?.divisionId ?? '')?.name, 'BPO Alpha')
 })
 
-t.test('100 concurrent duplicates over 3 api processes ⇒ one request, one upstream create', async (t) => {
-  const { sim, start } = await fleet(t)
+t.test(`${topology}: 100 concurrent duplicates over 3 api processes ⇒ one request, one upstream create`, async (t) => {
+  const { sim, start } = await fleet(t, {}, {}, topology)
   const apis = await Promise.all([start('api'), start('api'), start('api')])
   await start('worker')
   const body = hire(2)
@@ -103,6 +119,7 @@ t.test('100 concurrent duplicates over 3 api processes ⇒ one request, one upst
   const mismatch = await post(apis[1] as RunningService, { ...body, title: 'Other' }, { 'idempotency-key': 'dup-key-1' })
   t.equal(mismatch.status, 422, 'the same key with another body')
 })
+}
 
 t.test('crash safety: 200 hires, workers killed with SIGKILL ten times mid-run ⇒ exactly 200 users, all terminal', { timeout: 240_000 }, async (t) => {
   const began = Date.now()
