@@ -16,3 +16,9 @@ export const RECORDS_TAG = '{records}'
 
 /** The tag of one Genesys OAuth client's token and budget keys (its hashed id). */
 export const oauthClientTag = (hashedClientId: string) => `{${hashedClientId}}`
+
+/**
+ * BullMQ's key prefix. The braces are a hash tag: every key of every queue
+ * lands in one cluster slot, as BullMQ's scripts require.
+ */
+export const BULL_PREFIX = '{bull}'

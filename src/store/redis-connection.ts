@@ -2,16 +2,13 @@ import { readFileSync } from 'node:fs'
 import type { ConnectionOptions } from 'bullmq'
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 import { describeTopology, redisUrlTarget, type RedisSettings } from '../config/redis.js'
+import { BULL_PREFIX } from './hash-tag.js'
+import { legacyKeysPresent } from './legacy-keys.js'
 import { RedisUnavailable } from './redis-bounded.js'
 
 /** The command connection: one endpoint, a Sentinel-watched master, or a cluster. */
 export type RedisClient = Redis | Cluster
 
-/**
- * BullMQ's key prefix. The braces are a hash tag: every key of every queue
- * lands in one cluster slot, as BullMQ's scripts require.
- */
-export const BULL_PREFIX = '{bull}'
 
 /** Options of every command connection: request paths fail fast rather than queue behind an outage. */
 const FAIL_FAST: RedisOptions = {
@@ -245,7 +242,14 @@ export async function openRedis (s: RedisSettings, failures: FailureSink, opts: 
     client,
     durability,
     bull: { connection: bull.connection, prefix: BULL_PREFIX },
-    check: () => checkRedis(client, s),
+    async check () {
+      const detail = await checkRedis(client, s)
+      if (!(client instanceof Cluster)) {
+        const old = await legacyKeysPresent(client)
+        if (old.length > 0) throw new Error(`keys of an earlier version are present (${old.join(', ')}): stop every replica and run npm run redis:rename-keys`)
+      }
+      return detail
+    },
     describe: () => `${client.status === 'ready' ? 'on' : 'unreachable'} (${redisTarget(s)})`,
     async close () {
       await client.quit().catch(() => client.disconnect())
