@@ -1,4 +1,5 @@
 import type { ProvisioningRecord } from '../../src/provisioning/ports.js'
+import type { Delivery } from '../../src/webhooks/ports.js'
 
 let seq = 0
 
@@ -19,6 +20,25 @@ export function requestRecord (over: Partial<ProvisioningRecord> = {}): Provisio
     steps: [],
     attempts: 0,
     retries: 0,
+    ...over,
+  }
+}
+
+let deliverySeq = 0
+
+/** A fresh pending webhook delivery; each call a second later than the last. */
+export function delivery (over: Partial<Delivery> = {}): Delivery {
+  deliverySeq++
+  return {
+    id: `msg_${String(deliverySeq).padStart(26, '0')}`,
+    clientId: 'hris-a',
+    type: 'provisioning.completed',
+    subjectId: `prq_${String(deliverySeq).padStart(26, '0')}`,
+    body: JSON.stringify({ type: 'provisioning.completed', timestamp: '2026-11-22T09:00:00.000Z', data: { n: deliverySeq } }),
+    createdAt: new Date(Date.UTC(2026, 10, 22, 9, 0, deliverySeq)).toISOString(),
+    status: 'pending',
+    generation: 0,
+    attempts: [],
     ...over,
   }
 }

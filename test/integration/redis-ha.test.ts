@@ -2,7 +2,10 @@ import t, { type Test } from 'tap'
 import { checkRedis, createDurability, createRedisClient, type RedisClient } from '../../src/store/redis-connection.js'
 import { RECORDS_TAG } from '../../src/store/hash-tag.js'
 import { provisioningKeys } from '../../src/store/provisioning-keys.js'
+import { createRedisIdempotencyStore, createRedisRequestStore } from '../../src/store/redis-provisioning-store.js'
+import { createRedisDeliveryStore } from '../../src/store/redis-webhook-store.js'
 import { failoverRun } from '../helpers/failover.js'
+import { delivery, requestRecord } from '../helpers/records.js'
 import { startRedis } from '../helpers/redis.js'
 import { startRedisCluster, startRedisSentinel } from '../helpers/redis-topologies.js'
 
@@ -74,6 +77,12 @@ t.test('acknowledged writes wait for a replica: a silent replica means 503, none
   await sentinel.pauseReplica()
   await client.set(provisioningKeys.request('r2'), '{}')
   await t.rejects(durability.confirm(), { name: 'RedisUnavailable', message: /0 of 1 replica\(s\) confirmed the write within 300 ms/ }, 'the caller is told to retry rather than trust the write')
+  const requests = createRedisRequestStore(client, { durability })
+  const idempotency = createRedisIdempotencyStore(client, durability)
+  const deliveries = createRedisDeliveryStore(client, durability)
+  await t.rejects(requests.insert(requestRecord({ id: 'r3' })), { name: 'RedisUnavailable' }, 'an accepted request is not acknowledged unconfirmed')
+  await t.rejects(idempotency.complete('hris', 'key-1', 'fp', { status: 202, headers: {}, body: {} }, 60), { name: 'RedisUnavailable' }, 'nor an Idempotency-Key outcome')
+  await t.rejects(deliveries.insert(delivery()), { name: 'RedisUnavailable' }, 'nor a webhook outbox entry')
   sentinel.resumeReplica()
   await eventually(() => durability.confirm())
   t.pass('confirmed again once the replica answers')

@@ -6,25 +6,8 @@ import { createRedisRequestStore } from '../../src/store/redis-provisioning-stor
 import { createRedisDeliveryStore } from '../../src/store/redis-webhook-store.js'
 import { webhookKeys } from '../../src/store/webhook-keys.js'
 import type { Delivery, DeliveryStore } from '../../src/webhooks/ports.js'
-import { requestRecord } from '../helpers/records.js'
+import { delivery, requestRecord } from '../helpers/records.js'
 import { redisTwin } from '../helpers/redis.js'
-
-let seq = 0
-function delivery (over: Partial<Delivery> = {}): Delivery {
-  seq++
-  return {
-    id: `msg_${String(seq).padStart(26, '0')}`,
-    clientId: 'hris-a',
-    type: 'provisioning.completed',
-    subjectId: `prq_${String(seq).padStart(26, '0')}`,
-    body: JSON.stringify({ type: 'provisioning.completed', timestamp: '2026-11-22T09:00:00.000Z', data: { n: seq } }),
-    createdAt: new Date(Date.UTC(2026, 10, 22, 9, 0, seq)).toISOString(),
-    status: 'pending',
-    generation: 0,
-    attempts: [],
-    ...over,
-  }
-}
 
 const request = requestRecord
 
