@@ -66,3 +66,9 @@ t.test('a tenant\'s OAuth client variables reach the service from its environmen
   t.match(failed?.message, /exited with 1/)
   t.match(failed?.message, /API client "bpo-a": environment variable GENESYS_BPO_A_CLIENT_SECRET \(genesys\.clientSecretEnv\) is not set/)
 })
+
+t.test('ROLE=api without Redis refuses to start: nothing would ever run what it accepts', async (t) => {
+  const failed = await startService({ ROLE: 'api' }).then(async (s) => { await s.stop('SIGKILL'); return undefined }, (err: unknown) => err as Error)
+  t.match(failed?.message, /exited with 1/)
+  t.match(failed?.message, /ROLE: ROLE=api needs Redis \(REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES\)/)
+})

@@ -5,7 +5,9 @@ import { RateBudgetExceeded, type RateBudget } from '../../src/genesys/ports.js'
 import { createMemoryRateBudget, gcraFor, type RateBudgetEvent } from '../../src/genesys/rate-budget.js'
 import { genesysKeys } from '../../src/store/genesys-keys.js'
 import { createRedisRateBudget } from '../../src/store/redis-rate-budget.js'
+import { createRedisClient } from '../../src/store/redis-connection.js'
 import { startRedis, type TestRedis } from '../helpers/redis.js'
+import { startRedisCluster } from '../helpers/redis-topologies.js'
 
 function redisConn (url: string): Redis {
   const r = new Redis(url, { enableOfflineQueue: false, commandTimeout: 400, maxRetriesPerRequest: 1, retryStrategy: () => 200 })
@@ -184,6 +186,20 @@ contract(t, 'redis', async (t, o) => {
   const b = createRedisRateBudget({ redis, ...o })
   t.teardown(async () => { await b.close(); await redis.quit() })
   return b
+})
+
+// The same contract on a three-master cluster: the budget script's two keys share one client's slot.
+t.test('redis cluster twin', async (t) => {
+  const cluster = await startRedisCluster()
+  t.teardown(() => cluster.stop())
+  contract(t, 'redis cluster', async (t, o) => {
+    const redis = createRedisClient(cluster.settings)
+    redis.on('error', () => {})
+    await redis.connect()
+    const b = createRedisRateBudget({ redis, ...o })
+    t.teardown(async () => { await b.close(); redis.disconnect() })
+    return b
+  })
 })
 
 t.test('redis: two replicas share one budget and one pause', async (t) => {

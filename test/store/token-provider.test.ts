@@ -8,7 +8,9 @@ import { genesysKeys } from '../../src/store/genesys-keys.js'
 
 const KEY = sealKeyFor('test-client', 'test-secret')
 import { createRedisTokenProvider, type StoreLogger } from '../../src/store/redis-token-provider.js'
+import { createRedisClient } from '../../src/store/redis-connection.js'
 import { startRedis, type TestRedis } from '../helpers/redis.js'
+import { startRedisCluster } from '../helpers/redis-topologies.js'
 
 /** A token endpoint stand-in: counts fetches, takes `latencyMs`, can fail on demand. */
 function endpoint (opts: { latencyMs?: number, expiresInSeconds?: number } = {}) {
@@ -171,6 +173,20 @@ contract(t, 'redis', async (t, o) => {
   return p
 })
 
+// The same contract on a three-master cluster: the token and its lock keep to one client's slot.
+t.test('redis cluster twin', async (t) => {
+  const cluster = await startRedisCluster()
+  t.teardown(() => cluster.stop())
+  contract(t, 'redis cluster', async (t, o) => {
+    const redis = createRedisClient(cluster.settings)
+    redis.on('error', () => {})
+    await redis.connect()
+    const p = createRedisTokenProvider({ redis, clientId: `cluster-${++clientSeq}`, sealKey: KEY, fetchToken: o.fetch, refreshAhead: o.refreshAhead, onEvent: o.onEvent, clock: o.clock })
+    t.teardown(async () => { await p.close(); redis.disconnect() })
+    return p
+  })
+})
+
 t.test('memory: refresh ahead with an injected clock, then a blocking fetch at expiry', async (t) => {
   const ep = endpoint({ expiresInSeconds: 3600 })
   let now = 1_000_000
@@ -307,7 +323,7 @@ t.test('redis: keys hash the client id; the token key has a TTL under the lifeti
   await p.getToken()
   const keys = await redis.keys('genesys:token*')
   t.notOk(keys.some((k) => k.includes(clientId)))
-  t.match(genesysKeys.token(clientId), /^genesys:token:[0-9a-f]{32}$/)
+  t.match(genesysKeys.token(clientId), /^genesys:token:\{[0-9a-f]{32}\}$/, "the hashed id is the key's hash tag: one slot per OAuth client")
   const ttl = await redis.pttl(genesysKeys.token(clientId))
   t.ok(ttl > 250_000 && ttl <= 270_000, `PX ${ttl} is the lifetime less the 30 s margin`)
 })
