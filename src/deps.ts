@@ -141,7 +141,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     let redis: RedisClient | undefined
     let durability: Durability = NO_DURABILITY
     let shared: OpenRedis | undefined
-    const redisWhat = config.redis ? `Redis (${redisTarget(config.redis)}) is unreachable` : ''
+    const redisWhat = config.redis ? `Redis at ${redisTarget(config.redis)} is unreachable` : ''
     if (config.redis) {
       const redisLog = logger.child({ module: 'redis' })
       let warned = false

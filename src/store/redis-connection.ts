@@ -224,7 +224,7 @@ export interface OpenRedis {
  * moved slots on a cluster) without a restart.
  */
 export async function openRedis (s: RedisSettings, failures: FailureSink, opts: { anchorKey: string, onUnreplicated?: () => void }): Promise<OpenRedis> {
-  const what = `Redis (${redisTarget(s)}) is unreachable`
+  const what = `Redis at ${redisTarget(s)} is unreachable`
   const client = createRedisClient(s)
   // Every reconnect attempt of every connection fails the same way during an
   // outage: one line per distinct failure per interval, with the real error.
