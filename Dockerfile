@@ -12,8 +12,8 @@ RUN npm run build
 
 # Runtime stage: production dependencies and compiled code only, as a non-root user.
 # One image, several commands: the service (ROLE=all|api|worker), the Genesys
-# Cloud simulator (dist/src/simulator/cli.js) and the demo webhook receiver
-# (dist/src/webhooks/receiver-cli.js). Node is PID 1 and handles SIGTERM itself.
+# Cloud simulator (dist/src/dev/simulator-cli.js) and the demo webhook receiver
+# (dist/src/dev/webhook-receiver.js). Node is PID 1 and handles SIGTERM itself.
 FROM node:24-bookworm-slim
 LABEL org.opencontainers.image.title="genesys-provisioning" \
       org.opencontainers.image.description="HR to Genesys Cloud provisioning service"

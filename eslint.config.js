@@ -16,7 +16,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**', 'bench/**', 'scripts/**', 'src/simulator/cli.ts', 'src/server.ts'],
+    files: ['test/**', 'bench/**', 'scripts/**', 'src/dev/simulator-cli.ts', 'src/server.ts'],
     rules: { 'no-console': 'off' },
   },
 )

@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { gcraFor } from '../src/genesys/rate-budget.js'
+import { gcraFor } from '../src/genesys/budget/memory.js'
 import { createSimulator } from '../src/simulator/index.js'
 import { startRedis } from '../test/helpers/redis.js'
 import { machine, median } from './lib.js'

@@ -8,9 +8,9 @@
 import { Redis } from 'ioredis'
 import { parseArgs } from 'node:util'
 import type { TokenProvider } from '../src/genesys/ports.js'
-import { createMemoryTokenProvider } from '../src/genesys/token-provider.js'
-import { createRedisTokenProvider } from '../src/store/redis-token-provider.js'
-import { sealKeyFor } from '../src/store/token-seal.js'
+import { createMemoryTokenProvider } from '../src/genesys/token/memory.js'
+import { createRedisTokenProvider } from '../src/genesys/token/redis.js'
+import { sealKeyFor } from '../src/genesys/token/seal.js'
 import { startRedis } from '../test/helpers/redis.js'
 import { machine, median } from './lib.js'
 

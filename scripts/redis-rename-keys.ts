@@ -7,8 +7,8 @@
  */
 import { Cluster } from 'ioredis'
 import { loadConfig } from '../src/config/load-config.js'
-import { createRedisClient, redisTarget } from '../src/store/redis-connection.js'
-import { renameLegacyKeys } from '../src/store/legacy-keys.js'
+import { createRedisClient, redisTarget } from '../src/redis/connection.js'
+import { renameLegacyKeys } from '../src/redis/legacy-keys.js'
 
 const config = loadConfig(process.env)
 if (!config.redis) {

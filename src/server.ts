@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { pino } from 'pino'
-import { buildApp } from './app.js'
+import { buildApp } from './http/app.js'
 import { ConfigError, loadConfig, unknownVariables } from './config/load-config.js'
 import { createDeps } from './deps.js'
 import { loggerOptions } from './lib/logger.js'

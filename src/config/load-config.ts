@@ -1,6 +1,6 @@
 import { Value } from 'typebox/value'
 import { REGIONS, resolveHosts } from '../genesys/hosts.js'
-import { DEFAULT_DENIED_PERMISSIONS, parsePermission } from '../pipeline/permissions.js'
+import { DEFAULT_DENIED_PERMISSIONS, parsePermission } from '../provisioning/checks/permissions.js'
 import { parseSchedule } from '../webhooks/schedule.js'
 import { parseAllowedNetworks } from '../webhooks/ssrf.js'
 import { parseHostList, REDIS_TOPOLOGY_VARIABLES, type RedisSettings, type RedisTopology } from './redis.js'

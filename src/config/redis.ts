@@ -1,7 +1,7 @@
 /**
  * Where Redis is: one endpoint (`REDIS_URL`), a Sentinel-watched master
  * (`REDIS_SENTINELS`) or a Redis Cluster (`REDIS_CLUSTER_NODES`). Pure: parsed
- * from the environment by `loadConfig`, connected by `store/redis-connection.ts`.
+ * from the environment by `loadConfig`, connected by `redis/connection.ts`.
  */
 
 export interface HostPort { host: string, port: number }

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { createGenesysClient, type GenesysClient } from './client.js'
 import { createApiCaller, createPools, type ApiCallerOptions, type ApiEvent, type GenesysTimeouts } from './http.js'
 import type { FetchToken, RateBudget, TokenProvider } from './ports.js'
-import { createTokenFetch } from './token-fetch.js'
+import { createTokenFetch } from './token/fetch.js'
 
 export interface GenesysConnectionOptions {
   apiUrl: string

@@ -1,6 +1,6 @@
 import type { Issue } from '../errors.js'
 import type { NewHireBody } from '../http/schemas/provisioning.js'
-import type { Plan } from '../pipeline/upstream-checks.js'
+import type { Plan } from './checks/upstream-checks.js'
 import type { Delivery } from '../webhooks/ports.js'
 import type { WorkerEntry } from './registry.js'
 

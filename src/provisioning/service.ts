@@ -1,10 +1,10 @@
 import { externalIdFor, type AuthenticatedClient } from '../config/clients.js'
 import { errors, isProvisioningError, problemBody, type Issue, type ProvisioningError } from '../errors.js'
-import { policyIssuesOfParsedFields } from '../pipeline/parsed-fields.js'
+import { policyIssuesOfParsedFields } from './checks/parsed-fields.js'
 import type { NewHireBody } from '../http/schemas/provisioning.js'
 import { fingerprint } from '../lib/canonical-json.js'
 import { newId } from '../lib/ids.js'
-import { decodeCursor } from '../store/cursor.js'
+import { decodeCursor } from '../lib/cursor.js'
 import type { WebhookSummary } from '../webhooks/service.js'
 import type {
   Clock, IdempotencyStore, ListQuery, ProvisioningQueue, ProvisioningRecord, RequestStatus, RequestStore, StoredResponse,

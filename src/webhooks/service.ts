@@ -1,7 +1,7 @@
 import type { AuthenticatedClient, ClientRegistry } from '../config/clients.js'
 import { errors } from '../errors.js'
 import type { Clock } from '../provisioning/ports.js'
-import { decodeCursor } from '../store/cursor.js'
+import { decodeCursor } from '../lib/cursor.js'
 import { disabledState } from './delivery.js'
 import type { WebhookEvent } from './events.js'
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType, type Delivery, type DeliveryQuery, type DeliveryQueue, type DeliveryStatus, type DeliveryStore } from './ports.js'

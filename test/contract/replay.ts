@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net'
 import { pino } from 'pino'
 import type { Test } from 'tap'
 import { createGenesysConnection, type GenesysConnection } from '../../src/genesys/connection.js'
-import { createMemoryRateBudget } from '../../src/genesys/rate-budget.js'
-import { createMemoryTokenProvider } from '../../src/genesys/token-provider.js'
+import { createMemoryRateBudget } from '../../src/genesys/budget/memory.js'
+import { createMemoryTokenProvider } from '../../src/genesys/token/memory.js'
 
 /** One recorded Genesys answer: status, headers and body, with where its shape comes from. */
 export interface Fixture {

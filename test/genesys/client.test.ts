@@ -1,6 +1,6 @@
 import t from 'tap'
 import { isUniquenessConflict, isVersionConflict } from '../../src/genesys/errors.js'
-import { createMemoryRateBudget } from '../../src/genesys/rate-budget.js'
+import { createMemoryRateBudget } from '../../src/genesys/budget/memory.js'
 import { captureLogs } from '../helpers/app.js'
 import { rejection, simAndClient } from '../helpers/genesys.js'
 

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
-import { buildApp, type AppDeps } from '../../src/app.js'
+import { buildApp, type AppDeps } from '../../src/http/app.js'
 import { createClientRegistry, sha256Hex, type ApiClient } from '../../src/config/clients.js'
 import { loadConfig } from '../../src/config/load-config.js'
 import { loggerOptions } from '../../src/lib/logger.js'

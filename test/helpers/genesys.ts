@@ -2,8 +2,8 @@ import { isGenesysError, type GenesysError } from '../../src/genesys/errors.js'
 import type { FastifyBaseLogger } from 'fastify'
 import { pino } from 'pino'
 import { createGenesysConnection, type GenesysConnection, type GenesysConnectionOptions } from '../../src/genesys/connection.js'
-import { createMemoryRateBudget } from '../../src/genesys/rate-budget.js'
-import { createMemoryTokenProvider } from '../../src/genesys/token-provider.js'
+import { createMemoryRateBudget } from '../../src/genesys/budget/memory.js'
+import { createMemoryTokenProvider } from '../../src/genesys/token/memory.js'
 import { createSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js'
 
 export interface SimAndClient {

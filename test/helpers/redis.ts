@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Cluster, Redis } from 'ioredis'
 import type { Test } from 'tap'
-import type { RedisClient } from '../../src/store/redis-connection.js'
+import type { RedisClient } from '../../src/redis/connection.js'
 import { exited, freePort, redisBinary, spawnRedisServer } from './redis-process.js'
 import { startRedisCluster } from './redis-topologies.js'
 

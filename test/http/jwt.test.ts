@@ -8,9 +8,9 @@ import { createClientRegistry, sha256Hex, type ApiClient } from '../../src/confi
 import { ConfigError, loadConfig } from '../../src/config/load-config.js'
 import type { DryRunResult } from '../../src/http/schemas/provisioning.js'
 import { clientFromClaims, looksLikeJwt } from '../../src/http/plugins/jwt.js'
-import { staticChecks } from '../../src/pipeline/static-checks.js'
+import { staticChecks } from '../../src/provisioning/checks/static-checks.js'
 import { createProvisioningService } from '../../src/provisioning/service.js'
-import { createMemoryIdempotencyStore, createMemoryRequestStore } from '../../src/store/memory-provisioning-store.js'
+import { createMemoryIdempotencyStore, createMemoryRequestStore } from '../../src/provisioning/store/memory.js'
 import { buildTestApp } from '../helpers/app.js'
 
 /**

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { createClientRegistry } from '../../src/config/clients.js'
-import { createMemoryDeliveryStore } from '../../src/store/memory-webhook-store.js'
+import { createMemoryDeliveryStore } from '../../src/webhooks/store/memory.js'
 import { eventId } from '../../src/webhooks/events.js'
 import type { Delivery } from '../../src/webhooks/ports.js'
 import { createWebhookService, redactUrl } from '../../src/webhooks/service.js'

@@ -13,7 +13,7 @@ async function fetchRes<T> (url: string, init: RequestInit): Promise<{ status: n
 
 t.test('standalone: prints the URL and the seeded credentials, serves, stops on SIGTERM', async (t) => {
   const port = await freePort()
-  const cli = runTsx(t, 'src/simulator/cli.ts', ['--port', String(port), '--rate-limit', '120'])
+  const cli = runTsx(t, 'src/dev/simulator-cli.ts', ['--port', String(port), '--rate-limit', '120'])
   await cli.until((out) => out.includes('GENESYS_CLIENT_SECRET='))
   const url = `http://127.0.0.1:${port}`
   t.match(cli.out(), `listening on ${url}`, cli.err())
@@ -33,7 +33,7 @@ t.test('standalone: prints the URL and the seeded credentials, serves, stops on 
 })
 
 t.test('standalone: a bad seed file is reported and exits 1', async (t) => {
-  const cli = runTsx(t, 'src/simulator/cli.ts', ['--port', '0', '--seed', 'package.json'])
+  const cli = runTsx(t, 'src/dev/simulator-cli.ts', ['--port', '0', '--seed', 'package.json'])
   t.equal(await cli.exited, 1)
   t.match(cli.err(), 'invalid simulator seed')
 })

@@ -1,8 +1,8 @@
 import t, { type Test as Tap } from 'tap'
 import type { EmailReservations, IdempotencyStore, ProvisioningRecord, RequestStore } from '../../src/provisioning/ports.js'
 import type { WorkerEntry, WorkerRegistry } from '../../src/provisioning/registry.js'
-import { createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore, createMemoryWorkerRegistry } from '../../src/store/memory-provisioning-store.js'
-import { createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore, createRedisWorkerRegistry } from '../../src/store/redis-provisioning-store.js'
+import { createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore, createMemoryWorkerRegistry } from '../../src/provisioning/store/memory.js'
+import { createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore, createRedisWorkerRegistry } from '../../src/provisioning/store/redis.js'
 import { requestRecord } from '../helpers/records.js'
 import { redisTwin } from '../helpers/redis.js'
 

@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { isProvisioningError } from '../../src/errors.js'
 import type { QueueLock } from '../../src/groups/ports.js'
-import { createMemoryQueueLock } from '../../src/store/memory-queue-lock.js'
-import { createRedisQueueLock } from '../../src/store/redis-queue-lock.js'
-import { groupKeys } from '../../src/store/groups-keys.js'
+import { createMemoryQueueLock } from '../../src/groups/lock/memory.js'
+import { createRedisQueueLock } from '../../src/groups/lock/redis.js'
+import { groupKeys } from '../../src/groups/store/keys.js'
 import { redisTwin } from '../helpers/redis.js'
 
 /** Two replicas' locks over one backend, built with the given wait bound. */

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { bounded, RedisUnavailable } from '../../src/store/redis-bounded.js'
+import { bounded, RedisUnavailable } from '../../src/redis/bounded.js'
 import { redisBinary, startRedis } from '../helpers/redis.js'
 
 /** Blocks the event loop, as a startup compiling routes or a long synchronous task does. */

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { createRedisTokenProvider } from '../../src/store/redis-token-provider.js'
-import { sealKeyFor } from '../../src/store/token-seal.js'
+import { createRedisTokenProvider } from '../../src/genesys/token/redis.js'
+import { sealKeyFor } from '../../src/genesys/token/seal.js'
 import { redisBinary, startRedis } from '../helpers/redis.js'
 
 const KEY = sealKeyFor('fallback-client', 'fallback-secret')

@@ -2,13 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
 import type { FetchedToken, TokenEvent, TokenProvider } from '../../src/genesys/ports.js'
-import { createMemoryTokenProvider } from '../../src/genesys/token-provider.js'
-import { sealKeyFor, tokenDigest } from '../../src/store/token-seal.js'
-import { genesysKeys } from '../../src/store/genesys-keys.js'
+import { createMemoryTokenProvider } from '../../src/genesys/token/memory.js'
+import { sealKeyFor, tokenDigest } from '../../src/genesys/token/seal.js'
+import { genesysKeys } from '../../src/genesys/keys.js'
 
 const KEY = sealKeyFor('test-client', 'test-secret')
-import { createRedisTokenProvider, type StoreLogger } from '../../src/store/redis-token-provider.js'
-import { createRedisClient } from '../../src/store/redis-connection.js'
+import { createRedisTokenProvider, type StoreLogger } from '../../src/genesys/token/redis.js'
+import { createRedisClient } from '../../src/redis/connection.js'
 import { startRedis, type TestRedis } from '../helpers/redis.js'
 import { startRedisCluster } from '../helpers/redis-topologies.js'
 

@@ -4,7 +4,7 @@ import { bareVersion, versionOf } from '../../src/genesys/client.js'
 import { REGIONS, resolveHosts } from '../../src/genesys/hosts.js'
 import { retryAfterInMessage } from '../../src/genesys/http.js'
 import { NewHireSchema } from '../../src/http/schemas/provisioning.js'
-import { buildPlan, type UpstreamFacts } from '../../src/pipeline/upstream-checks.js'
+import { buildPlan, type UpstreamFacts } from '../../src/provisioning/checks/upstream-checks.js'
 
 t.test('versions: an ETag or a quoted meta.version become one bare version, quoted once in If-Match', async (t) => {
   t.equal(versionOf('"3"', undefined), '3')

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { clientsFileProblems } from '../../src/config/clients.js'
 import { DEFAULT_OAUTH_CLIENT, planOAuthClients } from '../../src/genesys/oauth-clients.js'
-import { createBudgetUse } from '../../src/genesys/budget-use.js'
+import { createBudgetUse } from '../../src/genesys/budget/use.js'
 import { createReachCheck, reachGaps, REQUIRED_PERMISSIONS, type ReachDirectory } from '../../src/genesys/reach.js'
 
 const FALLBACK = { clientId: 'default-id', clientSecret: 'default-secret' }

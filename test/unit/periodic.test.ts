@@ -2,7 +2,7 @@ import t from 'tap'
 import { periodic } from '../../src/lib/periodic.js'
 import { createDispatcher } from '../../src/provisioning/dispatcher.js'
 import type { ProvisioningRecord } from '../../src/provisioning/ports.js'
-import { createMemoryRequestStore } from '../../src/store/memory-provisioning-store.js'
+import { createMemoryRequestStore } from '../../src/provisioning/store/memory.js'
 import { captureLogs } from '../helpers/app.js'
 import { createFakeTimers } from '../helpers/fake-timers.js'
 

@@ -1,8 +1,8 @@
 import t from 'tap'
 import type { NewHireBody } from '../../src/http/schemas/provisioning.js'
-import { DEFAULT_DENIED_PERMISSIONS, deniedPermissionsOf, parsePermission, type PermissionPattern } from '../../src/pipeline/permissions.js'
-import { isCalendarDate, normalizeEmail, staticChecks } from '../../src/pipeline/static-checks.js'
-import { buildPlan, upstreamIssues, type UpstreamFacts } from '../../src/pipeline/upstream-checks.js'
+import { DEFAULT_DENIED_PERMISSIONS, deniedPermissionsOf, parsePermission, type PermissionPattern } from '../../src/provisioning/checks/permissions.js'
+import { isCalendarDate, normalizeEmail, staticChecks } from '../../src/provisioning/checks/static-checks.js'
+import { buildPlan, upstreamIssues, type UpstreamFacts } from '../../src/provisioning/checks/upstream-checks.js'
 
 const denied = DEFAULT_DENIED_PERMISSIONS.map((p) => parsePermission(p) as PermissionPattern)
 const hire = (over: Partial<NewHireBody> = {}): NewHireBody => ({ hrId: 'E1', email: 'ada@example.com', givenName: 'Ada', familyName: 'Lovelace', division: 'BPO Alpha', ...over })

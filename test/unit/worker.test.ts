@@ -6,8 +6,8 @@ import { JobDeferred, JobFailed, RetryLater } from '../../src/jobs/queue.js'
 import { createReferenceCache } from '../../src/provisioning/facts.js'
 import type { ProvisioningRecord } from '../../src/provisioning/ports.js'
 import { CREDENTIALS_RETRY_MS, createProvisioningWorker, type Provisioner } from '../../src/provisioning/worker.js'
-import { createMemoryEmailReservations, createMemoryRequestStore, createMemoryWorkerRegistry } from '../../src/store/memory-provisioning-store.js'
-import { DEFAULT_DENIED_PERMISSIONS, parsePermission, type PermissionPattern } from '../../src/pipeline/permissions.js'
+import { createMemoryEmailReservations, createMemoryRequestStore, createMemoryWorkerRegistry } from '../../src/provisioning/store/memory.js'
+import { DEFAULT_DENIED_PERMISSIONS, parsePermission, type PermissionPattern } from '../../src/provisioning/checks/permissions.js'
 
 const DENIED = DEFAULT_DENIED_PERMISSIONS.map((p) => parsePermission(p) as PermissionPattern)
 

@@ -1,7 +1,7 @@
 import t, { type Test as Tap } from 'tap'
 import { createClientRegistry, sha256Hex, type ApiClient } from '../../src/config/clients.js'
 import { createMemoryQueue } from '../../src/jobs/memory-queue.js'
-import { createMemoryDeliveryStore } from '../../src/store/memory-webhook-store.js'
+import { createMemoryDeliveryStore } from '../../src/webhooks/store/memory.js'
 import { createDeliveryHandler, createRelay } from '../../src/webhooks/delivery.js'
 import { eventId } from '../../src/webhooks/events.js'
 import { deliveryJobId, type Delivery, type DeliveryJob } from '../../src/webhooks/ports.js'

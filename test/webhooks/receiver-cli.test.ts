@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Webhook } from 'standardwebhooks'
-import { loadReceiverOptions, startReceiver, verifyWebhook } from '../../src/webhooks/receiver-cli.js'
+import { loadReceiverOptions, startReceiver, verifyWebhook } from '../../src/dev/webhook-receiver.js'
 import { webhookHeaders } from '../../src/webhooks/signing.js'
 import { runTsx } from '../helpers/cli.js'
 import { freePort } from '../helpers/redis.js'
@@ -139,7 +139,7 @@ t.test('a body larger than the cap without a content-length is cut off', async (
 /** The CLI as an operator runs it, through tsx (the image runs the compiled file the same way). */
 t.test('CLI: reads its environment, prints accepted webhooks to stdout, stops on SIGTERM', async (t) => {
   const port = await freePort()
-  const cli = runTsx(t, 'src/webhooks/receiver-cli.ts', [], { PORT: String(port), HOST: '127.0.0.1', WEBHOOK_SECRETS: SECRET })
+  const cli = runTsx(t, 'src/dev/webhook-receiver.ts', [], { PORT: String(port), HOST: '127.0.0.1', WEBHOOK_SECRETS: SECRET })
   await cli.until((_out, err) => err.includes('listening on'))
   const url = `http://127.0.0.1:${port}`
   t.match(cli.err(), `listening on ${url} (1 secret, tolerance 300 s)`)
@@ -155,7 +155,7 @@ t.test('CLI: reads its environment, prints accepted webhooks to stdout, stops on
 })
 
 t.test('CLI: a missing secret is reported and exits 1', async (t) => {
-  const cli = runTsx(t, 'src/webhooks/receiver-cli.ts', [], { PORT: '0', WEBHOOK_SECRETS: '' })
+  const cli = runTsx(t, 'src/dev/webhook-receiver.ts', [], { PORT: '0', WEBHOOK_SECRETS: '' })
   t.equal(await cli.exited, 1)
   t.match(cli.err(), /WEBHOOK_SECRETS must hold at least one/)
 })

@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { RedisClient } from '../../store/redis-connection.js'
+import type { RedisClient } from '../../redis/connection.js'
 import type { ClientRegistry } from '../../config/clients.js'
 import { errors } from '../../errors.js'
 

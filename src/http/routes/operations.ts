@@ -4,7 +4,7 @@ import { FastifyAdapter } from '@bull-board/fastify'
 import type { Queue } from 'bullmq'
 import type { FastifyInstance } from 'fastify'
 import { errors } from '../../errors.js'
-import type { Metrics } from '../../lib/metrics.js'
+import type { Metrics } from '../../metrics.js'
 
 export interface OperationsRoutesOptions {
   metrics?: Metrics

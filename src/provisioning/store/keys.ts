@@ -1,0 +1,36 @@
+/**
+ * Redis keys of the provisioning stores, with their lifetimes. Ids inside keys
+ * are ours (request ids, client ids) or hashed (emails, idempotency keys), so a
+ * caller cannot shape a key. Keys written together carry the records hash tag
+ * (see hash-tag.ts); reservations are always used alone and spread.
+ */
+import { createHash } from 'node:crypto'
+import { RECORDS_TAG as R } from '../../redis/hash-tag.js'
+
+const h = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 32)
+
+export const provisioningKeys = {
+  /** JSON record of one request; no TTL while active, `REQUEST_RETENTION_SECONDS` once terminal. */
+  request: (id: string) => `${R}prov:req:${id}`,
+  /** Sorted set: a client's request ids by creation time (ms). */
+  clientIndex: (clientId: string) => `${R}prov:client:${clientId}:reqs`,
+  /** Sorted set: non-terminal request ids by last update (ms); the dispatcher re-enqueues from it. */
+  pending: () => `${R}prov:pending`,
+  /** The id of a client's non-terminal request for an HR id; deleted at the terminal state. */
+  activeHrId: (clientId: string, hrId: string) => `${R}prov:hr:${clientId}:${h(hrId)}`,
+  /** The request holding an email address while in flight; TTL `EMAIL_RESERVATION_SECONDS`. */
+  emailReservation: (email: string) => `prov:email:${h(email.toLowerCase())}`,
+  /** The request holding a Genesys externalId while in flight, across clients; TTL as the email's. */
+  externalIdReservation: (externalId: string) => `prov:ext:${h(externalId.toLowerCase())}`,
+  /** JSON worker registry entry of (client, hrId); kept while the client manages the worker. */
+  worker: (clientId: string, hrId: string) => `${R}prov:worker:${clientId}:${h(hrId)}`,
+  /** JSON {clientId, hrId} owning a Genesys user id. */
+  workerOwner: (genesysUserId: string) => `${R}prov:owner:${h(genesysUserId)}`,
+  /** Hash {fp, response} of an Idempotency-Key; lock TTL while in flight, retention once complete. */
+  idempotency: (clientId: string, key: string) => `${R}prov:idem:${clientId}:${h(key)}`,
+}
+
+/** Terminal records are kept this long for status queries and audits. */
+export const REQUEST_RETENTION_SECONDS = 30 * 24 * 3600
+/** An email reservation outlives any single request run; released at the terminal state. */
+export const EMAIL_RESERVATION_SECONDS = 24 * 3600

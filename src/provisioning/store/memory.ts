@@ -1,0 +1,143 @@
+import type {
+  Clock, EmailReservations, IdempotencyBegin, IdempotencyStore, ListQuery, ProvisioningRecord, RequestStore, StoredResponse,
+} from '../ports.js'
+import { TERMINAL_STATUSES } from '../ports.js'
+import { OwnedElsewhere, type WorkerEntry, type WorkerOwner, type WorkerRegistry } from '../registry.js'
+import type { MemoryDeliveryStore } from '../../webhooks/store/memory.js'
+import { keysetPage } from '../../lib/cursor.js'
+
+/**
+ * In-memory twins of the provisioning stores for the embedded single-process
+ * mode. Same contract as the Redis adapters (test/store contract suite); nothing
+ * survives a restart.
+ */
+
+export function createMemoryRequestStore (opts: { outbox?: Pick<MemoryDeliveryStore, 'insertNow'>, registry?: Pick<MemoryWorkerRegistry, 'putNow'> } = {}): RequestStore {
+  const records = new Map<string, ProvisioningRecord>()
+  const activeHr = new Map<string, string>()
+  const hrKey = (r: Pick<ProvisioningRecord, 'clientId' | 'hrId'>) => `${r.clientId}\u0000${r.hrId}`
+  const copy = (r: ProvisioningRecord): ProvisioningRecord => structuredClone(r)
+
+  return {
+    async insert (record) {
+      const holder = activeHr.get(hrKey(record))
+      if (holder !== undefined && holder !== record.id) return { inserted: false, existingId: holder }
+      activeHr.set(hrKey(record), record.id)
+      records.set(record.id, copy(record))
+      return { inserted: true }
+    },
+    async get (id) {
+      const r = records.get(id)
+      return r ? copy(r) : undefined
+    },
+    async save (record, outbox, worker) {
+      if (worker) {
+        if (!opts.registry) throw new Error('this request store was built without a worker registry')
+        // First, as in the Redis script: a refused entry writes nothing.
+        opts.registry.putNow(worker)
+      }
+      if (outbox) {
+        if (!opts.outbox) throw new Error('this request store was built without a webhook outbox')
+        opts.outbox.insertNow(outbox)
+      }
+      records.set(record.id, copy(record))
+      if (TERMINAL_STATUSES.has(record.status) && activeHr.get(hrKey(record)) === record.id) activeHr.delete(hrKey(record))
+    },
+    async list (clientId, query) {
+      return listFrom([...records.values()].filter((r) => r.clientId === clientId), query, copy)
+    },
+    async pending (olderThan, limit) {
+      return [...records.values()]
+        .filter((r) => !TERMINAL_STATUSES.has(r.status) && r.updatedAt < olderThan)
+        .sort((a, b) => a.updatedAt.localeCompare(b.updatedAt))
+        .slice(0, limit)
+        .map((r) => r.id)
+    },
+    async claimHrId (record) {
+      const holder = activeHr.get(hrKey(record))
+      if (holder !== undefined && holder !== record.id) return false
+      activeHr.set(hrKey(record), record.id)
+      return true
+    },
+  }
+}
+
+/** Newest first, keyset-paginated on (createdAt, id) so concurrent inserts never shift a page. */
+export function listFrom (all: ProvisioningRecord[], query: ListQuery, copy: (r: ProvisioningRecord) => ProvisioningRecord): { items: ProvisioningRecord[], nextCursor?: string } {
+  const matching = all.filter((r) => (query.status === undefined || r.status === query.status) &&
+    (query.hrId === undefined || r.hrId === query.hrId) &&
+    (query.createdAfter === undefined || r.createdAt > query.createdAfter))
+  const page = keysetPage(matching, query.limit, query.cursor)
+  return { ...page, items: page.items.map(copy) }
+}
+
+export type MemoryWorkerRegistry = WorkerRegistry & { putNow (entry: WorkerEntry): void }
+
+export function createMemoryWorkerRegistry (): MemoryWorkerRegistry {
+  const entries = new Map<string, WorkerEntry>()
+  const owners = new Map<string, WorkerOwner>()
+  const key = (clientId: string, hrId: string) => `${clientId}\u0000${hrId}`
+  function putNow (entry: WorkerEntry): void {
+    const owner = owners.get(entry.genesysUserId)
+    if (owner && (owner.clientId !== entry.clientId || owner.hrId !== entry.hrId)) throw new OwnedElsewhere(entry.genesysUserId)
+    entries.set(key(entry.clientId, entry.hrId), structuredClone(entry))
+    owners.set(entry.genesysUserId, { clientId: entry.clientId, hrId: entry.hrId })
+  }
+  return {
+    putNow,
+    async put (entry) { putNow(entry) },
+    async get (clientId, hrId) {
+      const e = entries.get(key(clientId, hrId))
+      return e ? structuredClone(e) : undefined
+    },
+    async ownerOf (genesysUserId) {
+      const o = owners.get(genesysUserId)
+      return o ? { ...o } : undefined
+    },
+  }
+}
+
+export function createMemoryEmailReservations (clock: Clock): EmailReservations {
+  const held = new Map<string, { requestId: string, expiresAt: number }>()
+  return {
+    async reserve (email, requestId, ttlSeconds) {
+      const key = email.toLowerCase()
+      const current = held.get(key)
+      if (current && current.expiresAt > clock.now() && current.requestId !== requestId) return current.requestId
+      held.set(key, { requestId, expiresAt: clock.now() + ttlSeconds * 1000 })
+      return requestId
+    },
+    async holder (email) {
+      const current = held.get(email.toLowerCase())
+      return current && current.expiresAt > clock.now() ? current.requestId : undefined
+    },
+    async release (email, requestId) {
+      const key = email.toLowerCase()
+      if (held.get(key)?.requestId === requestId) held.delete(key)
+    },
+  }
+}
+
+export function createMemoryIdempotencyStore (clock: Clock): IdempotencyStore {
+  type Entry = { fingerprint: string, expiresAt: number, response?: StoredResponse }
+  const entries = new Map<string, Entry>()
+  const k = (clientId: string, key: string) => `${clientId}\u0000${key}`
+  return {
+    async begin (clientId, key, fingerprint, lockSeconds): Promise<IdempotencyBegin> {
+      const entry = entries.get(k(clientId, key))
+      if (entry && entry.expiresAt > clock.now()) {
+        if (entry.fingerprint !== fingerprint) return { state: 'mismatch' }
+        return entry.response ? { state: 'replay', response: structuredClone(entry.response) } : { state: 'in-flight' }
+      }
+      entries.set(k(clientId, key), { fingerprint, expiresAt: clock.now() + lockSeconds * 1000 })
+      return { state: 'new' }
+    },
+    async complete (clientId, key, fingerprint, response, ttlSeconds) {
+      entries.set(k(clientId, key), { fingerprint, response: structuredClone(response), expiresAt: clock.now() + ttlSeconds * 1000 })
+    },
+    async abandon (clientId, key) {
+      const entry = entries.get(k(clientId, key))
+      if (entry && !entry.response) entries.delete(k(clientId, key))
+    },
+  }
+}

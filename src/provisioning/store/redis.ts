@@ -1,0 +1,152 @@
+import { NO_DURABILITY, type Durability, type RedisClient } from '../../redis/connection.js'
+import type { EmailReservations, IdempotencyBegin, IdempotencyStore, ProvisioningRecord, RequestStore, StoredResponse } from '../ports.js'
+import { TERMINAL_STATUSES } from '../ports.js'
+import { OwnedElsewhere, type WorkerEntry, type WorkerOwner, type WorkerRegistry } from '../registry.js'
+import { pageFromIndex } from '../../redis/index-page.js'
+import { withScripts } from '../../redis/lua.js'
+import { provisioningKeys as keys, REQUEST_RETENTION_SECONDS } from './keys.js'
+import { webhookInsertArgs } from '../../webhooks/store/redis.js'
+
+interface ProvScripts {
+  provInsertRequest (hrKey: string, recordKey: string, indexKey: string, pendingKey: string, id: string, json: string, createdMs: number, updatedMs: number): Promise<string>
+  /** Variable keys: 3 for the record, 4 more with a webhook delivery (see the script). */
+  provSaveRequest (numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>
+  claimIfFree (key: string, value: string, ttlSeconds: number): Promise<string>
+  compareAndDelete (key: string, value: string): Promise<number>
+  idempotencyBegin (key: string, fingerprint: string, lockSeconds: number): Promise<string[]>
+  idempotencyAbandon (key: string): Promise<number>
+  registryPut (entryKey: string, ownerKey: string, entryJson: string, ownerJson: string): Promise<number>
+}
+
+const SCRIPTS = {
+  provInsertRequest: { file: 'prov-insert-request', keys: 4 },
+  provSaveRequest: { file: 'prov-save-request', keys: -1, libs: ['lib-webhook-insert'] },
+  claimIfFree: { file: 'claim-if-free', keys: 1 },
+  compareAndDelete: { file: 'compare-and-delete', keys: 1 },
+  idempotencyBegin: { file: 'idempotency-begin', keys: 1 },
+  idempotencyAbandon: { file: 'idempotency-abandon', keys: 1 },
+  registryPut: { file: 'registry-put', keys: 2 },
+}
+
+const ms = (iso: string) => Date.parse(iso)
+const parse = (json: string | null): ProvisioningRecord | undefined => (json === null ? undefined : JSON.parse(json) as ProvisioningRecord)
+
+/**
+ * Redis adapter of the request store; every multi-key change is one Lua script.
+ * An accepted record and a state that owes a webhook are confirmed on replicas
+ * (`durability`) before they are acknowledged.
+ */
+export function createRedisRequestStore (redisConn: RedisClient, opts: { retentionSeconds?: number, durability?: Durability } = {}): RequestStore {
+  const redis = withScripts<ProvScripts>(redisConn, SCRIPTS)
+  const durability = opts.durability ?? NO_DURABILITY
+  const retention = opts.retentionSeconds ?? REQUEST_RETENTION_SECONDS
+  return {
+    async insert (record) {
+      const holder = await redis.provInsertRequest(
+        keys.activeHrId(record.clientId, record.hrId), keys.request(record.id), keys.clientIndex(record.clientId), keys.pending(),
+        record.id, JSON.stringify(record), ms(record.createdAt), ms(record.updatedAt))
+      if (holder !== '') return { inserted: false, existingId: holder }
+      await durability.confirm()
+      return { inserted: true }
+    },
+    async get (id) {
+      return parse(await redis.get(keys.request(id)))
+    },
+    async save (record, outbox, worker) {
+      const recordKeys = [keys.request(record.id), keys.pending(), keys.activeHrId(record.clientId, record.hrId)]
+      const recordArgs = [record.id, JSON.stringify(record), ms(record.updatedAt), TERMINAL_STATUSES.has(record.status) ? '1' : '0', retention]
+      // The state change, the registry entry it proves and the webhook it owes
+      // are one script: all or nothing.
+      const reg = worker ? registryArgs(worker) : { keys: [], args: [] }
+      const hook = outbox ? webhookInsertArgs(outbox) : { keys: [], args: [] }
+      const allKeys = [...recordKeys, ...reg.keys, ...hook.keys]
+      const written = await redis.provSaveRequest(allKeys.length, ...allKeys, ...recordArgs, reg.keys.length, ...reg.args, ...hook.args)
+      if (written === -1 && worker) throw new OwnedElsewhere(worker.genesysUserId)
+      if (outbox) await durability.confirm()
+    },
+    async list (clientId, query) {
+      return pageFromIndex(redis, {
+        index: keys.clientIndex(clientId),
+        recordKey: keys.request,
+        parse,
+        keep: (r) => (query.status === undefined || r.status === query.status) && (query.hrId === undefined || r.hrId === query.hrId),
+        limit: query.limit,
+        cursor: query.cursor,
+        createdAfter: query.createdAfter,
+      })
+    },
+    async pending (olderThan, limit) {
+      return redis.zrangebyscore(keys.pending(), '-inf', `(${ms(olderThan)}`, 'LIMIT', 0, limit)
+    },
+    async claimHrId (record) {
+      return (await redis.claimIfFree(keys.activeHrId(record.clientId, record.hrId), record.id, 0)) === record.id
+    },
+  }
+}
+
+function registryArgs (entry: WorkerEntry): { keys: string[], args: string[] } {
+  return {
+    keys: [keys.worker(entry.clientId, entry.hrId), keys.workerOwner(entry.genesysUserId)],
+    args: [JSON.stringify(entry), ownerJson(entry)],
+  }
+}
+
+const ownerJson = (o: WorkerOwner) => JSON.stringify({ clientId: o.clientId, hrId: o.hrId })
+
+/**
+ * Claims on a value while a request is in flight, across clients: emails, or
+ * Genesys externalIds (so two clients' requests for one externalId serialise).
+ */
+export function createRedisEmailReservations (redisConn: RedisClient, kind: 'email' | 'externalId' = 'email'): EmailReservations {
+  const redis = withScripts<ProvScripts>(redisConn, SCRIPTS)
+  const key = kind === 'email' ? keys.emailReservation : keys.externalIdReservation
+  return {
+    reserve: (value, requestId, ttlSeconds) => redis.claimIfFree(key(value), requestId, ttlSeconds),
+    async holder (value) {
+      return (await redis.get(key(value))) ?? undefined
+    },
+    async release (value, requestId) {
+      await redis.compareAndDelete(key(value), requestId)
+    },
+  }
+}
+
+/** Redis adapter of the worker registry (entries are written by the request store's save script). */
+export function createRedisWorkerRegistry (redisConn: RedisClient): WorkerRegistry {
+  const redis = withScripts<ProvScripts>(redisConn, SCRIPTS)
+  return {
+    async get (clientId, hrId) {
+      const json = await redis.get(keys.worker(clientId, hrId))
+      return json === null ? undefined : JSON.parse(json) as WorkerEntry
+    },
+    async ownerOf (genesysUserId) {
+      const json = await redis.get(keys.workerOwner(genesysUserId))
+      return json === null ? undefined : JSON.parse(json) as WorkerOwner
+    },
+    async put (entry) {
+      const { keys: k, args } = registryArgs(entry)
+      if ((await redis.registryPut(k[0] ?? '', k[1] ?? '', args[0] ?? '', args[1] ?? '')) === -1) throw new OwnedElsewhere(entry.genesysUserId)
+    },
+  }
+}
+
+/** Redis adapter of the Idempotency-Key store; an outcome is confirmed on replicas (`durability`) before it is answered. */
+export function createRedisIdempotencyStore (redisConn: RedisClient, durability: Durability = NO_DURABILITY): IdempotencyStore {
+  const redis = withScripts<ProvScripts>(redisConn, SCRIPTS)
+  return {
+    async begin (clientId, key, fingerprint, lockSeconds): Promise<IdempotencyBegin> {
+      const [state, response] = await redis.idempotencyBegin(keys.idempotency(clientId, key), fingerprint, lockSeconds)
+      if (state === 'replay' && response !== undefined) return { state, response: JSON.parse(response) as StoredResponse }
+      if (state === 'mismatch' || state === 'in-flight') return { state }
+      return { state: 'new' }
+    },
+    async complete (clientId, key, fingerprint, response, ttlSeconds) {
+      const k = keys.idempotency(clientId, key)
+      await redis.multi().hset(k, 'fp', fingerprint, 'response', JSON.stringify(response)).expire(k, ttlSeconds).exec()
+      await durability.confirm()
+    },
+    async abandon (clientId, key) {
+      await redis.idempotencyAbandon(keys.idempotency(clientId, key))
+    },
+  }
+}
