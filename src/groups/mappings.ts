@@ -3,7 +3,7 @@ import { errors, type Issue } from '../errors.js'
 import { queueReferencesTo, type GenesysClient } from '../genesys/client.js'
 import type { Queue } from '../genesys/types.js'
 import { groupPathSegments, invisibleIssues, normalizeGroupPath } from '../provisioning/checks/static-checks.js'
-import type { Clock } from '../provisioning/ports.js'
+import type { Clock } from '../lib/timers.js'
 import type { GroupMapping, MappingStore, QueueLock } from './ports.js'
 
 export type MappingDirectory = {

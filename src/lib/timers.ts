@@ -5,14 +5,17 @@
  * Structurally a `Clock` too (`now()`), so one object serves both.
  */
 
+/** What time it is (epoch ms): all that code which only reads the time needs. */
+export interface Clock {
+  now (): number
+}
+
 /** A pending timer; `unref()` lets the process exit while it is pending. */
 export interface Timer {
   unref (): unknown
 }
 
-export interface Timers {
-  /** Epoch ms. */
-  now (): number
+export interface Timers extends Clock {
   setTimeout (fn: () => void, ms: number): Timer
   /** Cancels a pending timer; undefined or an already fired one is a no-op. */
   clearTimeout (timer: Timer | undefined): void

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { periodic } from '../lib/periodic.js'
-import type { Clock, ProvisioningQueue, RequestStore } from './ports.js'
+import type { ProvisioningQueue, RequestStore } from './ports.js'
+import type { Clock } from '../lib/timers.js'
 
 /**
  * The outbox half of "store the record and enqueue its job": a record that is

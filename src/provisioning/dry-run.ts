@@ -1,6 +1,6 @@
 import type { AuthenticatedClient } from '../config/clients.js'
 import { scimUserBody } from '../genesys/client.js'
-import type { DryRunResult, NewHireBody } from '../http/schemas/provisioning.js'
+import type { DryRunResult, NewHireBody } from './model.js'
 import type { PermissionPattern } from './checks/permissions.js'
 import { staticChecks } from './checks/static-checks.js'
 import { buildPlan, upstreamIssues } from './checks/upstream-checks.js'

@@ -1,11 +1,11 @@
 import { externalIdFor, type ApiClient } from '../config/clients.js'
 import type { GenesysClient } from '../genesys/client.js'
 import { SCIM_ENTERPRISE_USER, type NamedEntity, type Role, type ScimUser } from '../genesys/types.js'
-import type { NewHireBody } from '../http/schemas/provisioning.js'
+import type { NewHireBody } from './model.js'
 import type { RolePolicy } from './checks/permissions.js'
 import { groupPathSegments, normalizeGroupPath } from './checks/static-checks.js'
 import type { UpstreamFacts } from './checks/upstream-checks.js'
-import type { Clock } from './ports.js'
+import type { Clock } from '../lib/timers.js'
 import type { Candidate, WorkerOwner, WorkerRegistry } from './registry.js'
 
 /** The slice of the Genesys client the validation reads (never writes). */

@@ -1,18 +1,15 @@
 import type { Issue } from '../errors.js'
-import type { NewHireBody } from '../http/schemas/provisioning.js'
+import type { NewHireBody, RequestStatus } from './model.js'
 import type { Plan } from './checks/upstream-checks.js'
 import type { Delivery } from '../webhooks/ports.js'
 import type { WorkerEntry } from './registry.js'
 
 /**
  * What the provisioning use cases need from the outside world, defined by them.
- * Each port has a Redis adapter and an in-memory twin (src/store) that pass one
+ * Each port has a Redis adapter and an in-memory twin beside it (`store/`) that pass one
  * shared contract suite.
  */
 
-export type RequestStatus = 'accepted' | 'validating' | 'provisioning' | 'completed' | 'rejected' | 'failed'
-
-export const TERMINAL_STATUSES: ReadonlySet<RequestStatus> = new Set(['completed', 'rejected', 'failed'])
 
 export interface StepRecord {
   name: 'createUser' | 'grantRoles' | 'joinGroups'
@@ -127,8 +124,4 @@ export interface ProvisioningQueue {
    * second enqueue while that job exists is a no-op.
    */
   enqueue (request: Pick<ProvisioningRecord, 'id' | 'retries'>, opts?: { delayMs?: number }): Promise<void>
-}
-
-export interface Clock {
-  now (): number
 }

@@ -1,15 +1,15 @@
 import { externalIdFor, type AuthenticatedClient } from '../config/clients.js'
 import { errors, isProvisioningError, problemBody, type Issue, type ProvisioningError } from '../errors.js'
 import { policyIssuesOfParsedFields } from './checks/parsed-fields.js'
-import type { NewHireBody } from '../http/schemas/provisioning.js'
+import type { NewHireBody } from './model.js'
 import { fingerprint } from '../lib/canonical-json.js'
 import { newId } from '../lib/ids.js'
 import { decodeCursor } from '../lib/cursor.js'
 import type { WebhookSummary } from '../webhooks/service.js'
-import type {
-  Clock, IdempotencyStore, ListQuery, ProvisioningQueue, ProvisioningRecord, RequestStatus, RequestStore, StoredResponse,
-} from './ports.js'
-import { TERMINAL_STATUSES } from './ports.js'
+import type { IdempotencyStore, ListQuery, ProvisioningQueue, ProvisioningRecord, RequestStore, StoredResponse } from './ports.js'
+import type { RequestStatus } from './model.js'
+import type { Clock } from '../lib/timers.js'
+import { TERMINAL_STATUSES } from './model.js'
 
 export interface StaticCheckContext {
   client: { divisions: string[] | '*', roles?: string[] }

@@ -4,11 +4,11 @@ import type { GenesysConnection } from '../genesys/connection.js'
 import { isGenesysError } from '../genesys/errors.js'
 import { DEFAULT_OAUTH_CLIENT, type OAuthClientPlan, type OAuthClientRef } from '../genesys/oauth-clients.js'
 import { createReachCheck, describeGap, type ReachCheck } from '../genesys/reach.js'
-import { DEFAULT_TENANT_CHECK, TenantImpaired, type ReadinessCheck } from '../http/routes/health.js'
+import { DEFAULT_TENANT_CHECK, TenantImpaired, type ReadinessCheck } from '../lib/readiness.js'
 import type { MappingStore } from '../groups/ports.js'
 import { createCredentialsCheck, type CredentialsCheck } from './credentials-check.js'
 import { createMappedGroupResolver, createNameGroupResolver, createReferenceCache } from './facts.js'
-import type { Clock } from './ports.js'
+import type { Clock } from '../lib/timers.js'
 import type { TenantGenesys } from './worker.js'
 
 /**

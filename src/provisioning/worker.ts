@@ -11,7 +11,9 @@ import { createGroupMembership, type GroupMembership } from './group-membership.
 import type { Delivery } from '../webhooks/ports.js'
 import { candidateOf, divisionIdsOf, gatherFacts, requesterOf, type Directory, type GroupResolver, type ReferenceCache, type Requester } from './facts.js'
 import { adoptionVerdict, OwnedElsewhere, type OwnershipContext, type WorkerEntry, type WorkerRegistry } from './registry.js'
-import { TERMINAL_STATUSES, type Clock, type EmailReservations, type ProvisioningRecord, type RequestStatus, type RequestStore, type StepRecord } from './ports.js'
+import { type EmailReservations, type ProvisioningRecord, type RequestStore, type StepRecord } from './ports.js'
+import { TERMINAL_STATUSES, type RequestStatus } from './model.js'
+import type { Clock } from '../lib/timers.js'
 
 export interface ProvisioningJob {
   requestId: string

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import type { FaultController } from './faults.js'
-import { holdsIn, missingPermissionIn, type TokenStore } from './oauth.js'
+import { holdsIn, missingPermissionIn, type TokenStore } from './tokens.js'
 import type { SimRequestLog } from './request-log.js'
 import type { SeedClient } from './seed.js'
 import type { SimState } from './state.js'

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { requireInDivision, type SimContext } from './context.js'
-import { hasPermission, holdsIn } from './oauth.js'
+import { hasPermission, holdsIn } from './tokens.js'
 import { badRequest, conflict, notFound } from './errors.js'
 import {
   addGrant, findGroupByName, grantsOf, liveUser, queueMemberCount,

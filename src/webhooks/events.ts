@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto'
 import type { ApiClient } from '../config/clients.js'
-import type { GroupSync } from '../groups/ports.js'
-import type { ProvisioningRecord } from '../provisioning/ports.js'
 import type { Delivery, WebhookEventType } from './ports.js'
 
 /**
@@ -17,62 +15,6 @@ export interface WebhookEvent {
   type: WebhookEventType
   timestamp: string
   data: Record<string, unknown>
-}
-
-/**
- * A provisioning request's outcome event. The id is derived from the request and
- * its run generation, so a job that runs again after a crash produces the same
- * `webhook-id` rather than a second event.
- */
-export function provisioningEvent (record: ProvisioningRecord): { id: string, event: WebhookEvent } | undefined {
-  const base = { requestId: record.id, hrId: record.hrId, email: record.email }
-  const at = record.updatedAt
-  let event: WebhookEvent
-  switch (record.status) {
-    case 'completed': {
-      const account = record.steps.find((s) => s.name === 'createUser')?.detail
-      event = {
-        type: 'provisioning.completed',
-        timestamp: at,
-        data: {
-          ...base,
-          genesysUserId: record.genesysUserId,
-          // How the service came to this account: a new user, one adopted with proof of ownership, or a rehire's reactivated one.
-          account: account?.reactivated === true ? 'reactivated' : account?.adopted === true ? 'adopted' : 'created',
-          division: record.division ?? record.plan?.grants[0]?.divisionName,
-          roles: (record.plan?.grants ?? []).map((g) => ({ name: g.roleName, roleId: g.roleId, divisionId: g.divisionId })),
-          groups: (record.plan?.groups ?? []).map((g) => ({ hrPath: g.hrPath, genesysGroup: g.groupName, groupId: g.groupId })),
-          acceptedAt: record.createdAt,
-          completedAt: at,
-          durationMs: Date.parse(at) - Date.parse(record.createdAt),
-        },
-      }
-      break
-    }
-    case 'rejected':
-      event = { type: 'provisioning.rejected', timestamp: at, data: { ...base, rejectedAt: at, issues: record.issues ?? [] } }
-      break
-    case 'failed':
-      event = {
-        type: 'provisioning.failed',
-        timestamp: at,
-        data: {
-          ...base,
-          failedAt: at,
-          error: {
-            code: record.error?.code ?? 'PROV_ERR_INTERNAL',
-            message: record.error?.message ?? 'provisioning failed',
-            ...(record.error?.genesysCode !== undefined ? { genesysCode: record.error.genesysCode } : {}),
-            ...(record.error?.correlationId !== undefined ? { correlationId: record.error.correlationId } : {}),
-          },
-          attempts: record.attempts,
-        },
-      }
-      break
-    default:
-      return undefined
-  }
-  return { id: eventId(`provisioning:${record.id}:${record.retries}`), event }
 }
 
 /** `msg_` and 26 characters derived from what the event is about. */
@@ -112,51 +54,32 @@ export function wants (client: Pick<ApiClient, 'webhook'> | undefined, type: Web
   return endpoint.events === undefined || endpoint.events.includes(type)
 }
 
-/**
- * The outbox entry for a request that reached a terminal state, or undefined
- * when its client has no endpoint or does not take this event type.
- */
-export function deliveryFor (record: ProvisioningRecord, client: Pick<ApiClient, 'webhook'> | undefined): Delivery | undefined {
-  const made = provisioningEvent(record)
-  if (!made || !wants(client, made.event.type)) return undefined
-  return {
-    id: made.id,
-    clientId: record.clientId,
-    type: made.event.type,
-    subjectId: record.id,
-    body: serializeEvent(made.event),
-    createdAt: record.updatedAt,
-    status: 'pending',
-    generation: 0,
-    attempts: [],
-  }
+/** What a producer says about one event: the rest of its outbox entry is the same for all. */
+export interface OutboxEvent {
+  /** Stable per subject and run (see `eventId`), so a replayed producer yields the same `webhook-id`. */
+  id: string
+  clientId: string
+  subjectId: string
+  event: WebhookEvent
+  /** Lists `serializeEvent` may shorten, and the object of `data` holding them. */
+  lists?: readonly string[]
+  within?: string
 }
 
-/** The outbox entry for a group sync that ended, or undefined when its client does not take it. */
-export function deliveryForGroupSync (sync: GroupSync, client: Pick<ApiClient, 'webhook'> | undefined): Delivery | undefined {
-  if (!wants(client, 'group.sync.completed')) return undefined
-  const event: WebhookEvent = {
-    type: 'group.sync.completed',
-    timestamp: sync.updatedAt,
-    data: {
-      syncId: sync.id,
-      hrGroupPath: sync.hrPath,
-      division: sync.division,
-      genesysGroupId: sync.groupId,
-      status: sync.status,
-      ...(sync.result ? { result: sync.result } : {}),
-      ...(sync.error ? { error: sync.error } : {}),
-      acceptedAt: sync.createdAt,
-      finishedAt: sync.updatedAt,
-    },
-  }
+/**
+ * The outbox entry for an event, or undefined when the client has no endpoint or
+ * does not take this event type. Producers (provisioning, groups) build their
+ * events and hand them here; this module knows none of their records.
+ */
+export function outboxEntry (made: OutboxEvent, client: Pick<ApiClient, 'webhook'> | undefined): Delivery | undefined {
+  if (!wants(client, made.event.type)) return undefined
   return {
-    id: eventId(`group-sync:${sync.id}`),
-    clientId: sync.clientId,
-    type: event.type,
-    subjectId: sync.id,
-    body: serializeEvent(event, ['added', 'removed', 'removedUnmapped', 'unknownHrIds'], 'result'),
-    createdAt: sync.updatedAt,
+    id: made.id,
+    clientId: made.clientId,
+    type: made.event.type,
+    subjectId: made.subjectId,
+    body: serializeEvent(made.event, made.lists, made.within),
+    createdAt: made.event.timestamp,
     status: 'pending',
     generation: 0,
     attempts: [],

@@ -1,6 +1,6 @@
 import type { AuthenticatedClient, ClientRegistry } from '../config/clients.js'
 import { errors } from '../errors.js'
-import type { Clock } from '../provisioning/ports.js'
+import type { Clock } from '../lib/timers.js'
 import { decodeCursor } from '../lib/cursor.js'
 import { disabledState } from './delivery.js'
 import type { WebhookEvent } from './events.js'

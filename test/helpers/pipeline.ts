@@ -1,6 +1,6 @@
 import { pino } from 'pino'
 import type { AuthenticatedClient } from '../../src/config/clients.js'
-import type { NewHireBody } from '../../src/http/schemas/provisioning.js'
+import type { NewHireBody } from '../../src/provisioning/model.js'
 import { createMemoryQueue } from '../../src/jobs/memory-queue.js'
 import { DEFAULT_DENIED_PERMISSIONS, parsePermission, type PermissionPattern } from '../../src/provisioning/checks/permissions.js'
 import { staticChecks } from '../../src/provisioning/checks/static-checks.js'

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { createClientRegistry, sha256Hex, type ApiClient } from '../../src/config/clients.js'
-import type { DryRunResult } from '../../src/http/schemas/provisioning.js'
+import type { DryRunResult } from '../../src/provisioning/model.js'
 import { createMemoryQueue } from '../../src/jobs/memory-queue.js'
 import { staticChecks } from '../../src/provisioning/checks/static-checks.js'
 import { createProvisioningService, jobIdFor } from '../../src/provisioning/service.js'

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { NewHireBody } from '../../src/http/schemas/provisioning.js'
+import type { NewHireBody } from '../../src/provisioning/model.js'
 import { defaultSeed } from '../../src/simulator/index.js'
 import { pipeline } from '../helpers/pipeline.js'
 

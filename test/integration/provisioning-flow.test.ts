@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { NewHireBody } from '../../src/http/schemas/provisioning.js'
+import type { NewHireBody } from '../../src/provisioning/model.js'
 import { pipeline } from '../helpers/pipeline.js'
 
 let n = 0

@@ -4,7 +4,7 @@ import { createMemoryGroupSyncStore, createMemoryMappingStore } from '../../src/
 import { createMemoryDeliveryStore } from '../../src/webhooks/store/memory.js'
 import { createRedisGroupSyncStore, createRedisMappingStore } from '../../src/groups/store/redis.js'
 import { createRedisDeliveryStore } from '../../src/webhooks/store/redis.js'
-import { deliveryForGroupSync } from '../../src/webhooks/events.js'
+import { deliveryForGroupSync } from '../../src/groups/events.js'
 import type { DeliveryStore } from '../../src/webhooks/ports.js'
 import { redisTwin } from '../helpers/redis.js'
 

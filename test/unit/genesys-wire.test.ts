@@ -3,7 +3,7 @@ import { Value } from 'typebox/value'
 import { bareVersion, versionOf } from '../../src/genesys/client.js'
 import { REGIONS, resolveHosts } from '../../src/genesys/hosts.js'
 import { retryAfterInMessage } from '../../src/genesys/http.js'
-import { NewHireSchema } from '../../src/http/schemas/provisioning.js'
+import { NewHireSchema } from '../../src/provisioning/model.js'
 import { buildPlan, type UpstreamFacts } from '../../src/provisioning/checks/upstream-checks.js'
 
 t.test('versions: an ETag or a quoted meta.version become one bare version, quoted once in If-Match', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { NewHireBody } from '../../src/http/schemas/provisioning.js'
+import type { NewHireBody } from '../../src/provisioning/model.js'
 import { DEFAULT_DENIED_PERMISSIONS, deniedPermissionsOf, parsePermission, type PermissionPattern } from '../../src/provisioning/checks/permissions.js'
 import { isCalendarDate, normalizeEmail, staticChecks } from '../../src/provisioning/checks/static-checks.js'
 import { buildPlan, upstreamIssues, type UpstreamFacts } from '../../src/provisioning/checks/upstream-checks.js'

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { deliveryForGroupSync, eventId, MAX_BODY_BYTES, serializeEvent } from '../../src/webhooks/events.js'
+import { deliveryForGroupSync } from '../../src/groups/events.js'
+import { eventId, MAX_BODY_BYTES, serializeEvent } from '../../src/webhooks/events.js'
 import type { GroupSync } from '../../src/groups/ports.js'
 
 t.test('a long issue list is cut until the body fits, and says by how much', async (t) => {

@@ -1,26 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-
-export interface ReadinessCheck {
-  name: string
-  /**
-   * `service` (default): a failure means the service cannot accept work (503).
-   * `tenant`: the check concerns the API clients of one Genesys OAuth client; a
-   * failure there leaves the service ready for the others (200, `degraded`),
-   * unless every tenant check fails. Only an admin API key sees which.
-   */
-  impact?: 'service' | 'tenant'
-  /** Resolves with a short detail when healthy; throws (with a safe message) when not. */
-  check (): Promise<string | undefined>
-}
-
-/** Thrown by a tenant check whose OAuth client works but cannot do everything asked of it: never makes the service unready. */
-export class TenantImpaired extends Error {
-  constructor (message: string) {
-    super(message)
-    this.name = 'TenantImpaired'
-  }
-}
+import { DEFAULT_TENANT_CHECK, TenantImpaired, type ReadinessCheck } from '../../lib/readiness.js'
 
 const Status = Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('fail')])
 
@@ -40,9 +20,6 @@ const ReadyResponse = Type.Object({
 })
 
 const CHECK_TIMEOUT_MS = 3000
-
-/** The tenant check of the default Genesys OAuth client (GENESYS_CLIENT_ID). */
-export const DEFAULT_TENANT_CHECK = 'genesys'
 
 type Result = { status: 'ok' | 'degraded' | 'fail', detail?: string, durationMs: number }
 

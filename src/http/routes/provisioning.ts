@@ -10,7 +10,8 @@ import type { WebhookSummary } from '../../webhooks/service.js'
 import { BEARER_SECURITY, requireClient } from '../plugins/auth.js'
 import { PROBLEM_CONTENT_TYPE, validationIssues } from '../plugins/errors.js'
 import { problemExample, problemResponses, problemResponsesWith } from '../schemas/problem.js'
-import { ACCEPTED_EXAMPLE, COMPLETED_EXAMPLE, documented, DryRunResultSchema, NewHireSchema, ProvisioningRequestSchema, REJECTED_EXAMPLE, REQUEST_STATUSES } from '../schemas/provisioning.js'
+import { ACCEPTED_EXAMPLE, COMPLETED_EXAMPLE, documented, ProvisioningRequestSchema, REJECTED_EXAMPLE } from '../schemas/provisioning.js'
+import { DryRunResultSchema, NewHireSchema, RequestStatusSchema } from '../../provisioning/model.js'
 
 const MAX_WAIT_SECONDS = 30
 
@@ -136,7 +137,7 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
       summary: 'Your provisioning requests, newest first, with filters and a cursor',
       security: BEARER_SECURITY,
       querystring: Type.Object({
-        status: Type.Optional(Type.Unsafe<typeof REQUEST_STATUSES[number]>({ type: 'string', enum: [...REQUEST_STATUSES] })),
+        status: Type.Optional(RequestStatusSchema),
         hrId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
         createdAfter: Type.Optional(Type.String({ format: 'date-time' })),
         limit: Type.Integer({ minimum: 1, maximum: 100, default: 25 }),

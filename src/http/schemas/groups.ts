@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { HR_ID_PATTERN } from './provisioning.js'
+import { HR_ID_PATTERN } from '../../provisioning/model.js'
 
 /** Schemas of the group API: HR group mappings and membership syncs. */
 

@@ -1,79 +1,6 @@
 import { Type, type Static, type TSchema } from 'typebox'
-import type { Issue } from '../../errors.js'
+import { IssueRef, NewHireSchema, RequestStatusSchema as StatusSchema } from '../../provisioning/model.js'
 import { WebhookSummarySchema } from './webhooks.js'
-
-/** Shared by reference: the same `$id` inlined twice breaks response serialisation. */
-const IssueRef = Type.Unsafe<Issue>(Type.Ref('Issue'))
-
-/**
- * Request and response schemas of the provisioning API. Lengths and counts are
- * bounded everywhere: a new hire is small, and unbounded input is a denial of
- * service waiting to happen. Syntax that deserves a precise policy message
- * (email form, E.164, calendar dates, group depth) is checked by the pipeline
- * and answered with 422 and an issue code rather than a schema error.
- */
-
-const Name = (max: number, description?: string) => Type.String({ minLength: 1, maxLength: max, ...(description ? { description } : {}) })
-/**
- * HR ids end up inside quoted SCIM filter values (`externalId eq "…"`), and how
- * Genesys treats `\"` or `\\` there is undocumented: only characters that need no
- * escaping are accepted.
- */
-export const HR_ID_PATTERN = '^[A-Za-z0-9._~@+:/-]+$'
-const HrIdSchema = Type.String({ minLength: 1, maxLength: 64, pattern: HR_ID_PATTERN, description: 'The employee id in the HR system; becomes the Genesys SCIM `externalId`. Letters, digits and `. _ ~ @ + : / -` only (they need no escaping in a SCIM filter).' })
-
-export const PHONE_TYPES = ['work', 'work2', 'work3', 'work4', 'home', 'mobile', 'other'] as const
-
-const ProficiencySchema = Type.Object({
-  name: Name(200),
-  proficiency: Type.Integer({ minimum: 0, maximum: 5 }),
-}, { additionalProperties: false })
-
-export const NewHireSchema = Type.Object({
-  hrId: HrIdSchema,
-  email: Type.String({ minLength: 3, maxLength: 254, description: 'Work email; becomes the Genesys `userName`. Trimmed, domain lower-cased.' }),
-  givenName: Type.Optional(Name(100)),
-  familyName: Type.Optional(Name(100)),
-  displayName: Type.Optional(Name(200, 'Defaults to "givenName familyName".')),
-  title: Type.Optional(Name(200)),
-  department: Type.Optional(Name(200)),
-  employeeNumber: Type.Optional(Name(64)),
-  managerHrId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7e]+$', description: 'The HR id of the new hire\'s manager (as in `hrId`).' })),
-  phoneNumbers: Type.Optional(Type.Array(Type.Object({
-    type: Type.Unsafe<typeof PHONE_TYPES[number]>({ type: 'string', enum: [...PHONE_TYPES] }),
-    value: Type.String({ minLength: 1, maxLength: 32, description: 'E.164, e.g. +353871234567.' }),
-  }, { additionalProperties: false }), { maxItems: 7 })),
-  division: Type.Optional(Name(200, 'Genesys division name; defaults to the home division.')),
-  roles: Type.Optional(Type.Array(Name(200), { maxItems: 50, description: 'Genesys role names, granted in the division.' })),
-  groups: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 500 }), { maxItems: 100, description: 'HR group paths such as `Operations/Customer Care/Tier 1`.' })),
-  skills: Type.Optional(Type.Array(ProficiencySchema, { maxItems: 50 })),
-  languages: Type.Optional(Type.Array(ProficiencySchema, { maxItems: 50 })),
-  startDate: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'First working day (YYYY-MM-DD).' })),
-}, {
-  additionalProperties: false,
-  // Not the README's hire (167844): trying this out in Swagger UI provisions a hire of its own.
-  examples: [{
-    hrId: '900001',
-    email: 'grace.hopper@example.com',
-    givenName: 'Grace',
-    familyName: 'Hopper',
-    title: 'Customer Care Agent',
-    department: 'Operations',
-    employeeNumber: 'E-900001',
-    phoneNumbers: [{ type: 'work', value: '+353871234567' }],
-    division: 'BPO Alpha',
-    roles: ['Agent'],
-    groups: ['Operations/Customer Care/Support'],
-    skills: [{ name: 'Billing', proficiency: 4 }],
-    languages: [{ name: 'English', proficiency: 5 }],
-    startDate: '2026-12-01',
-  }],
-})
-
-export type NewHireBody = Static<typeof NewHireSchema>
-
-export const REQUEST_STATUSES = ['accepted', 'validating', 'provisioning', 'completed', 'rejected', 'failed'] as const
-const StatusSchema = Type.Unsafe<typeof REQUEST_STATUSES[number]>({ type: 'string', enum: [...REQUEST_STATUSES] })
 
 const StepSchema = Type.Object({
   name: Type.String(),
@@ -157,23 +84,3 @@ export function documented<T extends TSchema> (schema: T, description: string, e
   return { ...schema, description, examples } as T
 }
 
-export const DryRunResultSchema = Type.Object({
-  dryRun: Type.Literal(true),
-  valid: Type.Boolean({ description: 'True when a real run would pass validation.' }),
-  issues: Type.Array(IssueRef),
-  plan: Type.Object({
-    scimUser: Type.Record(Type.String(), Type.Unknown(), { description: 'The SCIM create body that would be sent (never a password).' }),
-    grants: Type.Array(Type.Object({ roleId: Type.String(), roleName: Type.String(), divisionId: Type.String(), divisionName: Type.String() }, { additionalProperties: false })),
-    groups: Type.Array(Type.Object({ hrPath: Type.String(), groupId: Type.String(), groupName: Type.String() }, { additionalProperties: false })),
-  }, { additionalProperties: false }),
-}, {
-  additionalProperties: false,
-  examples: [{
-    dryRun: true,
-    valid: false,
-    issues: [{ code: 'role.deniedPermission', path: '/roles/1', message: 'role "Master Admin" grants denied permission authorization:role:add' }],
-    plan: { scimUser: { userName: 'ada.lovelace@example.com', displayName: 'Ada Lovelace', externalId: '167844' }, grants: [], groups: [] },
-  }],
-})
-
-export type DryRunResult = Static<typeof DryRunResultSchema>

@@ -1,6 +1,6 @@
 import { Value } from 'typebox/value'
 import type { Issue } from '../../errors.js'
-import { NewHireSchema, type NewHireBody } from '../../http/schemas/provisioning.js'
+import { NewHireSchema, type NewHireBody } from '../model.js'
 
 /**
  * The policy issues that can be known of a body that failed its schema: the

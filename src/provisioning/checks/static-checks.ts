@@ -1,5 +1,5 @@
 import type { Issue } from '../../errors.js'
-import type { NewHireBody } from '../../http/schemas/provisioning.js'
+import type { NewHireBody } from '../model.js'
 
 /**
  * Intake policy: what can be decided from the request and the caller alone, with

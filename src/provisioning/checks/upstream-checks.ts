@@ -1,6 +1,6 @@
 import type { Issue } from '../../errors.js'
 import type { ScimUserInput } from '../../genesys/types.js'
-import type { NewHireBody } from '../../http/schemas/provisioning.js'
+import type { NewHireBody } from '../model.js'
 import { deniedPermissionsOf, legacyPermissionsOf, type PermissionPattern, type RolePolicy } from './permissions.js'
 import { displayNameOf } from './static-checks.js'
 import { adoptionVerdict, type Candidate, type WorkerOwner } from '../registry.js'

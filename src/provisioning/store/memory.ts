@@ -1,7 +1,6 @@
-import type {
-  Clock, EmailReservations, IdempotencyBegin, IdempotencyStore, ListQuery, ProvisioningRecord, RequestStore, StoredResponse,
-} from '../ports.js'
-import { TERMINAL_STATUSES } from '../ports.js'
+import type { EmailReservations, IdempotencyBegin, IdempotencyStore, ListQuery, ProvisioningRecord, RequestStore, StoredResponse } from '../ports.js'
+import type { Clock } from '../../lib/timers.js'
+import { TERMINAL_STATUSES } from '../model.js'
 import { OwnedElsewhere, type WorkerEntry, type WorkerOwner, type WorkerRegistry } from '../registry.js'
 import type { MemoryDeliveryStore } from '../../webhooks/store/memory.js'
 import { keysetPage } from '../../lib/cursor.js'

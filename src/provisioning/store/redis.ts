@@ -1,6 +1,6 @@
 import { NO_DURABILITY, type Durability, type RedisClient } from '../../redis/connection.js'
 import type { EmailReservations, IdempotencyBegin, IdempotencyStore, ProvisioningRecord, RequestStore, StoredResponse } from '../ports.js'
-import { TERMINAL_STATUSES } from '../ports.js'
+import { TERMINAL_STATUSES } from '../model.js'
 import { OwnedElsewhere, type WorkerEntry, type WorkerOwner, type WorkerRegistry } from '../registry.js'
 import { pageFromIndex } from '../../redis/index-page.js'
 import { withScripts } from '../../redis/lua.js'
