@@ -1,4 +1,4 @@
-import { cp, readdir } from 'node:fs/promises'
+import { cp, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 /** tsc emits only JavaScript: Lua scripts and JSON seeds are copied next to it. */
@@ -11,3 +11,5 @@ async function copyAssets (dir: string): Promise<void> {
 }
 
 await copyAssets('src')
+// Tests run dist/ instead of tsx only when this stamp is newer than every source file.
+await writeFile(join('dist', '.built'), `${new Date().toISOString()}\n`)

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
+import { nodeArgsFor } from './entry.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -14,10 +15,10 @@ export interface RunningCli {
   until (done: (out: string, err: string) => boolean, timeoutMs?: number): Promise<void>
 }
 
-/** Runs one of the project's TypeScript entry points as its own process; killed at teardown. */
+/** Runs one of the project's entry points as its own process (see `nodeArgsFor`); killed at teardown. */
 export function runTsx (t: Test, script: string, args: string[] = [], env: Record<string, string> = {}): RunningCli {
   // tap's coverage is switched off in the child: tsx's transform would map its lines wrongly.
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const child = spawn(process.execPath, [...nodeArgsFor(script), ...args], {
     cwd: ROOT,
     env: { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

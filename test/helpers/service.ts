@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { nodeArgsFor } from './entry.js'
 import { freePort } from './redis.js'
 
 const SERVER = fileURLToPath(new URL('../../src/server.ts', import.meta.url))
@@ -13,10 +14,10 @@ export interface RunningService {
   stop (signal?: NodeJS.Signals): Promise<number | null>
 }
 
-/** Runs `src/server.ts` as a real process on a free loopback port and waits for it to listen. */
+/** Runs `src/server.ts` (built, when dist/ is current) as a real process on a free loopback port and waits for it to listen. */
 export async function startService (env: Record<string, string> = {}, timeoutMs = 20_000): Promise<RunningService> {
   const port = await freePort()
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
+  const child = spawn(process.execPath, nodeArgsFor(SERVER), {
     // The child's own coverage would be merged with the wrong source mapping.
     // Request rate limits are tested on their own; elsewhere they would only pace the tests.
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', _TAPJS_PROCESSINFO_COVERAGE_: '0', RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '1000000', ...env, PORT: String(port), HOST: '127.0.0.1' },

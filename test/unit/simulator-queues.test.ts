@@ -1,6 +1,6 @@
 import t from 'tap'
 import { BUSY, busyQueueSeed } from '../helpers/queue-seed.js'
-import { startSim } from './helpers.js'
+import { startSim } from '../helpers/simulator.js'
 
 type Obj = Record<string, unknown>
 const PATH = `/api/v2/routing/queues/${BUSY.queue}`

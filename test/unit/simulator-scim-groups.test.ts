@@ -1,5 +1,5 @@
 import t from 'tap'
-import { filterQuery, newUser, PATCH_OP, SCIM, SEED, startSim } from './helpers.js'
+import { filterQuery, newUser, PATCH_OP, SCIM, SEED, startSim } from '../helpers/simulator.js'
 
 type Obj = Record<string, unknown>
 interface Group { id: string, displayName: string, members: Array<{ value: string }>, meta: { version: string } }

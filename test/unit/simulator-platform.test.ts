@@ -1,5 +1,5 @@
 import t from 'tap'
-import { filterQuery, newUser, SCIM, SEED, startSim } from './helpers.js'
+import { filterQuery, newUser, SCIM, SEED, startSim } from '../helpers/simulator.js'
 
 type Obj = Record<string, unknown>
 interface Page<T = Obj> { entities: T[], pageSize: number, pageNumber: number, total: number, pageCount: number }

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { defaultSeed } from '../../src/simulator/index.js'
-import { ENTERPRISE, fetchRes, newUser, SCIM, SEED, startSim } from './helpers.js'
+import { ENTERPRISE, fetchRes, newUser, SCIM, SEED, startSim } from '../helpers/simulator.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { fetchRes, filterQuery, newUser, SCIM, startSim } from './helpers.js'
+import { fetchRes, filterQuery, newUser, SCIM, startSim } from '../helpers/simulator.js'
 
 type Obj = Record<string, unknown>
 interface ListBody { totalResults: number, Resources: Obj[] }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ENTERPRISE, filterQuery, GENESYS, newUser, PATCH_OP, SCIM, SEED, startSim } from './helpers.js'
+import { ENTERPRISE, filterQuery, GENESYS, newUser, PATCH_OP, SCIM, SEED, startSim } from '../helpers/simulator.js'
 
 type Obj = Record<string, unknown>
 interface ListBody { schemas: string[], totalResults: number, startIndex: number, itemsPerPage: number, Resources: Obj[] }

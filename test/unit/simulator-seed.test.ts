@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createSimulator, defaultSeed, validateSeed } from '../../src/simulator/index.js'
-import { startSim } from './helpers.js'
+import { startSim } from '../helpers/simulator.js'
 
 t.test('the bundled seed: names the service and the demo rely on', async (t) => {
   const seed = defaultSeed()
