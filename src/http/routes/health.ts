@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import { DEFAULT_TENANT_CHECK, TenantImpaired, type ReadinessCheck } from '../../lib/readiness.js'
 
@@ -44,39 +44,48 @@ export async function healthRoutes (app: FastifyInstance, opts: { checks: readon
       response: { 200: ReadyResponse, 503: ReadyResponse },
     },
   }, async (request, reply) => {
-    const results = await Promise.all(opts.checks.map(async (c) => {
-      const started = performance.now()
-      const durationMs = () => round(performance.now() - started)
-      try {
-        const detail = await withTimeout(c.check(), CHECK_TIMEOUT_MS)
-        return { check: c, result: { status: 'ok', ...(detail ? { detail } : {}), durationMs: durationMs() } satisfies Result }
-      } catch (err) {
-        const impaired = c.impact === 'tenant' && err instanceof TenantImpaired
-        // A tenant's trouble was logged when it was found; each probe need not say it again.
-        if (c.impact === 'tenant') request.log.debug({ check: c.name, err }, 'readiness: a tenant check failed')
-        else request.log.warn({ check: c.name, err }, 'readiness check failed')
-        return { check: c, result: { status: impaired ? 'degraded' : 'fail', detail: (err as Error).message.slice(0, 1000), durationMs: durationMs() } satisfies Result }
-      }
-    }))
+    const results = await Promise.all(opts.checks.map((c) => runCheck(c, request.log)))
     const service = results.filter((r) => r.check.impact !== 'tenant')
     const tenants = results.filter((r) => r.check.impact === 'tenant')
     const unready = service.some((r) => r.result.status === 'fail') || (tenants.length > 0 && tenants.every((r) => r.result.status === 'fail'))
     const status = unready ? 'fail' : results.some((r) => r.result.status !== 'ok') ? 'degraded' : 'ok'
     const admin = request.client?.scopes.includes('admin') === true
-    const checks: Record<string, Result> = Object.fromEntries(service.map((r) => [r.check.name, r.result]))
-    if (admin) {
-      for (const r of tenants) checks[r.check.name] = r.result
-    } else {
-      // The default OAuth client keeps its public name; what it lacks, and every
-      // named OAuth client (named after its API client), only an admin sees.
-      const fallback = tenants.find((r) => r.check.name === DEFAULT_TENANT_CHECK)
-      if (fallback) checks[DEFAULT_TENANT_CHECK] = fallback.result.status === 'degraded' ? { ...fallback.result, detail: 'token available; lacks permissions some API clients need (an admin API key shows which)' } : fallback.result
-      const named = tenants.filter((r) => r !== fallback)
-      if (named.length > 0) checks.tenants = tenantSummary(named.map((r) => r.result))
-    }
+    const checks: Record<string, Result> = { ...Object.fromEntries(service.map((r) => [r.check.name, r.result])), ...tenantChecksSeenBy(admin, tenants) }
     reply.code(unready ? 503 : 200)
     return { status, checks }
   })
+}
+
+type Ran = { check: ReadinessCheck, result: Result }
+
+/** One check, bounded in time; a failure is logged (a tenant's only at debug: it was logged when found). */
+async function runCheck (c: ReadinessCheck, log: FastifyBaseLogger): Promise<Ran> {
+  const started = performance.now()
+  const durationMs = () => round(performance.now() - started)
+  try {
+    const detail = await withTimeout(c.check(), CHECK_TIMEOUT_MS)
+    return { check: c, result: { status: 'ok', ...(detail ? { detail } : {}), durationMs: durationMs() } }
+  } catch (err) {
+    const impaired = c.impact === 'tenant' && err instanceof TenantImpaired
+    if (c.impact === 'tenant') log.debug({ check: c.name, err }, 'readiness: a tenant check failed')
+    else log.warn({ check: c.name, err }, 'readiness check failed')
+    return { check: c, result: { status: impaired ? 'degraded' : 'fail', detail: (err as Error).message.slice(0, 1000), durationMs: durationMs() } }
+  }
+}
+
+/**
+ * The tenant checks as a caller sees them: an admin, each by name; anyone else,
+ * the default OAuth client under its public name (without what it lacks) and
+ * every named OAuth client (named after its API client) only as a count.
+ */
+function tenantChecksSeenBy (admin: boolean, tenants: readonly Ran[]): Record<string, Result> {
+  if (admin) return Object.fromEntries(tenants.map((r) => [r.check.name, r.result]))
+  const checks: Record<string, Result> = {}
+  const fallback = tenants.find((r) => r.check.name === DEFAULT_TENANT_CHECK)
+  if (fallback) checks[DEFAULT_TENANT_CHECK] = fallback.result.status === 'degraded' ? { ...fallback.result, detail: 'token available; lacks permissions some API clients need (an admin API key shows which)' } : fallback.result
+  const named = tenants.filter((r) => r !== fallback)
+  if (named.length > 0) checks.tenants = tenantSummary(named.map((r) => r.result))
+  return checks
 }
 
 /** What a caller without an admin key learns of the tenant checks: how many are impaired, not which. */

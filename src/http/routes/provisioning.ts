@@ -5,7 +5,7 @@ import { errors } from '../../errors.js'
 import { parseIdempotencyKey } from '../../provisioning/idempotency.js'
 import type { DryRun } from '../../provisioning/dry-run.js'
 import { statusCodeForTerminal, toView, type ProvisioningService } from '../../provisioning/service.js'
-import type { ProvisioningRecord } from '../../provisioning/ports.js'
+import type { ProvisioningRecord, StoredResponse } from '../../provisioning/ports.js'
 import type { WebhookSummary } from '../../webhooks/service.js'
 import { BEARER_SECURITY, requireClient } from '../plugins/auth.js'
 import { PROBLEM_CONTENT_TYPE, validationIssues } from '../plugins/errors.js'
@@ -49,6 +49,13 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
   const { service } = opts
   const summary = async (record: ProvisioningRecord) => (record.webhookId !== undefined ? opts.webhookSummary?.(record) : undefined)
 
+  /** The answer after `Prefer: wait`: the terminal request (201 completed, 200 rejected or failed) or the request still in progress (202). */
+  async function waitedResponse (requestId: string, wait: number, headers: Record<string, string>): Promise<StoredResponse> {
+    const record = await service.waitForTerminal(requestId, wait)
+    if (!record) throw errors.internal('The accepted request vanished while waiting.')
+    return { status: statusCodeForTerminal(record.status), headers: { ...headers, 'preference-applied': `wait=${wait}` }, body: toView(record, await summary(record)) }
+  }
+
   app.post('/v1/provisioning-requests', {
     config: { scope: 'provisioning:write' },
     // A body that fails its schema is answered by the handler: schema and policy issues in one round.
@@ -88,30 +95,17 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
   }, async (request, reply) => {
     const client = requireClient(request)
     const invalid = request.validationError
-    if (invalid) {
-      if (invalid.validationContext !== 'body') throw invalid
-      throw service.invalidBody(client, request.body, validationIssues('body', invalid.validation))
-    }
+    if (invalid) throw invalid.validationContext !== 'body' ? invalid : service.invalidBody(client, request.body, validationIssues('body', invalid.validation))
     if (request.query.dryRun) return reply.code(200).send(await opts.dryRun(client, request.body))
     const key = parseIdempotencyKey(request.headers['idempotency-key'])
-    const result = await service.accept(client, request.body, key, request.id)
-    // Stored responses carry their own status; they were validated when first sent.
-    const stored = reply as unknown as FastifyReply
-    stored.headers(result.response.headers)
-    if (result.replayed) stored.header('idempotent-replayed', 'true')
-    if (result.response.status >= 400) {
-      return stored.code(result.response.status).type(PROBLEM_CONTENT_TYPE)
-        .send({ ...(result.response.body as object), requestId: request.id })
-    }
+    const accepted = await service.accept(client, request.body, key, request.id)
     const wait = parseWait(request.headers.prefer)
-    if (wait === undefined || result.replayed || result.requestId === undefined) {
-      return stored.code(result.response.status).send(result.response.body)
-    }
-    const record = await service.waitForTerminal(result.requestId, wait)
-    if (!record) throw errors.internal('The accepted request vanished while waiting.')
-    const sent = { status: statusCodeForTerminal(record.status), headers: { ...result.response.headers, 'preference-applied': `wait=${wait}` }, body: toView(record, await summary(record)) }
-    if (key !== undefined) await service.rememberSent(client, request.body, key, sent)
-    return stored.code(sent.status).headers(sent.headers).send(sent.body)
+    // Waiting applies to a fresh acceptance only: a replay or a refusal is answered as stored.
+    const waited = wait === undefined || accepted.replayed || accepted.requestId === undefined || accepted.response.status >= 400
+      ? undefined
+      : await waitedResponse(accepted.requestId, wait, accepted.response.headers)
+    if (waited && key !== undefined) await service.rememberSent(client, request.body, key, waited)
+    return sendStored(reply, waited ?? accepted.response, { replayed: accepted.replayed, requestId: request.id })
   })
 
   app.get('/v1/provisioning-requests/:id', {
@@ -203,4 +197,16 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
     const filter = { status, code, clientId, createdAfter: createdAfter === undefined ? undefined : new Date(createdAfter).toISOString() }
     return service.retryMatching(opts.clientIds?.() ?? [], filter, limit)
   })
+}
+
+/**
+ * Sends a stored intake response (first answer or Idempotency-Key replay). Its
+ * status is one the route documents, but chosen at run time, so the reply is
+ * taken untyped here; problems get the problem content type and this call's id.
+ */
+function sendStored (reply: FastifyReply, response: StoredResponse, opts: { replayed: boolean, requestId: string }): FastifyReply {
+  reply.headers(response.headers)
+  if (opts.replayed) reply.header('idempotent-replayed', 'true')
+  if (response.status < 400) return reply.code(response.status).send(response.body)
+  return reply.code(response.status).type(PROBLEM_CONTENT_TYPE).send({ ...(response.body as object), requestId: opts.requestId })
 }
