@@ -1,8 +1,8 @@
 /**
  * When a failed delivery is tried again: after each gap of the schedule, each
  * varied by ±20 % so a recovering receiver is not hit by every retry at once.
- * The default spans a little over 32 hours (8 attempts); then the delivery is
- * dead-lettered.
+ * The default spans about 27.6 hours from the first to the eighth attempt (22
+ * to 33 with the jitter); then the delivery is dead-lettered.
  */
 
 export const DEFAULT_RETRY_SCHEDULE = '5s,5m,30m,2h,5h,10h,10h'
