@@ -59,8 +59,17 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 function makeAjv (opts: AjvOptions): Ajv {
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, ...opts })
   addFormats(ajv)
+  for (const schema of [IssueSchema, ProblemSchema]) ajv.addSchema(schema)
   return ajv
 }
+
+// Bodies are validated strictly: unknown properties are errors, not silently
+// dropped, and "42" is not a number. Query strings and params are strings on
+// the wire, so they alone are coerced. The route schemas are module constants
+// and Ajv caches what it compiled by schema, so one pair per process serves
+// every app built in it.
+const bodyAjv = makeAjv({ removeAdditional: false, coerceTypes: false })
+const otherAjv = makeAjv({ removeAdditional: false, coerceTypes: 'array' })
 
 /**
  * Builds the HTTP application. No environment reads and no client construction:
@@ -88,16 +97,7 @@ export async function buildApp ({ config, deps, logger, surface = 'all' }: Build
   // hold its socket 30 s past them; check every second instead.
   Object.assign(app.server, { connectionsCheckingInterval: 1000 })
 
-  // Bodies are validated strictly: unknown properties are errors, not silently
-  // dropped, and "42" is not a number. Query strings and params are strings on
-  // the wire, so they alone are coerced.
-  const bodyAjv = makeAjv({ removeAdditional: false, coerceTypes: false })
-  const otherAjv = makeAjv({ removeAdditional: false, coerceTypes: 'array' })
-  for (const schema of [IssueSchema, ProblemSchema]) {
-    bodyAjv.addSchema(schema)
-    otherAjv.addSchema(schema)
-    app.addSchema(schema)
-  }
+  for (const schema of [IssueSchema, ProblemSchema]) app.addSchema(schema)
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : otherAjv).compile(schema))
 
   // JSON only; text/plain bodies are refused with 415 rather than parsed.
