@@ -3,12 +3,12 @@
  * paste them into bench/README.md with the date and machine they name.
  *
  *   npm run bench            # all
- *   npm run bench -- token   # one: token | intake | end-to-end | fleet | tenants | budget | failover
+ *   npm run bench -- token   # one: token | intake | end-to-end | fleet | tenants | budget | failover | lifecycle
  */
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-const all = ['token', 'intake', 'end-to-end', 'fleet', 'tenants', 'budget', 'failover']
+const all = ['token', 'intake', 'end-to-end', 'fleet', 'tenants', 'budget', 'failover', 'lifecycle']
 const wanted = process.argv.slice(2).filter((a) => all.includes(a))
 for (const name of wanted.length > 0 ? wanted : all) {
   const script = fileURLToPath(new URL(`./${name}.ts`, import.meta.url))

@@ -3,7 +3,7 @@ import { createClientRegistry } from '../src/config/clients.js'
 import { loadConfig } from '../src/config/load-config.js'
 import { staticChecks } from '../src/provisioning/checks/static-checks.js'
 import { createProvisioningService } from '../src/provisioning/service.js'
-import { createMemoryIdempotencyStore, createMemoryRequestStore } from '../src/provisioning/store/memory.js'
+import { createMemoryIdempotencyStore, createMemoryRequestStore, createMemoryWorkerRegistry } from '../src/provisioning/store/memory.js'
 import { createMemoryDeliveryStore } from '../src/webhooks/store/memory.js'
 import { createMemoryGroupSyncStore, createMemoryMappingStore } from '../src/groups/store/memory.js'
 import { createMemoryQueueLock } from '../src/groups/lock/memory.js'
@@ -20,6 +20,7 @@ export async function renderOpenApi (): Promise<string> {
   const clock = { now: Date.now }
   const service = createProvisioningService({
     requests: createMemoryRequestStore(),
+    registry: createMemoryWorkerRegistry(),
     idempotency: createMemoryIdempotencyStore(clock),
     queue: { enqueue: async () => {} },
     clock,

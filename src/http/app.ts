@@ -21,6 +21,7 @@ import type { RedisClient } from '../redis/connection.js'
 import { registerRateLimits } from './plugins/rate-limit.js'
 import { registerSecurityHeaders } from './plugins/security.js'
 import { provisioningRoutes, type ProvisioningRoutesOptions } from './routes/provisioning.js'
+import { workerRoutes } from './routes/workers.js'
 import { webhookRoutes, type WebhookRoutesOptions } from './routes/webhooks.js'
 import { IssueSchema, ProblemSchema } from './schemas/problem.js'
 
@@ -126,7 +127,10 @@ export async function buildApp ({ config, deps, logger, surface = 'all' }: Build
   if (surface === 'health') return app
 
   await app.register(meRoutes)
-  if (deps.provisioning) await app.register(provisioningRoutes, deps.provisioning)
+  if (deps.provisioning) {
+    await app.register(provisioningRoutes, deps.provisioning)
+    await app.register(workerRoutes, deps.provisioning)
+  }
   if (deps.webhooks) await app.register(webhookRoutes, deps.webhooks)
   if (deps.groups) await app.register(groupRoutes, deps.groups)
   return app

@@ -9,11 +9,16 @@ import type { ProvisioningRecord } from './ports.js'
  * `webhook-id` rather than a second event.
  */
 export function provisioningEvent (record: ProvisioningRecord): { id: string, event: WebhookEvent } | undefined {
-  const base = { requestId: record.id, hrId: record.hrId, email: record.email }
+  const kind = record.kind ?? 'hire'
+  const base = { requestId: record.id, kind, hrId: record.hrId, email: record.email }
   const at = record.updatedAt
   let event: WebhookEvent
   switch (record.status) {
     case 'completed': {
+      if (kind === 'terminate') {
+        event = { type: 'provisioning.completed', timestamp: at, data: { ...base, ...terminationOutcome(record), acceptedAt: record.createdAt, completedAt: at, durationMs: Date.parse(at) - Date.parse(record.createdAt) } }
+        break
+      }
       const account = record.steps.find((s) => s.name === 'createUser')?.detail
       event = {
         type: 'provisioning.completed',
@@ -26,6 +31,8 @@ export function provisioningEvent (record: ProvisioningRecord): { id: string, ev
           division: record.division ?? record.plan?.grants[0]?.divisionName,
           roles: (record.plan?.grants ?? []).map((g) => ({ name: g.roleName, roleId: g.roleId, divisionId: g.divisionId })),
           groups: (record.plan?.groups ?? []).map((g) => ({ hrPath: g.hrPath, genesysGroup: g.groupName, groupId: g.groupId })),
+          ...(kind === 'rehire' ? { changes: rehireChanges(record) } : {}),
+          ...(record.notes ? { notes: record.notes } : {}),
           acceptedAt: record.createdAt,
           completedAt: at,
           durationMs: Date.parse(at) - Date.parse(record.createdAt),
@@ -57,6 +64,37 @@ export function provisioningEvent (record: ProvisioningRecord): { id: string, ev
       return undefined
   }
   return { id: eventId(`provisioning:${record.id}:${record.retries}`), event }
+}
+
+/** What a completed termination changed, and when Genesys confirmed the deactivation. */
+function terminationOutcome (record: ProvisioningRecord): Record<string, unknown> {
+  const deactivate = record.steps.find((s) => s.name === 'deactivate')
+  const left = record.steps.find((s) => s.name === 'leaveGroups')?.detail.groupIds
+  return {
+    genesysUserId: record.genesysUserId,
+    division: record.division,
+    ...(deactivate?.detail.deleted === true ? { userDeleted: true } : {}),
+    deactivatedAt: deactivate?.detail.deactivatedAt ?? deactivate?.at,
+    changes: {
+      active: { before: deactivate?.status === 'done', after: false },
+      rolesAdded: [],
+      rolesRemoved: [],
+      groupsAdded: [],
+      groupsRemoved: Array.isArray(left) ? left : [],
+    },
+  }
+}
+
+/** A rehire: the account is active again with the planned grants and groups. */
+function rehireChanges (record: ProvisioningRecord): Record<string, unknown> {
+  const account = record.steps.find((s) => s.name === 'createUser')?.detail
+  return {
+    active: { before: account?.reactivated === true ? false : true, after: true },
+    rolesAdded: (record.plan?.grants ?? []).map((g) => ({ name: g.roleName, roleId: g.roleId, divisionId: g.divisionId })),
+    rolesRemoved: [],
+    groupsAdded: (record.plan?.groups ?? []).map((g) => ({ hrPath: g.hrPath, genesysGroup: g.groupName, groupId: g.groupId })),
+    groupsRemoved: [],
+  }
 }
 
 /**

@@ -72,6 +72,43 @@ export const NewHireSchema = Type.Object({
 
 export type NewHireBody = Static<typeof NewHireSchema>
 
+/**
+ * What a provisioning request does to its worker: `hire` creates (or adopts) the
+ * user, `terminate` deactivates it and removes the memberships this service
+ * made, `rehire` reactivates an owned user and brings it to the desired state.
+ * `update` and `move` are the kinds of attribute and division changes.
+ */
+export const REQUEST_KINDS = ['hire', 'update', 'move', 'terminate', 'rehire'] as const
+export type RequestKind = typeof REQUEST_KINDS[number]
+export const RequestKindSchema = Type.Unsafe<RequestKind>({ type: 'string', enum: [...REQUEST_KINDS], description: 'What the request does to the worker.' })
+
+export const WORKER_STATUSES = ['active', 'terminated'] as const
+export type WorkerStatus = typeof WORKER_STATUSES[number]
+export const WorkerStatusSchema = Type.Unsafe<WorkerStatus>({ type: 'string', enum: [...WORKER_STATUSES] })
+
+const { hrId: _hrId, ...desiredFields } = NewHireSchema.properties
+
+/**
+ * The desired state of one worker (`PUT /v1/workers/{hrId}`): the new-hire
+ * fields (the HR id is the path's) plus `status` and an optional `effectiveAt`.
+ */
+export const WorkerDesiredSchema = Type.Object({
+  ...desiredFields,
+  status: Type.Optional(Type.Unsafe<WorkerStatus>({ type: 'string', enum: [...WORKER_STATUSES], default: 'active', description: '`terminated` deactivates the worker; `active` (default) hires or rehires.' })),
+  effectiveAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the change takes effect (RFC 3339). A time in the past or now runs at once.' })),
+}, {
+  additionalProperties: false,
+  examples: [{ email: 'grace.hopper@example.com', givenName: 'Grace', familyName: 'Hopper', division: 'BPO Alpha', roles: ['Agent'], groups: ['Operations/Customer Care/Support'], status: 'active' }],
+})
+export type WorkerDesired = Static<typeof WorkerDesiredSchema>
+
+/** A partial change (`PATCH /v1/workers/{hrId}`, JSON merge patch): any subset of the desired state. */
+export const WorkerPatchSchema = Type.Partial(WorkerDesiredSchema, {
+  additionalProperties: false,
+  examples: [{ status: 'terminated' }, { title: 'Team Lead' }],
+})
+export type WorkerPatch = Static<typeof WorkerPatchSchema>
+
 /** Every status a provisioning request can have, in the order it can reach them. */
 export const REQUEST_STATUSES = ['accepted', 'validating', 'provisioning', 'completed', 'rejected', 'failed'] as const
 export type RequestStatus = typeof REQUEST_STATUSES[number]

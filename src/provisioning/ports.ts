@@ -1,5 +1,5 @@
 import type { Issue } from '../errors.js'
-import type { NewHireBody, RequestStatus } from './model.js'
+import type { NewHireBody, RequestKind, RequestStatus } from './model.js'
 import type { Plan } from './checks/upstream-checks.js'
 import type { Delivery } from '../webhooks/ports.js'
 import type { WorkerEntry } from './registry.js'
@@ -12,7 +12,8 @@ import type { WorkerEntry } from './registry.js'
 
 
 export interface StepRecord {
-  name: 'createUser' | 'grantRoles' | 'joinGroups'
+  /** A hire's (and rehire's) steps, then a termination's. */
+  name: 'createUser' | 'grantRoles' | 'joinGroups' | 'deactivate' | 'leaveGroups'
   status: 'done' | 'skipped'
   at: string
   durationMs: number
@@ -36,8 +37,15 @@ export interface ProvisioningRecord {
   externalId?: string
   email: string
   status: RequestStatus
-  /** The normalised new hire as accepted (holds no secret: the API takes no password). */
+  /** What the request does to the worker; absent on records stored before kinds existed (a hire). */
+  kind?: RequestKind
+  /**
+   * The normalised desired state as accepted (holds no secret: the API takes no
+   * password): the new hire, or the worker's state a change leads to.
+   */
   hire: NewHireBody
+  /** Facts worth telling the caller that are neither issues nor errors (e.g. a rehire that had to create a new user). */
+  notes?: string[]
   division?: string
   genesysUserId?: string
   createdAt: string
@@ -86,6 +94,8 @@ export interface RequestStore {
   list (clientId: string, query: ListQuery): Promise<{ items: ProvisioningRecord[], nextCursor?: string }>
   /** Ids of non-terminal requests last updated before `olderThan` (ISO), oldest first. */
   pending (olderThan: string, limit: number): Promise<string[]>
+  /** The id of the client's non-terminal request for the HR id, if one is in progress. */
+  activeFor (clientId: string, hrId: string): Promise<string | undefined>
   /** Frees a failed request's hrId for a retry or re-takes it; false when another request holds it. */
   claimHrId (record: ProvisioningRecord): Promise<boolean>
 }

@@ -1,4 +1,5 @@
 import type { Issue } from '../errors.js'
+import type { NewHireBody } from './model.js'
 
 /**
  * The worker registry: which Genesys user each of a client's HR ids is, and what
@@ -20,10 +21,45 @@ export interface WorkerEntry {
   /** Genesys groups this service added the worker to. */
   groups: string[]
   active: boolean
+  /** When Genesys confirmed the deactivation of a terminated worker. */
+  deactivatedAt?: string
   /** Created by this service, or adopted with proof of ownership (possibly reactivated). */
   origin: 'created' | 'adopted'
+  /**
+   * The worker's desired state as last accepted (the new-hire fields): what a
+   * `PATCH /v1/workers/{hrId}` merges into, and what a rehire restores.
+   */
+  desired?: NewHireBody
   lastRequestId: string
   updatedAt: string
+}
+
+export interface WorkerListQuery {
+  status?: 'active' | 'terminated'
+  /** Division name (case-insensitive) or id. */
+  division?: string
+  limit: number
+  /** `nextCursor` of the previous page. */
+  cursor?: string
+}
+
+/** A client's workers in HR id order; a page may hold fewer than `limit` items when filters skip entries. */
+export interface WorkerPage { items: WorkerEntry[], nextCursor?: string }
+
+/** True when the entry passes the list filters. */
+export function workerMatches (e: WorkerEntry, q: Pick<WorkerListQuery, 'status' | 'division'>): boolean {
+  if (q.status !== undefined && (q.status === 'active') !== e.active) return false
+  if (q.division !== undefined && e.divisionId !== q.division && e.divisionName.toLowerCase() !== q.division.toLowerCase()) return false
+  return true
+}
+
+/** Worker list cursors: base64url of the last HR id returned. */
+export const workerCursor = {
+  encode: (hrId: string) => Buffer.from(hrId, 'utf8').toString('base64url'),
+  decode: (cursor: string) => {
+    const hrId = Buffer.from(cursor, 'base64url').toString('utf8')
+    return hrId === '' ? undefined : hrId
+  },
 }
 
 export interface WorkerOwner { clientId: string, hrId: string }
@@ -39,6 +75,8 @@ export interface WorkerRegistry {
    * step as the request's ledger.
    */
   put (entry: WorkerEntry): Promise<void>
+  /** One client's workers, by HR id. */
+  list (clientId: string, query: WorkerListQuery): Promise<WorkerPage>
 }
 
 export class OwnedElsewhere extends Error {

@@ -1,7 +1,9 @@
 import { externalIdFor, type AuthenticatedClient } from '../config/clients.js'
 import { errors, isProvisioningError, problemBody, type Issue, type ProvisioningError } from '../errors.js'
 import { policyIssuesOfParsedFields } from './checks/parsed-fields.js'
-import type { NewHireBody } from './model.js'
+import type { NewHireBody, RequestKind, WorkerDesired, WorkerPatch } from './model.js'
+import { deriveChange, desireOfPatch, desireOfPut, type Desire } from './lifecycle.js'
+import { workerCursor, type WorkerEntry, type WorkerListQuery, type WorkerRegistry } from './registry.js'
 import { fingerprint } from '../lib/canonical-json.js'
 import { newId } from '../lib/ids.js'
 import { decodeCursor } from '../lib/cursor.js'
@@ -24,7 +26,11 @@ export interface AcceptResult {
   replayed: boolean
   /** The request id, when a request exists for this call. */
   requestId?: string
+  /** The Idempotency-Key fingerprint of this call (method, path, body), for `rememberSent`. */
+  fingerprint: string
 }
+
+export const WORKERS_PATH = '/v1/workers'
 
 export interface BulkRetryFilter {
   status: 'failed' | 'rejected'
@@ -42,6 +48,8 @@ export interface BulkRetryResult {
 
 export interface ProvisioningServiceDeps {
   requests: RequestStore
+  /** The worker registry: the workers this service manages, per client. */
+  registry: Pick<WorkerRegistry, 'get' | 'list'>
   idempotency: IdempotencyStore
   queue: ProvisioningQueue
   clock: Clock
@@ -76,17 +84,20 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
   const idempotencyTtlSeconds = deps.config.idempotencyTtlHours * 3600
   const iso = () => new Date(clock.now()).toISOString()
 
-  async function createRecord (client: AuthenticatedClient, hire: NewHireBody, originRequestId?: string): Promise<StoredResponse> {
+  async function createRecord (client: AuthenticatedClient, hire: NewHireBody, originRequestId?: string, change: { kind: RequestKind, worker?: WorkerEntry } = { kind: 'hire' }): Promise<StoredResponse> {
     const now = iso()
+    const { worker } = change
     const record: ProvisioningRecord = {
       id: newId('prq', clock.now()),
       clientId: client.id,
       hrId: hire.hrId,
-      externalId: externalIdFor(client, hire.hrId),
+      externalId: worker?.externalId ?? externalIdFor(client, hire.hrId),
       email: hire.email,
       status: 'accepted',
+      kind: change.kind,
       hire,
-      division: hire.division,
+      division: change.kind === 'terminate' && worker ? worker.divisionName : hire.division,
+      ...(change.kind === 'terminate' && worker ? { genesysUserId: worker.genesysUserId } : {}),
       createdAt: now,
       updatedAt: now,
       transitions: [{ status: 'accepted', at: now }],
@@ -128,6 +139,54 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
     return resumed
   }
 
+  /**
+   * Runs an intake under an optional Idempotency-Key: a replay answers as
+   * first answered, another body under the key is refused, and a refusal the
+   * same body would always get is remembered like a success.
+   */
+  async function withIdempotency (client: AuthenticatedClient, key: string | undefined, print: string, run: () => Promise<StoredResponse>): Promise<AcceptResult> {
+    if (key !== undefined) {
+      const begun = await idempotency.begin(client.id, key, print, IDEMPOTENCY_LOCK_SECONDS)
+      if (begun.state === 'mismatch') throw errors.idempotencyMismatch()
+      if (begun.state === 'in-flight') throw errors.idempotencyInFlight()
+      if (begun.state === 'replay') return { response: begun.response, replayed: true, requestId: requestIdOf(begun.response), fingerprint: print }
+    }
+    let response: StoredResponse
+    try {
+      // After the replay check: an answer already given is given again.
+      deps.intake?.assertAccepted(client.id)
+      response = await run()
+    } catch (err) {
+      // Anything transient frees the key for the caller's retry.
+      if (key !== undefined) {
+        if (isProvisioningError(err) && err.status === 422) {
+          await idempotency.complete(client.id, key, print, { status: 422, headers: {}, body: problemBody(err) }, idempotencyTtlSeconds)
+        } else {
+          await idempotency.abandon(client.id, key)
+        }
+      }
+      throw err
+    }
+    if (key !== undefined) await idempotency.complete(client.id, key, print, response, idempotencyTtlSeconds)
+    return { response, replayed: false, requestId: requestIdOf(response), fingerprint: print }
+  }
+
+  /** The static checks (no upstream call); violations are a 422 and nothing is stored. */
+  function checkedHire (client: AuthenticatedClient, body: NewHireBody, what: string): NewHireBody {
+    const checked = deps.staticChecks(body, { client, maxGroupDepth: deps.config.maxGroupDepth })
+    if (checked.issues.length > 0) {
+      throw errors.policy(`The ${what} violates ${checked.issues.length} polic${checked.issues.length === 1 ? 'y' : 'ies'}; nothing was stored.`, checked.issues)
+    }
+    return checked.normalized
+  }
+
+  /** The desired state the registry records, or (for entries written before it did) the last request's. */
+  async function recordedDesire (entry: WorkerEntry): Promise<NewHireBody | undefined> {
+    if (entry.desired) return entry.desired
+    const last = await requests.get(entry.lastRequestId)
+    return last?.clientId === entry.clientId ? last.hire : undefined
+  }
+
   return {
     /**
      * Validates statically (no upstream call), then stores and enqueues. With an
@@ -135,36 +194,65 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
      * replayed for the same body; another body under the same key is refused.
      */
     async accept (client: AuthenticatedClient, body: NewHireBody, idempotencyKey?: string, originRequestId?: string): Promise<AcceptResult> {
-      const print = fingerprint('POST', REQUESTS_PATH, body)
-      if (idempotencyKey !== undefined) {
-        const begun = await idempotency.begin(client.id, idempotencyKey, print, IDEMPOTENCY_LOCK_SECONDS)
-        if (begun.state === 'mismatch') throw errors.idempotencyMismatch()
-        if (begun.state === 'in-flight') throw errors.idempotencyInFlight()
-        if (begun.state === 'replay') return { response: begun.response, replayed: true, requestId: requestIdOf(begun.response) }
-      }
-      let response: StoredResponse
-      try {
-        // After the replay check: an answer already given is given again.
-        deps.intake?.assertAccepted(client.id)
-        const checked = deps.staticChecks(body, { client, maxGroupDepth: deps.config.maxGroupDepth })
-        if (checked.issues.length > 0) {
-          throw errors.policy(`The new hire violates ${checked.issues.length} polic${checked.issues.length === 1 ? 'y' : 'ies'}; nothing was stored.`, checked.issues)
+      return withIdempotency(client, idempotencyKey, fingerprint('POST', REQUESTS_PATH, body), async () => {
+        const checked = checkedHire(client, body, 'new hire')
+        return createRecord(client, checked, originRequestId)
+      })
+    },
+
+    /**
+     * A worker's desired state (PUT) or a merge patch of it (PATCH): compared
+     * with the registry, it becomes a hire, a termination or a rehire request
+     * (202), or no change (200 with the worker). Idempotency-Key as on intake.
+     */
+    async desire (client: AuthenticatedClient, hrId: string, change: { method: 'PUT', body: WorkerDesired } | { method: 'PATCH', body: WorkerPatch }, idempotencyKey?: string, originRequestId?: string): Promise<AcceptResult> {
+      const path = `${WORKERS_PATH}/${hrId}`
+      return withIdempotency(client, idempotencyKey, fingerprint(change.method, path, change.body), async () => {
+        // A change is derived from a settled worker: one in progress is finished first (a
+        // termination and a rehire never interleave).
+        const busy = await requests.activeFor(client.id, hrId)
+        if (busy !== undefined) {
+          throw errors.conflict(`Employee ${hrId} already has a provisioning request in progress (${busy}); send the change once it is finished.`, { headers: { location: `${REQUESTS_PATH}/${busy}` }, retryable: false })
         }
-        response = await createRecord(client, checked.normalized, originRequestId)
-      } catch (err) {
-        // A refusal that the same body would always get is remembered like a
-        // success; anything transient frees the key for the caller's retry.
-        if (idempotencyKey !== undefined) {
-          if (isProvisioningError(err) && err.status === 422) {
-            await idempotency.complete(client.id, idempotencyKey, print, { status: 422, headers: {}, body: problemBody(err) }, idempotencyTtlSeconds)
-          } else {
-            await idempotency.abandon(client.id, idempotencyKey)
-          }
+        const entry = await deps.registry.get(client.id, hrId)
+        const recorded = entry ? await recordedDesire(entry) : undefined
+        let desire: Desire
+        if (change.method === 'PUT') {
+          desire = desireOfPut(hrId, change.body)
+        } else {
+          if (!entry) throw errors.notFound(`No managed worker with HR id ${hrId}.`)
+          const merged = desireOfPatch(entry, recorded, change.body)
+          if ('issues' in merged) throw errors.conflict(merged.issues[0]?.message ?? 'no desired state recorded', { retryable: false })
+          desire = merged
         }
-        throw err
+        if (desire.effectiveAt !== undefined && Date.parse(desire.effectiveAt) > clock.now() + EFFECTIVE_NOW_MS) {
+          throw errors.policy('Scheduled changes (an effectiveAt in the future) are not supported by this service yet; nothing was stored.', [{ code: 'effectiveAt.unsupported', path: '/effectiveAt', message: `${desire.effectiveAt} is in the future; send the change when it takes effect` }])
+        }
+        if (!entry && desire.status === 'terminated') throw errors.notFound(`No managed worker with HR id ${hrId}.`)
+        // A termination keeps the worker's recorded state; everything else is checked like a new hire.
+        const normalized = desire.status === 'terminated' && recorded ? recorded : checkedHire(client, desire.hire, 'worker')
+        const derived = deriveChange(entry, normalized, desire.status, recorded)
+        if (derived.change === 'refused') throw errors.policy(`The change is not supported; nothing was stored.`, derived.issues)
+        if (derived.change === 'none') {
+          if (!entry) throw errors.notFound(`No managed worker with HR id ${hrId}.`)
+          return { status: 200, headers: {}, body: toWorkerView(entry) }
+        }
+        return createRecord(client, normalized, originRequestId, { kind: derived.change, ...(entry ? { worker: entry } : {}) })
+      })
+    },
+
+    /** One managed worker of this client (404 for any other, indistinguishable from none). */
+    async worker (client: AuthenticatedClient, hrId: string): Promise<WorkerEntry> {
+      const entry = await deps.registry.get(client.id, hrId)
+      if (!entry) throw errors.notFound(`No managed worker with HR id ${hrId}.`)
+      return entry
+    },
+
+    async workers (client: AuthenticatedClient, query: WorkerListQuery) {
+      if (query.cursor !== undefined && workerCursor.decode(query.cursor) === undefined) {
+        throw errors.validation('The cursor is not one this API returned.', [{ code: 'cursor.invalid', path: '/query/cursor', message: 'unknown cursor' }])
       }
-      if (idempotencyKey !== undefined) await idempotency.complete(client.id, idempotencyKey, print, response, idempotencyTtlSeconds)
-      return { response, replayed: false, requestId: requestIdOf(response) }
+      return deps.registry.list(client.id, query)
     },
 
     /**
@@ -182,8 +270,8 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
      * 200, or a 202 with a later status), replacing the one stored at
      * acceptance, so a replay returns what the first call got.
      */
-    async rememberSent (client: AuthenticatedClient, body: NewHireBody, idempotencyKey: string, response: StoredResponse): Promise<void> {
-      await idempotency.complete(client.id, idempotencyKey, fingerprint('POST', REQUESTS_PATH, body), response, idempotencyTtlSeconds)
+    async rememberSent (client: AuthenticatedClient, print: string, idempotencyKey: string, response: StoredResponse): Promise<void> {
+      await idempotency.complete(client.id, idempotencyKey, print, response, idempotencyTtlSeconds)
     },
 
     async get (client: AuthenticatedClient, id: string): Promise<ProvisioningRecord> {
@@ -267,6 +355,7 @@ function requestIdOf (response: StoredResponse): string | undefined {
 export function toView (r: ProvisioningRecord, webhook?: WebhookSummary) {
   return {
     id: r.id,
+    kind: r.kind ?? 'hire',
     status: r.status,
     hrId: r.hrId,
     email: r.email,
@@ -278,6 +367,7 @@ export function toView (r: ProvisioningRecord, webhook?: WebhookSummary) {
     steps: r.steps,
     ...(r.issues ? { issues: r.issues } : {}),
     ...(r.error ? { error: r.error } : {}),
+    ...(r.notes ? { notes: r.notes } : {}),
     attempts: r.attempts,
     ...(webhook ? { webhook } : {}),
     hire: r.hire,
@@ -287,3 +377,23 @@ export function toView (r: ProvisioningRecord, webhook?: WebhookSummary) {
 export function statusCodeForTerminal (status: RequestStatus): number {
   return status === 'completed' ? 201 : TERMINAL_STATUSES.has(status) ? 200 : 202
 }
+
+/** The public view of a managed worker: what the service knows of it and what it granted. */
+export function toWorkerView (e: WorkerEntry) {
+  return {
+    hrId: e.hrId,
+    status: e.active ? 'active' as const : 'terminated' as const,
+    genesysUserId: e.genesysUserId,
+    division: { id: e.divisionId, name: e.divisionName },
+    roles: e.grants.map((g) => ({ roleId: g.roleId, divisionId: g.divisionId })),
+    groups: e.groups.map((id) => ({ groupId: id })),
+    origin: e.origin,
+    ...(e.deactivatedAt !== undefined ? { deactivatedAt: e.deactivatedAt } : {}),
+    ...(e.desired ? { desired: e.desired } : {}),
+    lastRequestId: e.lastRequestId,
+    updatedAt: e.updatedAt,
+  }
+}
+
+/** A change whose effective time is at most this far ahead runs now (clock skew between HR and here). */
+const EFFECTIVE_NOW_MS = 60_000

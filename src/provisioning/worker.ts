@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { ApiClient } from '../config/clients.js'
 import { isProvisioningError, type Issue } from '../errors.js'
 import type { GenesysClient } from '../genesys/client.js'
-import { isGenesysError, isNotFound, type GenesysError } from '../genesys/errors.js'
+import { isGenesysError, isNotFound, isVersionConflict, type GenesysError } from '../genesys/errors.js'
 import type { ScimUser } from '../genesys/types.js'
 import { JobFailed, JobDeferred, RetryLater, type Job } from '../jobs/queue.js'
 import type { PermissionPattern } from './checks/permissions.js'
@@ -187,6 +187,7 @@ export function createProvisioningWorker (deps: WorkerDeps) {
       groups: same?.groups ?? [],
       active: true,
       origin: same?.origin ?? origin,
+      desired: record.hire,
       lastRequestId: record.id,
       updatedAt: iso(),
     }
@@ -198,7 +199,7 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     const current = await deps.registry.get(record.clientId, record.hrId)
     // A request whose user step was recorded before the registry existed gets its entry now.
     const base = current?.genesysUserId === userId ? current : entryFor(record, userId, 'created', current)
-    return { ...change(base), lastRequestId: record.id, updatedAt: iso() }
+    return { ...change(base), ...(record.kind === 'terminate' ? {} : { desired: record.hire }), lastRequestId: record.id, updatedAt: iso() }
   }
 
   async function ownershipOf (t: TenantGenesys, record: ProvisioningRecord): Promise<Omit<OwnershipContext, 'owner'>> {
@@ -252,7 +253,7 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     if (existing[0]) return settle(existing[0])
     try {
       const created = await genesys.users.create(plan.scimUser)
-      return { status: 'done', detail: { userId: created.resource.id, adopted: false }, worker: entry(created.resource.id, 'created') }
+      return { status: 'done', detail: { userId: created.resource.id, adopted: false, ...(managed ? { replaced: managed.genesysUserId } : {}) }, worker: entry(created.resource.id, 'created') }
     } catch (err) {
       // POST carries no If-Match, so any 409 is a uniqueness conflict (with or
       // without scimType) and the final word on it: find who holds what.
@@ -290,8 +291,13 @@ export function createProvisioningWorker (deps: WorkerDeps) {
 
   async function provision (t: TenantGenesys, record: ProvisioningRecord, job: Job<ProvisioningJob>): Promise<void> {
     record = await step(record, 'createUser', () => createUser(t, record, job))
-    const userId = String(record.steps.find((s) => s.name === 'createUser')?.detail.userId)
+    const account = record.steps.find((s) => s.name === 'createUser')?.detail
+    const userId = String(account?.userId)
     record = { ...record, genesysUserId: userId }
+    if (record.kind === 'rehire' && typeof account?.replaced === 'string' && record.notes === undefined) {
+      // The earlier account was deleted in Genesys: this is a hire of a new user.
+      record = { ...record, kind: 'hire', notes: [`Genesys user ${account.replaced} no longer exists; a new user was created for the rehire`] }
+    }
     const grants = record.plan?.grants ?? []
     record = await step(record, 'grantRoles', async () => {
       if (grants.length === 0) return { status: 'skipped', detail: {} }
@@ -306,6 +312,53 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     })
     record = await step(record, 'joinGroups', () => withFreshIdRetry(t.cache, () => joinGroups(t, record, userId)))
     await finish(move(record, 'completed'))
+  }
+
+  /**
+   * A leaver: the owned user is deactivated first (from then on it cannot log
+   * in), then removed from every group this service added it to, so queue
+   * membership is clean. Role grants stay for a rehire. Each step lands in the
+   * ledger before the next: a re-run never deactivates or removes twice.
+   */
+  async function terminate (t: TenantGenesys, record: ProvisioningRecord): Promise<void> {
+    const entry = await deps.registry.get(record.clientId, record.hrId)
+    if (!entry) throw new Refusal([{ code: 'worker.notManaged', path: '/hrId', message: `HR id ${record.hrId} is not a worker this client manages` }])
+    const divisions = await divisionIdsOf({ directory: t.genesys, cache: t.cache }, requesterFor(record).divisions)
+    if (divisions !== '*' && !divisions.has(entry.divisionId)) {
+      throw new Refusal([{ code: 'division.notAllowed', path: '/division', message: `this client may not change workers in division "${entry.divisionName}"` }])
+    }
+    const userId = entry.genesysUserId
+    if (record.status !== 'provisioning') {
+      record = move(record, 'provisioning', { genesysUserId: userId, division: entry.divisionName })
+      await requests.save(record)
+    }
+    record = await step(record, 'deactivate', async () => {
+      const current = await t.genesys.users.get(userId).catch((err: unknown) => {
+        if (isNotFound(err)) return undefined
+        throw err
+      })
+      const at = iso()
+      if (!current) return { status: 'skipped', detail: { userId, deleted: true }, worker: { ...entry, active: false, deactivatedAt: at, groups: entry.groups, lastRequestId: record.id, updatedAt: at } }
+      if (current.resource.active !== false) {
+        await t.genesys.users.patch(userId, [{ op: 'replace', path: 'active', value: false }], current.version)
+      }
+      // Confirmed: Genesys answered the PATCH (or the user was already inactive).
+      const confirmed = iso()
+      return { status: current.resource.active === false ? 'skipped' : 'done', detail: { userId, deactivatedAt: confirmed }, worker: { ...entry, active: false, deactivatedAt: confirmed, lastRequestId: record.id, updatedAt: confirmed } }
+    })
+    const deleted = record.steps.find((s) => s.name === 'deactivate')?.detail.deleted === true
+    record = await step(record, 'leaveGroups', async () => {
+      const groups = entry.groups
+      if (groups.length === 0 || deleted) return { status: 'skipped', detail: { groupIds: [] }, worker: { ...(await currentEntry(record, entry)), groups: [], updatedAt: iso() } }
+      await Promise.all(groups.map((groupId) => removeMember(t.genesys.groups, groupId, userId)))
+      return { status: 'done', detail: { groupIds: groups }, worker: { ...(await currentEntry(record, entry)), groups: [], lastRequestId: record.id, updatedAt: iso() } }
+    })
+    await finish(move(record, 'completed'))
+  }
+
+  /** The registry entry as it is now (a step before may have changed it). */
+  async function currentEntry (record: ProvisioningRecord, fallback: WorkerEntry): Promise<WorkerEntry> {
+    return (await deps.registry.get(record.clientId, record.hrId)) ?? fallback
   }
 
   async function fail (record: ProvisioningRecord, err: unknown): Promise<void> {
@@ -337,6 +390,10 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     }
     slots.set(t, held + 1)
     try {
+      if (record.kind === 'terminate') {
+        await terminate(t, record)
+        return
+      }
       if (record.status === 'accepted' || record.status === 'validating') {
         record = await validate(t, record)
         if (!record) return
@@ -477,4 +534,24 @@ function retryDelay (err: unknown): number {
 function safeErr (err: unknown): unknown {
   if (isGenesysError(err)) return err.toJSON()
   return err instanceof Error ? { name: err.name, message: err.message } : err
+}
+
+/** Group removals read first and write with If-Match: a concurrent change of the group is re-read, never overwritten. */
+async function removeMember (groups: Provisioner['groups'], groupId: string, userId: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const current = await groups.get(groupId).catch((err: unknown) => {
+      if (isNotFound(err)) return undefined
+      throw err
+    })
+    // A deleted group holds nobody; a user no longer in it is already out.
+    if (!current || !(current.resource.members ?? []).some((m) => m.value === userId)) return
+    try {
+      await groups.patchMembers(groupId, { remove: [userId] }, current.version)
+      return
+    } catch (err) {
+      if (!isVersionConflict(err)) throw err
+      if (attempt >= 5) throw new RetryLater(`group ${groupId} kept changing under concurrent updates`, 1000, { cause: err })
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * 2 ** attempt))
+    }
+  }
 }

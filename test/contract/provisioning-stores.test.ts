@@ -23,7 +23,10 @@ function contract (t: Tap, name: string, make: () => Promise<Stores & { close ()
     const s = await make()
     t.teardown(() => s.close())
     const a = record({ hrId: 'E1' })
+    t.equal(await s.requests.activeFor(a.clientId, 'E1'), undefined, 'no request in progress yet')
     t.same(await s.requests.insert(a), { inserted: true })
+    t.equal(await s.requests.activeFor(a.clientId, 'E1'), a.id, 'the request in progress for the HR id')
+    t.equal(await s.requests.activeFor('hris-other', 'E1'), undefined, 'per client')
     t.same(await s.requests.get(a.id), a, 'round trip')
     t.equal(await s.requests.get('prq_missing'), undefined)
 
@@ -111,6 +114,40 @@ function contract (t: Tap, name: string, make: () => Promise<Stores & { close ()
     await t.rejects(s.registry.put(entry({ hrId: 'E2' })), { name: 'OwnedElsewhere' }, 'nor another HR id of the same client')
     await s.registry.put(entry({ hrId: 'E3', genesysUserId: 'u-3' }))
     t.same(await s.registry.ownerOf('u-3'), { clientId: 'hris-a', hrId: 'E3' }, 'put records a new entry')
+  })
+
+  t.test(`${name}: worker registry lists one client's workers by HR id, filtered, in pages`, async (t) => {
+    const s = await make()
+    t.teardown(() => s.close())
+    // 250 workers of hris-a (every third terminated, every fifth in BPO Beta), 3 of hris-b.
+    const hrIds = Array.from({ length: 250 }, (_, i) => `E${String(i).padStart(3, '0')}`)
+    for (const [i, hrId] of hrIds.entries()) {
+      const beta = i % 5 === 0
+      await s.registry.put(entry({ hrId, externalId: `hris-a:${hrId}`, genesysUserId: `u-${hrId}`, active: i % 3 !== 0, ...(beta ? { divisionId: 'd-2', divisionName: 'BPO Beta' } : {}) }))
+    }
+    for (const hrId of ['B1', 'B2', 'B3']) await s.registry.put(entry({ clientId: 'hris-b', hrId, externalId: `hris-b:${hrId}`, genesysUserId: `ub-${hrId}` }))
+    const all = async (query: Omit<Parameters<WorkerRegistry['list']>[1], 'cursor'>) => {
+      const seen: string[] = []
+      let cursor: string | undefined
+      for (let pages = 0; pages < 100; pages++) {
+        const page = await s.registry.list('hris-a', { ...query, ...(cursor ? { cursor } : {}) })
+        t.ok(page.items.length <= query.limit, 'never more than the limit')
+        seen.push(...page.items.map((e) => e.hrId))
+        cursor = page.nextCursor
+        if (!cursor) break
+      }
+      return seen
+    }
+    t.same(await all({ limit: 40 }), hrIds, 'every worker once, in HR id order, across pages')
+    t.same(await all({ limit: 7, status: 'terminated' }), hrIds.filter((_, i) => i % 3 === 0), 'status filter')
+    t.same(await all({ limit: 1000, division: 'bpo beta' }), hrIds.filter((_, i) => i % 5 === 0), 'division by name, case-insensitive')
+    t.same(await all({ limit: 1000, division: 'd-2', status: 'active' }), hrIds.filter((_, i) => i % 5 === 0 && i % 3 !== 0), 'division by id, with status')
+    t.same((await s.registry.list('hris-b', { limit: 10 })).items.map((e) => e.hrId), ['B1', 'B2', 'B3'], 'another client sees only its own')
+    t.same(await s.registry.list('hris-c', { limit: 10 }), { items: [] })
+    const a = record({ hrId: 'E999' })
+    await s.requests.insert(a)
+    await s.requests.save({ ...a, status: 'provisioning' }, undefined, entry({ hrId: 'E999', genesysUserId: 'u-E999' }))
+    t.same((await s.registry.list('hris-a', { limit: 1, cursor: Buffer.from('E998').toString('base64url') })).items.map((e) => e.hrId), ['E999'], 'an entry written with a ledger step is listed too')
   })
 
   t.test(`${name}: idempotency keys`, async (t) => {

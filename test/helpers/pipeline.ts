@@ -36,6 +36,7 @@ export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: nu
   const groups = createMappedGroupResolver(mappingStore, byName)
   const service = createProvisioningService({
     requests,
+    registry,
     idempotency: createMemoryIdempotencyStore(clock),
     queue: { enqueue: (r) => queue.add(jobIdFor(r), { requestId: r.id }) },
     clock,

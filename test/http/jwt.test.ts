@@ -10,7 +10,7 @@ import type { DryRunResult } from '../../src/provisioning/model.js'
 import { clientFromClaims, looksLikeJwt } from '../../src/http/plugins/jwt.js'
 import { staticChecks } from '../../src/provisioning/checks/static-checks.js'
 import { createProvisioningService } from '../../src/provisioning/service.js'
-import { createMemoryIdempotencyStore, createMemoryRequestStore } from '../../src/provisioning/store/memory.js'
+import { createMemoryIdempotencyStore, createMemoryRequestStore, createMemoryWorkerRegistry } from '../../src/provisioning/store/memory.js'
 import { buildTestApp } from '../helpers/app.js'
 
 /**
@@ -154,6 +154,7 @@ async function app (t: Test, env: Record<string, string>) {
   const clock = { now: Date.now }
   const service = createProvisioningService({
     requests: createMemoryRequestStore(),
+    registry: createMemoryWorkerRegistry(),
     idempotency: createMemoryIdempotencyStore(clock),
     queue: { enqueue: async () => {} },
     clock,

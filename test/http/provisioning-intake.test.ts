@@ -5,7 +5,7 @@ import { createMemoryQueue } from '../../src/jobs/memory-queue.js'
 import { staticChecks } from '../../src/provisioning/checks/static-checks.js'
 import { createProvisioningService, jobIdFor } from '../../src/provisioning/service.js'
 import type { ProvisioningJob } from '../../src/provisioning/worker.js'
-import { createMemoryIdempotencyStore, createMemoryRequestStore } from '../../src/provisioning/store/memory.js'
+import { createMemoryIdempotencyStore, createMemoryRequestStore, createMemoryWorkerRegistry } from '../../src/provisioning/store/memory.js'
 import { buildTestApp } from '../helpers/app.js'
 import { requestRecord } from '../helpers/records.js'
 
@@ -31,6 +31,7 @@ async function setup (t: Test) {
   const dryRuns: unknown[] = []
   const service = createProvisioningService({
     requests,
+    registry: createMemoryWorkerRegistry(),
     idempotency: createMemoryIdempotencyStore(clock),
     queue: { enqueue: async (r) => { enqueued.push(jobIdFor(r)); await queue.add(jobIdFor(r), { requestId: r.id }) } },
     clock,

@@ -2,11 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { buildApp } from '../../src/http/app.js'
 import { sha256Hex } from '../../src/config/clients.js'
-import { loadConfig } from '../../src/config/load-config.js'
-import { createDeps } from '../../src/deps.js'
-import { captureLogs } from '../helpers/app.js'
+import { serveEmbedded } from '../helpers/embedded.js'
 import { simAndClient, simulatorEnv } from '../helpers/genesys.js'
 import { startReceiver, verifyWith } from '../helpers/receiver.js'
 
@@ -36,19 +33,7 @@ async function service (t: Test, prefixes: { a?: string, b?: string }) {
       { id: 'bpo-b', name: 'BPO B', keySha256: sha256Hex(KEY_B), scopes, divisions: ['BPO Beta'], ...(prefixes.b !== undefined ? { externalIdPrefix: prefixes.b } : {}) },
     ],
   }))
-  const logs = captureLogs()
-  const config = loadConfig({ ...simulatorEnv(sim), CLIENTS_FILE: clientsFile, WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32', RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '1000000' })
-  const deps = await createDeps(config, logs.logger)
-  const app = await buildApp({ config, deps, logger: logs.logger })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  t.teardown(async () => { await app.close(); await deps.close() })
-  const address = app.server.address()
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
-  const call = async (key: string, method: string, path: string, body?: unknown, extra: Record<string, string> = {}) => {
-    const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...extra }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
-    const text = await res.text()
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> }
-  }
+  const { url, call, logs } = await serveEmbedded(t, { ...simulatorEnv(sim), CLIENTS_FILE: clientsFile })
   const hire = (key: string, body: Record<string, unknown>) => call(key, 'POST', '/v1/provisioning-requests', { givenName: 'Test', familyName: 'Person', ...body }, { prefer: 'wait=20' })
   const writes = () => sim.requests().filter((r) => r.method !== 'GET' && r.path !== '/oauth/token')
   const userIdOf = (externalId: string) => [...sim.state.users.values()].filter((u) => u.state !== 'deleted' && u.externalId === externalId).map((u) => u.id)

@@ -94,7 +94,7 @@ async function world () {
     const cache = createReferenceCache(clock, 60_000)
     const groups = createMappedGroupResolver(mappingStore, createNameGroupResolver(g, mappingStore))
     const service = createProvisioningService({
-      requests, idempotency: createMemoryIdempotencyStore(clock), queue: { enqueue: (r) => queue.add(jobIdFor(r), { requestId: r.id }) },
+      requests, registry, idempotency: createMemoryIdempotencyStore(clock), queue: { enqueue: (r) => queue.add(jobIdFor(r), { requestId: r.id }) },
       clock, staticChecks, config: { maxGroupDepth: 5, idempotencyTtlHours: 24 },
     })
     queue.process(createProvisioningWorker({

@@ -24,6 +24,7 @@ export const TAGS = [
   { name: 'clients', description: 'The calling API client.' },
   { name: 'health', description: 'Liveness and readiness probes (no authentication).' },
   { name: 'provisioning', description: 'New hires: intake, dry run, status, retry.' },
+  { name: 'workers', description: 'The worker lifecycle: desired states (hire, terminate, rehire) and what the service manages per worker.' },
   { name: 'groups', description: 'HR group mappings to Genesys groups and queues; membership syncs.' },
   { name: 'webhooks', description: 'Signed outcome events to your endpoint: its settings, deliveries and replays.' },
 ]

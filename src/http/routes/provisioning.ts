@@ -1,24 +1,18 @@
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type, type Static } from 'typebox'
 import { errors } from '../../errors.js'
 import { parseIdempotencyKey } from '../../provisioning/idempotency.js'
 import type { DryRun } from '../../provisioning/dry-run.js'
-import { statusCodeForTerminal, toView, type ProvisioningService } from '../../provisioning/service.js'
-import type { ProvisioningRecord, StoredResponse } from '../../provisioning/ports.js'
+import { toView, type ProvisioningService } from '../../provisioning/service.js'
+import type { ProvisioningRecord } from '../../provisioning/ports.js'
+import { intakeReplies, MAX_WAIT_SECONDS } from './intake-replies.js'
 import type { WebhookSummary } from '../../webhooks/service.js'
 import { BEARER_SECURITY, requireClient } from '../plugins/auth.js'
-import { PROBLEM_CONTENT_TYPE, validationIssues } from '../plugins/errors.js'
+import { validationIssues } from '../plugins/errors.js'
 import { problemExample, problemResponses, problemResponsesWith } from '../schemas/problem.js'
-import { ACCEPTED_EXAMPLE, COMPLETED_EXAMPLE, documented, ProvisioningRequestSchema, REJECTED_EXAMPLE } from '../schemas/provisioning.js'
+import { ACCEPTED_EXAMPLE, COMPLETED_EXAMPLE, documented, ProvisioningRequestSchema, REJECTED_EXAMPLE, withoutExamples } from '../schemas/provisioning.js'
 import { DryRunResultSchema, NewHireSchema, RequestStatusSchema } from '../../provisioning/model.js'
-
-const MAX_WAIT_SECONDS = 30
-
-/** JSON copy without `examples`: OpenAPI 3.0 allows them only at the top of a media type's schema. */
-function withoutExamples (schema: object): object {
-  return JSON.parse(JSON.stringify(schema, (key, value: unknown) => (key === 'examples' ? undefined : value))) as object
-}
 
 /** 200 answers either a dry-run plan or, with `Prefer: wait`, a rejected or failed request. */
 const DryRunOrRequestSchema = Type.Unsafe<Static<typeof ProvisioningRequestSchema> | Static<typeof DryRunResultSchema>>({
@@ -39,22 +33,12 @@ export interface ProvisioningRoutesOptions {
   webhookSummary?: (record: ProvisioningRecord) => Promise<WebhookSummary | undefined>
 }
 
-function parseWait (prefer: string | undefined): number | undefined {
-  const match = prefer === undefined ? null : /(?:^|[;,\s])wait=(\d{1,4})(?:$|[;,\s])/i.exec(prefer)
-  return match?.[1] === undefined ? undefined : Math.min(Number(match[1]), MAX_WAIT_SECONDS)
-}
-
 export async function provisioningRoutes (base: FastifyInstance, opts: ProvisioningRoutesOptions): Promise<void> {
   const app = base.withTypeProvider<TypeBoxTypeProvider>()
   const { service } = opts
   const summary = async (record: ProvisioningRecord) => (record.webhookId !== undefined ? opts.webhookSummary?.(record) : undefined)
 
-  /** The answer after `Prefer: wait`: the terminal request (201 completed, 200 rejected or failed) or the request still in progress (202). */
-  async function waitedResponse (requestId: string, wait: number, headers: Record<string, string>): Promise<StoredResponse> {
-    const record = await service.waitForTerminal(requestId, wait)
-    if (!record) throw errors.internal('The accepted request vanished while waiting.')
-    return { status: statusCodeForTerminal(record.status), headers: { ...headers, 'preference-applied': `wait=${wait}` }, body: toView(record, await summary(record)) }
-  }
+  const replies = intakeReplies(service, summary)
 
   app.post('/v1/provisioning-requests', {
     config: { scope: 'provisioning:write' },
@@ -98,14 +82,7 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
     if (invalid) throw invalid.validationContext !== 'body' ? invalid : service.invalidBody(client, request.body, validationIssues('body', invalid.validation))
     if (request.query.dryRun) return reply.code(200).send(await opts.dryRun(client, request.body))
     const key = parseIdempotencyKey(request.headers['idempotency-key'])
-    const accepted = await service.accept(client, request.body, key, request.id)
-    const wait = parseWait(request.headers.prefer)
-    // Waiting applies to a fresh acceptance only: a replay or a refusal is answered as stored.
-    const waited = wait === undefined || accepted.replayed || accepted.requestId === undefined || accepted.response.status >= 400
-      ? undefined
-      : await waitedResponse(accepted.requestId, wait, accepted.response.headers)
-    if (waited && key !== undefined) await service.rememberSent(client, request.body, key, waited)
-    return sendStored(reply, waited ?? accepted.response, { replayed: accepted.replayed, requestId: request.id })
+    return replies.send(reply, await service.accept(client, request.body, key, request.id), { client, key, prefer: request.headers.prefer, requestId: request.id })
   })
 
   app.get('/v1/provisioning-requests/:id', {
@@ -197,16 +174,4 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
     const filter = { status, code, clientId, createdAfter: createdAfter === undefined ? undefined : new Date(createdAfter).toISOString() }
     return service.retryMatching(opts.clientIds?.() ?? [], filter, limit)
   })
-}
-
-/**
- * Sends a stored intake response (first answer or Idempotency-Key replay). Its
- * status is one the route documents, but chosen at run time, so the reply is
- * taken untyped here; problems get the problem content type and this call's id.
- */
-function sendStored (reply: FastifyReply, response: StoredResponse, opts: { replayed: boolean, requestId: string }): FastifyReply {
-  reply.headers(response.headers)
-  if (opts.replayed) reply.header('idempotent-replayed', 'true')
-  if (response.status < 400) return reply.code(response.status).send(response.body)
-  return reply.code(response.status).type(PROBLEM_CONTENT_TYPE).send({ ...(response.body as object), requestId: opts.requestId })
 }

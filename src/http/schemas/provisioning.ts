@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox'
-import { IssueRef, NewHireSchema, RequestStatusSchema as StatusSchema } from '../../provisioning/model.js'
+import { IssueRef, NewHireSchema, RequestKindSchema, RequestStatusSchema as StatusSchema, WorkerStatusSchema } from '../../provisioning/model.js'
 import { WebhookSummarySchema } from './webhooks.js'
 
 const StepSchema = Type.Object({
@@ -12,6 +12,7 @@ const StepSchema = Type.Object({
 
 export const ProvisioningRequestSchema = Type.Object({
   id: Type.String(),
+  kind: RequestKindSchema,
   status: StatusSchema,
   hrId: Type.String(),
   email: Type.String(),
@@ -28,6 +29,7 @@ export const ProvisioningRequestSchema = Type.Object({
     genesysCode: Type.Optional(Type.String()),
     correlationId: Type.Optional(Type.String()),
   }, { additionalProperties: false })),
+  notes: Type.Optional(Type.Array(Type.String(), { description: 'Facts about the run that are neither issues nor errors.' })),
   attempts: Type.Integer(),
   webhook: Type.Optional(WebhookSummarySchema),
   hire: NewHireSchema,
@@ -35,6 +37,7 @@ export const ProvisioningRequestSchema = Type.Object({
   additionalProperties: false,
   examples: [{
     id: 'prq_01JD3W6Q4Z7Y8X9V0T1S2R3Q4P',
+    kind: 'hire',
     status: 'completed',
     hrId: '167844',
     email: 'ada.lovelace@example.com',
@@ -57,6 +60,7 @@ export const COMPLETED_EXAMPLE = ((ProvisioningRequestSchema as { examples?: Pro
 /** A request just accepted: what a 202 answers. */
 export const ACCEPTED_EXAMPLE: ProvisioningRequestView = {
   id: 'prq_01JD3W6Q4Z7Y8X9V0T1S2R3Q4P',
+  kind: 'hire',
   status: 'accepted',
   hrId: '167844',
   email: 'ada.lovelace@example.com',
@@ -79,8 +83,42 @@ export const REJECTED_EXAMPLE: ProvisioningRequestView = {
   attempts: 1,
 }
 
+/** JSON copy without `examples`: OpenAPI 3.0 allows them only at the top of a media type's schema. */
+export function withoutExamples (schema: object): object {
+  return JSON.parse(JSON.stringify(schema, (key, value: unknown) => (key === 'examples' ? undefined : value))) as object
+}
+
 /** A copy of a response schema with its own description and examples (OpenAPI shows them per status). */
 export function documented<T extends TSchema> (schema: T, description: string, examples: Array<Static<T>>): T {
   return { ...schema, description, examples } as T
 }
 
+
+export const WorkerSchema = Type.Object({
+  hrId: Type.String(),
+  status: WorkerStatusSchema,
+  genesysUserId: Type.String(),
+  division: Type.Object({ id: Type.String(), name: Type.String() }, { additionalProperties: false }),
+  roles: Type.Array(Type.Object({ roleId: Type.String(), divisionId: Type.String() }, { additionalProperties: false }), { description: 'Role grants this service made (others are not its to touch).' }),
+  groups: Type.Array(Type.Object({ groupId: Type.String() }, { additionalProperties: false }), { description: 'Genesys groups this service added the worker to.' }),
+  origin: Type.Unsafe<'created' | 'adopted'>({ type: 'string', enum: ['created', 'adopted'], description: 'Created by this service, or adopted with proof of ownership.' }),
+  deactivatedAt: Type.Optional(Type.String({ format: 'date-time', description: 'When Genesys confirmed the deactivation (terminated workers).' })),
+  desired: Type.Optional(NewHireSchema),
+  lastRequestId: Type.String(),
+  updatedAt: Type.String({ format: 'date-time' }),
+}, {
+  additionalProperties: false,
+  examples: [{
+    hrId: '167844',
+    status: 'active',
+    genesysUserId: '8f1d2c3b-4a5e-4f60-8123-9abcdef01234',
+    division: { id: 'a1b2c3d4-0000-4000-8000-000000000001', name: 'BPO Alpha' },
+    roles: [{ roleId: 'r0000000-0000-4000-8000-000000000001', divisionId: 'a1b2c3d4-0000-4000-8000-000000000001' }],
+    groups: [{ groupId: 'g0000000-0000-4000-8000-000000000001' }],
+    origin: 'created',
+    lastRequestId: 'prq_01JD3W6Q4Z7Y8X9V0T1S2R3Q4P',
+    updatedAt: '2026-11-22T09:00:01.200Z',
+  }],
+})
+
+export type WorkerView = Static<typeof WorkerSchema>

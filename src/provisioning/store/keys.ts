@@ -24,6 +24,8 @@ export const provisioningKeys = {
   externalIdReservation: (externalId: string) => `prov:ext:${h(externalId.toLowerCase())}`,
   /** JSON worker registry entry of (client, hrId); kept while the client manages the worker. */
   worker: (clientId: string, hrId: string) => `${R}prov:worker:${clientId}:${h(hrId)}`,
+  /** Sorted set (all scores 0, so in HR id order): a client's HR ids that have a registry entry. */
+  workerIndex: (clientId: string) => `${R}prov:workers:${clientId}`,
   /** JSON {clientId, hrId} owning a Genesys user id. */
   workerOwner: (genesysUserId: string) => `${R}prov:owner:${h(genesysUserId)}`,
   /** Hash {fp, response} of an Idempotency-Key; lock TTL while in flight, retention once complete. */

@@ -1,7 +1,7 @@
 import type { EmailReservations, IdempotencyBegin, IdempotencyStore, ListQuery, ProvisioningRecord, RequestStore, StoredResponse } from '../ports.js'
 import type { Clock } from '../../lib/timers.js'
 import { TERMINAL_STATUSES } from '../model.js'
-import { OwnedElsewhere, type WorkerEntry, type WorkerOwner, type WorkerRegistry } from '../registry.js'
+import { OwnedElsewhere, workerCursor, workerMatches, type WorkerEntry, type WorkerOwner, type WorkerRegistry } from '../registry.js'
 import type { MemoryDeliveryStore } from '../../webhooks/store/memory.js'
 import { keysetPage } from '../../lib/cursor.js'
 
@@ -52,6 +52,9 @@ export function createMemoryRequestStore (opts: { outbox?: Pick<MemoryDeliverySt
         .slice(0, limit)
         .map((r) => r.id)
     },
+    async activeFor (clientId, hrId) {
+      return activeHr.get(hrKey({ clientId, hrId }))
+    },
     async claimHrId (record) {
       const holder = activeHr.get(hrKey(record))
       if (holder !== undefined && holder !== record.id) return false
@@ -92,6 +95,15 @@ export function createMemoryWorkerRegistry (): MemoryWorkerRegistry {
     async ownerOf (genesysUserId) {
       const o = owners.get(genesysUserId)
       return o ? { ...o } : undefined
+    },
+    async list (clientId, query) {
+      const after = query.cursor === undefined ? undefined : workerCursor.decode(query.cursor)
+      const mine = [...entries.values()]
+        .filter((e) => e.clientId === clientId && (after === undefined || e.hrId > after) && workerMatches(e, query))
+        .sort((a, b) => (a.hrId < b.hrId ? -1 : 1))
+      const items = mine.slice(0, query.limit).map((e) => structuredClone(e))
+      const last = items.at(-1)
+      return mine.length > query.limit && last ? { items, nextCursor: workerCursor.encode(last.hrId) } : { items }
     },
   }
 }

@@ -1,7 +1,7 @@
 import { NO_DURABILITY, type Durability, type RedisClient } from '../../redis/connection.js'
 import type { EmailReservations, IdempotencyBegin, IdempotencyStore, ProvisioningRecord, RequestStore, StoredResponse } from '../ports.js'
 import { TERMINAL_STATUSES } from '../model.js'
-import { OwnedElsewhere, type WorkerEntry, type WorkerOwner, type WorkerRegistry } from '../registry.js'
+import { OwnedElsewhere, workerCursor, workerMatches, type WorkerEntry, type WorkerOwner, type WorkerRegistry } from '../registry.js'
 import { pageFromIndex } from '../../redis/index-page.js'
 import { withScripts } from '../../redis/lua.js'
 import { provisioningKeys as keys, REQUEST_RETENTION_SECONDS } from './keys.js'
@@ -15,7 +15,7 @@ interface ProvScripts {
   compareAndDelete (key: string, value: string): Promise<number>
   idempotencyBegin (key: string, fingerprint: string, lockSeconds: number): Promise<string[]>
   idempotencyAbandon (key: string): Promise<number>
-  registryPut (entryKey: string, ownerKey: string, entryJson: string, ownerJson: string): Promise<number>
+  registryPut (entryKey: string, ownerKey: string, indexKey: string, entryJson: string, ownerJson: string, hrId: string): Promise<number>
 }
 
 const SCRIPTS = {
@@ -25,10 +25,13 @@ const SCRIPTS = {
   compareAndDelete: { file: 'compare-and-delete', keys: 1 },
   idempotencyBegin: { file: 'idempotency-begin', keys: 1 },
   idempotencyAbandon: { file: 'idempotency-abandon', keys: 1 },
-  registryPut: { file: 'registry-put', keys: 2 },
+  registryPut: { file: 'registry-put', keys: 3 },
 }
 
 const ms = (iso: string) => Date.parse(iso)
+/** A worker list page reads the index in batches of this many, at most this many batches. */
+const LIST_BATCH = 100
+const LIST_BATCHES = 10
 const parse = (json: string | null): ProvisioningRecord | undefined => (json === null ? undefined : JSON.parse(json) as ProvisioningRecord)
 
 /**
@@ -78,6 +81,9 @@ export function createRedisRequestStore (redisConn: RedisClient, opts: { retenti
     async pending (olderThan, limit) {
       return redis.zrangebyscore(keys.pending(), '-inf', `(${ms(olderThan)}`, 'LIMIT', 0, limit)
     },
+    async activeFor (clientId, hrId) {
+      return (await redis.get(keys.activeHrId(clientId, hrId))) ?? undefined
+    },
     async claimHrId (record) {
       return (await redis.claimIfFree(keys.activeHrId(record.clientId, record.hrId), record.id, 0)) === record.id
     },
@@ -86,8 +92,8 @@ export function createRedisRequestStore (redisConn: RedisClient, opts: { retenti
 
 function registryArgs (entry: WorkerEntry): { keys: string[], args: string[] } {
   return {
-    keys: [keys.worker(entry.clientId, entry.hrId), keys.workerOwner(entry.genesysUserId)],
-    args: [JSON.stringify(entry), ownerJson(entry)],
+    keys: [keys.worker(entry.clientId, entry.hrId), keys.workerOwner(entry.genesysUserId), keys.workerIndex(entry.clientId)],
+    args: [JSON.stringify(entry), ownerJson(entry), entry.hrId],
   }
 }
 
@@ -125,7 +131,32 @@ export function createRedisWorkerRegistry (redisConn: RedisClient): WorkerRegist
     },
     async put (entry) {
       const { keys: k, args } = registryArgs(entry)
-      if ((await redis.registryPut(k[0] ?? '', k[1] ?? '', args[0] ?? '', args[1] ?? '')) === -1) throw new OwnedElsewhere(entry.genesysUserId)
+      if ((await redis.registryPut(k[0] ?? '', k[1] ?? '', k[2] ?? '', args[0] ?? '', args[1] ?? '', args[2] ?? '')) === -1) throw new OwnedElsewhere(entry.genesysUserId)
+    },
+    async list (clientId, query) {
+      // HR ids in order from the client's index, entries read in batches; filters
+      // may skip entries, so the scan is bounded and a page may come back short.
+      const after = query.cursor === undefined ? undefined : workerCursor.decode(query.cursor)
+      const items: WorkerEntry[] = []
+      let from = after === undefined ? '-' : `(${after}`
+      for (let batch = 0; batch < LIST_BATCHES; batch++) {
+        const ids = await redis.zrangebylex(keys.workerIndex(clientId), from, '+', 'LIMIT', 0, LIST_BATCH)
+        if (ids.length === 0) return { items }
+        const jsons = await redis.mget(...ids.map((id) => keys.worker(clientId, id)))
+        for (let i = 0; i < ids.length; i++) {
+          const json = jsons[i]
+          const entry = json === null || json === undefined ? undefined : JSON.parse(json) as WorkerEntry
+          if (entry && workerMatches(entry, query)) items.push(entry)
+          if (items.length === query.limit) {
+            const more = i < ids.length - 1 || (await redis.zrangebylex(keys.workerIndex(clientId), `(${ids[i] ?? ''}`, '+', 'LIMIT', 0, 1)).length > 0
+            return more ? { items, nextCursor: workerCursor.encode(ids[i] ?? '') } : { items }
+          }
+        }
+        if (ids.length < LIST_BATCH) return { items }
+        from = `(${ids.at(-1) ?? ''}`
+      }
+      const last = from.slice(1)
+      return { items, nextCursor: workerCursor.encode(last) }
     },
   }
 }

@@ -1,0 +1,101 @@
+/**
+ * Leavers: how long a termination takes from request to completed (Genesys has
+ * deactivated the user and the service has removed its groups), and what it
+ * costs upstream. One service process (ROLE=all, Redis), the simulator with
+ * 50 ± 10 ms latency and a 300/min limit equal to the service's budget.
+ *
+ *   1. hires the workers (PUT /v1/workers/{hrId}, one role, one group) and waits;
+ *   2. no backlog: terminates them one at a time (PATCH {"status":"terminated"},
+ *      Prefer: wait=30), each after the previous completed;
+ *   3. with a backlog: posts a batch of hires, then terminates the remaining
+ *      workers one at a time while the hires drain through the same budget.
+ *
+ *   npx tsx bench/lifecycle.ts [--workers 20] [--backlog 60] [--during 5]
+ */
+import { parseArgs } from 'node:util'
+import { createSimulator } from '../src/simulator/index.js'
+import { startRedis } from '../test/helpers/redis.js'
+import { BENCH_KEY, benchClientsFile, fleetEnv, machine, median, percentile, startServer } from './lib.js'
+
+const { values } = parseArgs({ options: { workers: { type: 'string', default: '20' }, backlog: { type: 'string', default: '60' }, during: { type: 'string', default: '5' } } })
+const quiet = Number(values.workers)
+const backlog = Number(values.backlog)
+const during = Number(values.during)
+const LIMIT = 300
+const LATENCY = 50
+
+interface View { id: string, kind: string, status: string, createdAt: string, transitions: Array<{ status: string, at: string }> }
+const terminalAt = (v: View) => Date.parse(v.transitions.at(-1)?.at ?? v.createdAt)
+const worker = (n: number) => ({ email: `leaver.${n}@example.com`, givenName: 'Lea', familyName: `Ver ${n}`, division: 'BPO Alpha', roles: ['Agent'], groups: ['Ops/Support'] })
+
+async function main (): Promise<void> {
+  const sim = await createSimulator({ rateLimitPerMinute: LIMIT, faults: { latencyMs: LATENCY, jitterMs: LATENCY / 5 } })
+  const redis = await startRedis({ appendonly: true })
+  const server = await startServer(fleetEnv({ sim, redisUrl: redis.url, clientsFile: await benchClientsFile(), limit: LIMIT }))
+  const headers = { authorization: `Bearer ${BENCH_KEY}`, 'content-type': 'application/json' }
+  const call = async (method: string, path: string, body: unknown, extra: Record<string, string> = {}) => {
+    const res = await fetch(`${server.url}${path}`, { method, headers: { ...headers, ...extra }, body: JSON.stringify(body) })
+    return { status: res.status, body: (await res.json()) as View }
+  }
+  const settle = async (ids: string[], deadlineMs: number): Promise<View[]> => {
+    const done = new Map<string, View>()
+    while (done.size < ids.length && Date.now() < deadlineMs) {
+      for (const id of ids.filter((x) => !done.has(x))) {
+        const v = (await (await fetch(`${server.url}/v1/provisioning-requests/${id}`, { headers })).json()) as View
+        if (['completed', 'rejected', 'failed'].includes(v.status)) done.set(id, v)
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+    return [...done.values()]
+  }
+  const terminate = async (n: number) => {
+    const before = sim.counters()
+    const sent = Date.now()
+    const res = await call('PATCH', `/v1/workers/LV-${n}`, { status: 'terminated' }, { 'content-type': 'application/merge-patch+json', prefer: 'wait=30' })
+    const waited = Date.now() - sent
+    const after = sim.counters()
+    if (res.body.kind !== 'terminate') throw new Error(`worker LV-${n}: ${res.status} ${JSON.stringify(res.body)}`)
+    return { view: res.body, waitedMs: waited, calls: after.apiRequests - before.apiRequests }
+  }
+  try {
+    // 1. The workers, hired through the lifecycle API.
+    const total = quiet + during
+    const hires = await Promise.all(Array.from({ length: total }, (_, n) => call('PUT', `/v1/workers/LV-${n}`, worker(n))))
+    const hired = await settle(hires.map((h) => h.body.id), Date.now() + 5 * 60_000)
+    const hiredOk = hired.filter((v) => v.status === 'completed').length
+    if (hiredOk !== total) throw new Error(`only ${hiredOk}/${total} workers were hired`)
+
+    // 2. No backlog: one termination at a time.
+    const calm: Array<Awaited<ReturnType<typeof terminate>>> = []
+    for (let n = 0; n < quiet; n++) calm.push(await terminate(n))
+
+    // 3. A batch of hires ahead in the same budget, then the remaining terminations.
+    const batch = await Promise.all(Array.from({ length: backlog }, (_, i) => call('POST', '/v1/provisioning-requests', { hrId: `BL-${i}`, ...worker(1000 + i) })))
+    const busy: Array<Awaited<ReturnType<typeof terminate>>> = []
+    for (let n = quiet; n < total; n++) busy.push(await terminate(n))
+    const drained = await settle(batch.map((b) => b.body.id), Date.now() + 5 * 60_000)
+
+    const stats = (runs: typeof calm) => {
+      const latencies = runs.map((r) => terminalAt(r.view) - Date.parse(r.view.createdAt))
+      const completed = runs.filter((r) => r.view.status === 'completed').length
+      return `${completed}/${runs.length} completed; request→completed p50 ${(median(latencies) / 1000).toFixed(2)} s, p95 ${(percentile(latencies, 95) / 1000).toFixed(2)} s, max ${(Math.max(...latencies) / 1000).toFixed(2)} s; answered (Prefer: wait) p50 ${(median(runs.map((r) => r.waitedMs)) / 1000).toFixed(2)} s; upstream calls per termination: median ${median(runs.map((r) => r.calls))}`
+    }
+    const counters = sim.counters()
+    console.log([
+      `lifecycle (${new Date().toISOString().slice(0, 10)}, ${machine()}; simulator ${LATENCY} ± ${LATENCY / 5} ms, limit ${LIMIT}/min = budget; one role, one group per worker)`,
+      `  hired ${hiredOk}/${total} workers through PUT /v1/workers/{hrId}`,
+      `  terminations, no backlog (${quiet}, one at a time): ${stats(calm)}`,
+      `  terminations behind ${backlog} hires posted just before (${during}): ${stats(busy)}; the hires: ${drained.filter((v) => v.status === 'completed').length}/${backlog} completed`,
+      `  429s: ${counters.rateLimited}`,
+    ].join('\n'))
+  } finally {
+    await server.stop()
+    await redis.stop()
+    await sim.close()
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exit(1)
+})

@@ -1,0 +1,53 @@
+import type { FastifyReply } from 'fastify'
+import type { AuthenticatedClient } from '../../config/clients.js'
+import { errors } from '../../errors.js'
+import type { ProvisioningRecord, StoredResponse } from '../../provisioning/ports.js'
+import { statusCodeForTerminal, toView, type AcceptResult, type ProvisioningService } from '../../provisioning/service.js'
+import type { WebhookSummary } from '../../webhooks/service.js'
+import { PROBLEM_CONTENT_TYPE } from '../plugins/errors.js'
+
+/** `Prefer: wait=<seconds>` is capped at this. */
+export const MAX_WAIT_SECONDS = 30
+
+export function parseWait (prefer: string | undefined): number | undefined {
+  const match = prefer === undefined ? null : /(?:^|[;,\s])wait=(\d{1,4})(?:$|[;,\s])/i.exec(prefer)
+  return match?.[1] === undefined ? undefined : Math.min(Number(match[1]), MAX_WAIT_SECONDS)
+}
+
+/**
+ * How an intake (a new hire, a worker's desired state) is answered over HTTP:
+ * the stored answer or its Idempotency-Key replay, and with `Prefer: wait` the
+ * request's outcome once it is terminal (201 completed, 200 rejected or
+ * failed) or still in progress (202), remembered for the key.
+ */
+export function intakeReplies (service: Pick<ProvisioningService, 'waitForTerminal' | 'rememberSent'>, summary: (record: ProvisioningRecord) => Promise<WebhookSummary | undefined>) {
+  async function waitedResponse (requestId: string, wait: number, headers: Record<string, string>): Promise<StoredResponse> {
+    const record = await service.waitForTerminal(requestId, wait)
+    if (!record) throw errors.internal('The accepted request vanished while waiting.')
+    return { status: statusCodeForTerminal(record.status), headers: { ...headers, 'preference-applied': `wait=${wait}` }, body: toView(record, await summary(record)) }
+  }
+
+  return {
+    async send (reply: FastifyReply, accepted: AcceptResult, call: { client: AuthenticatedClient, key: string | undefined, prefer: string | undefined, requestId: string }): Promise<FastifyReply> {
+      const wait = parseWait(call.prefer)
+      // Waiting applies to a fresh acceptance only: a replay, a refusal or no change is answered as stored.
+      const waited = wait === undefined || accepted.replayed || accepted.requestId === undefined || accepted.response.status >= 400 || accepted.response.status === 200
+        ? undefined
+        : await waitedResponse(accepted.requestId, wait, accepted.response.headers)
+      if (waited && call.key !== undefined) await service.rememberSent(call.client, accepted.fingerprint, call.key, waited)
+      return sendStored(reply, waited ?? accepted.response, { replayed: accepted.replayed, requestId: call.requestId })
+    },
+  }
+}
+
+/**
+ * Sends a stored intake response (first answer or Idempotency-Key replay). Its
+ * status is one the route documents, but chosen at run time, so the reply is
+ * taken untyped here; problems get the problem content type and this call's id.
+ */
+function sendStored (reply: FastifyReply, response: StoredResponse, opts: { replayed: boolean, requestId: string }): FastifyReply {
+  reply.headers(response.headers)
+  if (opts.replayed) reply.header('idempotent-replayed', 'true')
+  if (response.status < 400) return reply.code(response.status).send(response.body)
+  return reply.code(response.status).type(PROBLEM_CONTENT_TYPE).send({ ...(response.body as object), requestId: opts.requestId })
+}

@@ -1,0 +1,80 @@
+import type { Issue } from '../errors.js'
+import { canonicalJson } from '../lib/canonical-json.js'
+import type { NewHireBody, RequestKind, WorkerDesired, WorkerPatch, WorkerStatus } from './model.js'
+import type { WorkerEntry } from './registry.js'
+
+/**
+ * The worker lifecycle's pure half: from a desired state (PUT) or a merge
+ * patch (PATCH) and what the registry records, which change a request makes.
+ * Declarative: the caller says what the worker should be, never which call to
+ * make; the same desired state twice is no change at all.
+ */
+
+export interface Desire {
+  /** The desired new-hire fields, HR id included. */
+  hire: NewHireBody
+  status: WorkerStatus
+  effectiveAt?: string
+}
+
+export type Derived =
+  | { change: 'none' }
+  | { change: RequestKind }
+  /** A change the service does not make (yet): answered 422 with these issues, nothing stored. */
+  | { change: 'refused', issues: Issue[] }
+
+/** The desired state a PUT states, for the path's HR id. */
+export function desireOfPut (hrId: string, body: WorkerDesired): Desire {
+  const { status = 'active', effectiveAt, ...fields } = body
+  return { hire: { ...fields, hrId }, status, ...(effectiveAt !== undefined ? { effectiveAt } : {}) }
+}
+
+/**
+ * A merge patch (RFC 7396) applied to the worker's desired state: present
+ * fields replace, absent ones are kept. Without a recorded desired state
+ * (an entry older than desired states) there is nothing to merge into.
+ */
+export function desireOfPatch (entry: WorkerEntry, base: NewHireBody | undefined, patch: WorkerPatch): Desire | { issues: Issue[] } {
+  const { status, effectiveAt, ...fields } = patch
+  const current: WorkerStatus = entry.active ? 'active' : 'terminated'
+  if (!base) {
+    return { issues: [{ code: 'worker.desiredUnknown', path: '', message: `the service holds no desired state for HR id ${entry.hrId} to merge into; send the whole worker with PUT` }] }
+  }
+  return { hire: { ...base, ...fields, hrId: entry.hrId }, status: status ?? current, ...(effectiveAt !== undefined ? { effectiveAt } : {}) }
+}
+
+/** The fields of the desired state that differ between two (normalised) new hires. */
+export function differingFields (a: NewHireBody, b: NewHireBody): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)])
+  const out: string[] = []
+  for (const key of [...keys].sort()) {
+    const x = (a as Record<string, unknown>)[key]
+    const y = (b as Record<string, unknown>)[key]
+    if (canonicalJson(x ?? null) !== canonicalJson(y ?? null)) out.push(key)
+  }
+  return out
+}
+
+/**
+ * The change a desired state asks of a worker the registry records (or not).
+ * `normalized` is the desired state after the static checks; `recorded` the
+ * desired state the registry last accepted.
+ */
+export function deriveChange (entry: WorkerEntry | undefined, normalized: NewHireBody, status: WorkerStatus, recorded: NewHireBody | undefined): Derived {
+  if (!entry) return status === 'active' ? { change: 'hire' } : { change: 'none' }
+  if (!entry.active) return status === 'active' ? { change: 'rehire' } : { change: 'none' }
+  if (status === 'terminated') return { change: 'terminate' }
+  const differs = recorded ? differingFields(recorded, normalized) : ['(unknown)']
+  if (differs.length === 0) return { change: 'none' }
+  const kind = differs.includes('division') ? 'move' : 'update'
+  return {
+    change: 'refused',
+    issues: [{
+      code: `${kind}.unsupported`,
+      path: differs[0] === '(unknown)' || differs[0] === undefined ? '' : `/${differs[0]}`,
+      message: kind === 'move'
+        ? 'moving an active worker to another division is not supported by this service yet; nothing was changed'
+        : `changing an active worker's ${differs.join(', ')} is not supported by this service yet; nothing was changed (termination and rehire are)`,
+    }],
+  }
+}

@@ -1,0 +1,112 @@
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { sha256Hex } from '../../src/config/clients.js'
+import { serveEmbedded } from '../helpers/embedded.js'
+import { simAndClient, simulatorEnv } from '../helpers/genesys.js'
+import { startReceiver, verifyWith } from '../helpers/receiver.js'
+
+/**
+ * The worker lifecycle over HTTP, through the real service (memory stores)
+ * and the simulator: desired states in (PUT, merge-patch PATCH), requests and
+ * signed webhooks out, the registry read back; nothing of another tenant's.
+ */
+t.setTimeout(120_000)
+
+const KEY_A = 'gpk_workers_alpha_0123456789abcdefghijklmnop'
+const KEY_B = 'gpk_workers_beta_0123456789abcdefghijklmnopq'
+const KEY_READ = 'gpk_workers_reader_0123456789abcdefghijklmno'
+const SECRET = 'whsec_' + Buffer.from('workers test webhook secret 0032').toString('base64')
+
+async function service (t: Test) {
+  const { sim, close } = await simAndClient({ sim: { rateLimitPerMinute: 100_000 } })
+  t.teardown(close)
+  const receiver = await startReceiver()
+  t.teardown(() => receiver.close())
+  const dir = await mkdtemp(join(tmpdir(), 'prov-workers-'))
+  const clientsFile = join(dir, 'clients.json')
+  await writeFile(clientsFile, JSON.stringify({
+    clients: [
+      { id: 'bpo-a', name: 'BPO A', keySha256: sha256Hex(KEY_A), scopes: ['provisioning:write', 'provisioning:read', 'groups:write'], divisions: ['BPO Alpha'], externalIdPrefix: 'bpo-a:', webhook: { url: receiver.url, secrets: [SECRET] } },
+      { id: 'bpo-b', name: 'BPO B', keySha256: sha256Hex(KEY_B), scopes: ['provisioning:write', 'provisioning:read'], divisions: ['BPO Beta'], externalIdPrefix: 'bpo-b:' },
+      { id: 'bpo-a-reader', name: 'BPO A dashboards', keySha256: sha256Hex(KEY_READ), scopes: ['provisioning:read'], divisions: ['BPO Alpha'] },
+    ],
+  }))
+  const { call, logs } = await serveEmbedded(t, { ...simulatorEnv(sim), CLIENTS_FILE: clientsFile })
+  const writes = () => sim.requests().filter((r) => r.method !== 'GET' && r.path !== '/oauth/token')
+  // Tenant A's HR group feeds a group of its own (created in its division).
+  const mapped = await call(KEY_A, 'PUT', `/v1/group-mappings/${encodeURIComponent('Ops/Care')}`, { genesysGroup: 'Alpha Care', create: true })
+  if (mapped.status >= 300) throw new Error(`mapping: ${JSON.stringify(mapped.body)}`)
+  return { sim, call, writes, receiver, logs }
+}
+
+const ADA = { email: 'ada.worker@example.com', givenName: 'Ada', familyName: 'Worker', division: 'BPO Alpha', roles: ['Agent'], groups: ['Ops/Care'] }
+const MERGE = { 'content-type': 'application/merge-patch+json', prefer: 'wait=20' }
+
+t.test('hire by PUT, terminate by merge patch, rehire by PUT: each a request with its kind, a signed webhook, the worker read back', async (t) => {
+  const s = await service(t)
+  const hired = await s.call(KEY_A, 'PUT', '/v1/workers/W-1', ADA, { prefer: 'wait=20' })
+  t.equal(hired.status, 201, JSON.stringify(hired.body))
+  t.match(hired.body, { kind: 'hire', status: 'completed', hrId: 'W-1' })
+  const userId = String(hired.body.genesysUserId)
+  const unchanged = await s.call(KEY_A, 'PUT', '/v1/workers/W-1', ADA)
+  t.equal(unchanged.status, 200, 'the same desired state: no change')
+  t.match(unchanged.body, { hrId: 'W-1', status: 'active', genesysUserId: userId, division: { name: 'BPO Alpha' }, origin: 'created' })
+
+  const terminated = await s.call(KEY_A, 'PATCH', '/v1/workers/W-1', { status: 'terminated' }, { ...MERGE, 'idempotency-key': 'leaver-1' })
+  t.equal(terminated.status, 201, JSON.stringify(terminated.body))
+  t.match(terminated.body, { kind: 'terminate', status: 'completed', genesysUserId: userId })
+  const replay = await s.call(KEY_A, 'PATCH', '/v1/workers/W-1', { status: 'terminated' }, { ...MERGE, 'idempotency-key': 'leaver-1' })
+  t.equal(replay.status, 201, 'a replay answers as first answered')
+  t.equal(replay.headers.get('idempotent-replayed'), 'true')
+  t.equal(replay.body.id, terminated.body.id)
+  t.equal(s.sim.state.users.get(userId)?.state, 'inactive', 'Genesys user deactivated')
+
+  const mine = await s.call(KEY_A, 'GET', '/v1/workers/W-1')
+  t.match(mine.body, { status: 'terminated', groups: [], lastRequestId: terminated.body.id })
+  t.ok(mine.body.deactivatedAt)
+  const list = await s.call(KEY_A, 'GET', '/v1/workers?status=terminated&division=bpo%20alpha')
+  t.same((list.body.items as Array<{ hrId: string }>).map((w) => w.hrId), ['W-1'])
+  t.same((await s.call(KEY_A, 'GET', '/v1/workers?status=active')).body.items, [])
+
+  await s.receiver.waitFor(2)
+  const events = s.receiver.received.map((r) => verifyWith(SECRET, r) as { type: string, data: Record<string, unknown> })
+  const leaver = events.find((e) => e.data.kind === 'terminate')
+  t.match(leaver, { type: 'provisioning.completed', data: { kind: 'terminate', hrId: 'W-1', genesysUserId: userId, division: 'BPO Alpha', deactivatedAt: mine.body.deactivatedAt, changes: { active: { before: true, after: false }, groupsAdded: [], groupsRemoved: [String] } } })
+  t.match(events.find((e) => e.data.kind === 'hire'), { type: 'provisioning.completed', data: { account: 'created' } })
+
+  const rehired = await s.call(KEY_A, 'PUT', '/v1/workers/W-1', { ...ADA, status: 'active' }, { prefer: 'wait=20' })
+  t.equal(rehired.status, 201, JSON.stringify(rehired.body))
+  t.match(rehired.body, { kind: 'rehire', genesysUserId: userId })
+  t.equal(s.sim.state.users.get(userId)?.state, 'active', 'the same user, active again')
+  await s.receiver.waitFor(3)
+  const back = s.receiver.received.map((r) => verifyWith(SECRET, r) as { data: Record<string, unknown> }).find((e) => e.data.kind === 'rehire')
+  t.match(back?.data, { account: 'reactivated', changes: { active: { before: false, after: true } } })
+})
+
+t.test('scopes, tenants and bad input: refused, nothing written', async (t) => {
+  const s = await service(t)
+  const hired = await s.call(KEY_A, 'PUT', '/v1/workers/W-2', ADA, { prefer: 'wait=20' })
+  t.equal(hired.status, 201, JSON.stringify(hired.body))
+  const before = s.writes().length
+  t.equal((await s.call(KEY_READ, 'PATCH', '/v1/workers/W-2', { status: 'terminated' }, MERGE)).status, 403, 'provisioning:read cannot change a worker')
+  t.equal((await s.call(KEY_B, 'PATCH', '/v1/workers/W-2', { status: 'terminated' }, MERGE)).status, 404, "another tenant's worker does not exist for it")
+  t.equal((await s.call(KEY_B, 'GET', '/v1/workers/W-2')).status, 404)
+  t.same((await s.call(KEY_B, 'GET', '/v1/workers')).body.items, [], 'nor in its list')
+  t.equal((await s.call(KEY_READ, 'GET', '/v1/workers/W-2')).status, 404, 'workers are per API client')
+  const bad = await s.call(KEY_A, 'PATCH', '/v1/workers/W-2', { status: 'fired' }, MERGE)
+  t.equal(bad.status, 400)
+  t.equal(bad.headers.get('content-type'), 'application/problem+json; charset=utf-8')
+  t.equal((await s.call(KEY_A, 'PATCH', '/v1/workers/W-2', { unknown: 1 }, MERGE)).status, 400, 'unknown fields are errors')
+  t.equal((await s.call(KEY_A, 'PATCH', '/v1/workers/W-2', '{"status":', MERGE)).status, 400, 'malformed JSON')
+  t.equal((await s.call(KEY_A, 'PATCH', '/v1/workers/W-2', 'status=terminated', { 'content-type': 'text/plain' })).status, 415)
+  t.equal((await s.call(KEY_A, 'PATCH', '/v1/workers/bad%20id', { status: 'terminated' }, MERGE)).status, 400, 'an HR id outside the safe characters')
+  const update = await s.call(KEY_A, 'PATCH', '/v1/workers/W-2', { title: 'Team Lead' }, MERGE)
+  t.equal(update.status, 422)
+  t.match(update.body.issues, [{ code: 'update.unsupported' }])
+  const later = await s.call(KEY_A, 'PATCH', '/v1/workers/W-2', { status: 'terminated', effectiveAt: '2099-01-04T09:00:00Z' }, MERGE)
+  t.match(later.body.issues, [{ code: 'effectiveAt.unsupported' }])
+  t.equal(s.writes().length, before, 'no upstream write for any of them')
+  t.notOk(s.logs.text().includes(KEY_A), "no API key in the logs")
+})

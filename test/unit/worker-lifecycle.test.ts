@@ -1,0 +1,140 @@
+import t from 'tap'
+import type { NewHireBody, WorkerDesired } from '../../src/provisioning/model.js'
+import type { AcceptResult } from '../../src/provisioning/service.js'
+import { CLIENT, pipeline } from '../helpers/pipeline.js'
+
+let n = 0
+const hire = (over: Partial<NewHireBody> = {}): NewHireBody => {
+  n++
+  return { hrId: `LC-${n}`, email: `leaver.${n}@example.com`, givenName: 'Lea', familyName: `Ver ${n}`, division: 'BPO Alpha', roles: ['Agent'], groups: ['Operations/Customer Care/Support'], ...over }
+}
+const put = (h: NewHireBody, over: Partial<WorkerDesired> = {}): { method: 'PUT', body: WorkerDesired } => {
+  const { hrId: _ignored, ...fields } = h
+  return { method: 'PUT', body: { ...fields, ...over } }
+}
+const idOf = (a: AcceptResult) => (a.response.body as { id: string }).id
+
+t.test('a leaver: deactivated first, out of every group the service added, grants kept; the webhook says what changed', async (t) => {
+  const p = await pipeline()
+  t.teardown(p.close)
+  const h = hire()
+  const hired = await p.outcome(await p.submit(h))
+  t.equal(hired.status, 'completed', JSON.stringify(hired.error ?? hired.issues))
+  const userId = hired.genesysUserId ?? ''
+  const support = await p.genesys.client.groups.findByDisplayName('Support')
+  // Memberships the service did not make: another user in its group, and this user in a group an admin added it to.
+  const sales = await p.genesys.client.groups.findByDisplayName('Sales')
+  const colleague = [...p.sim.state.users.values()].find((u) => u.state === 'active' && u.id !== userId)?.id ?? ''
+  await p.genesys.client.groups.patchMembers(support?.id ?? '', { add: [colleague] }, (await p.genesys.client.groups.get(support?.id ?? '')).version)
+  await p.genesys.client.groups.patchMembers(sales?.id ?? '', { add: [userId] }, (await p.genesys.client.groups.get(sales?.id ?? '')).version)
+  const othersBefore = ((await p.genesys.client.groups.get(support?.id ?? '')).resource.members ?? []).map((m) => m.value).filter((id) => id !== userId)
+  t.ok(othersBefore.includes(colleague))
+  const worker = await p.service.worker(CLIENT, h.hrId)
+  t.same(worker.desired?.email, h.email, 'the registry records the desired state')
+
+  const writesBefore = p.writes().length
+  const accepted = await p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { status: 'terminated' } })
+  t.equal(accepted.response.status, 202)
+  t.match(accepted.response.body, { kind: 'terminate', status: 'accepted', genesysUserId: userId })
+  const done = await p.outcome(idOf(accepted))
+  t.equal(done.status, 'completed', JSON.stringify(done.error ?? done.issues))
+  t.same(done.steps.map((s) => `${s.name}:${s.status}`), ['deactivate:done', 'leaveGroups:done'])
+
+  const writes = p.writes().slice(writesBefore).map((w) => `${w.method} ${w.path}`)
+  t.same(writes, [`PATCH /api/v2/scim/v2/users/${userId}`, `PATCH /api/v2/scim/v2/groups/${support?.id ?? ''}`], 'one deactivation, then one group removal: nothing else written')
+  const user = await p.genesys.client.users.get(userId)
+  t.equal(user.resource.active, false, 'the user is inactive in Genesys')
+  const after = await p.genesys.client.groups.findByDisplayName('Support')
+  t.notOk(after?.members?.some((m) => m.value === userId), 'out of the group')
+  t.same((after?.members ?? []).map((m) => m.value), othersBefore, "the group's other members are kept")
+  const salesAfter = await p.genesys.client.groups.get(sales?.id ?? '')
+  t.ok(salesAfter.resource.members?.some((m) => m.value === userId), 'a membership the service did not make is kept')
+  const grants = await p.genesys.client.grants.ofSubject(userId)
+  t.ok(grants.grants?.some((g) => g.role.name === 'Agent'), 'role grants are kept for a rehire')
+
+  const entry = await p.service.worker(CLIENT, h.hrId)
+  t.match(entry, { active: false, groups: [], lastRequestId: done.id })
+  t.equal(entry.grants.length, 1)
+  t.ok(entry.deactivatedAt, 'the registry records when Genesys confirmed it')
+  t.equal(done.steps[0]?.detail.deactivatedAt, entry.deactivatedAt)
+
+  const again = await p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { status: 'terminated' } })
+  t.equal(again.response.status, 200, 'terminating a terminated worker changes nothing')
+  t.match(again.response.body, { status: 'terminated', hrId: h.hrId })
+  t.equal(p.writes().length, writesBefore + 2, 'and writes nothing')
+})
+
+t.test('a rehire: the same user reactivated, its groups joined again; the same state twice is no change', async (t) => {
+  const p = await pipeline()
+  t.teardown(p.close)
+  const h = hire()
+  const hired = await p.outcome(await p.submit(h))
+  const userId = hired.genesysUserId ?? ''
+  await p.outcome(idOf(await p.service.desire(CLIENT, h.hrId, { method: 'PUT', body: put(h, { status: 'terminated' }).body })))
+  const rehire = await p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { status: 'active' } })
+  t.match(rehire.response.body, { kind: 'rehire' })
+  const done = await p.outcome(idOf(rehire))
+  t.equal(done.status, 'completed', JSON.stringify(done.error ?? done.issues))
+  t.equal(done.genesysUserId, userId, 'the same Genesys user')
+  t.match(done.steps.find((s) => s.name === 'createUser')?.detail, { userId, adopted: true, reactivated: true })
+  t.equal((await p.genesys.client.users.get(userId)).resource.active, true)
+  const support = await p.genesys.client.groups.findByDisplayName('Support')
+  t.ok(support?.members?.some((m) => m.value === userId), 'back in its group')
+  t.match(await p.service.worker(CLIENT, h.hrId), { active: true, groups: [support?.id] })
+
+  const same = await p.service.desire(CLIENT, h.hrId, put(h))
+  t.equal(same.response.status, 200, 'PUT of the recorded state: no change')
+  const created = p.terminal.find((r) => r.id === done.id)
+  t.equal(created?.kind, 'rehire')
+})
+
+t.test('a rehire of a user deleted in Genesys creates a new one (kind hire, with a note)', async (t) => {
+  const p = await pipeline()
+  t.teardown(p.close)
+  const h = hire()
+  const hired = await p.outcome(await p.submit(h))
+  await p.outcome(idOf(await p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { status: 'terminated' } })))
+  await p.genesys.client.users.remove(hired.genesysUserId ?? '')
+  const done = await p.outcome(idOf(await p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { status: 'active' } })))
+  t.equal(done.status, 'completed', JSON.stringify(done.error ?? done.issues))
+  t.equal(done.kind, 'hire')
+  t.not(done.genesysUserId, hired.genesysUserId)
+  t.match(done.notes, [/no longer exists; a new user was created/])
+})
+
+t.test('what is refused, and writes nothing', async (t) => {
+  const p = await pipeline()
+  t.teardown(p.close)
+  const h = hire()
+  await p.outcome(await p.submit(h))
+  const writes = p.writes().length
+  const status = (x: Promise<unknown>) => x.then(() => 0, (err: { status?: number, issues?: Array<{ code: string }> }) => `${err.status ?? '?'} ${err.issues?.map((i) => i.code).join(',') ?? ''}`.trim())
+  t.equal(await status(p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { title: 'Team Lead' } })), '422 update.unsupported', 'attribute changes are not made yet')
+  t.equal(await status(p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { division: 'BPO Beta' } })), '422 move.unsupported', 'nor moves')
+  t.equal(await status(p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { status: 'terminated', effectiveAt: new Date(Date.now() + 86_400_000).toISOString() } })), '422 effectiveAt.unsupported', 'nor scheduled changes')
+  t.equal(await status(p.service.desire(CLIENT, 'NOBODY', { method: 'PATCH', body: { status: 'terminated' } })), '404', 'PATCH of a worker the client does not manage')
+  t.equal(await status(p.service.desire(CLIENT, 'NOBODY', put(hire({ hrId: 'NOBODY' }), { status: 'terminated' }))), '404', 'PUT terminated of an unknown worker')
+  const other = { ...CLIENT, id: 'hris-b' }
+  t.equal(await status(p.service.desire(other, h.hrId, { method: 'PATCH', body: { status: 'terminated' } })), '404', "another client cannot terminate this client's worker")
+  t.equal(await status(p.service.worker(other, h.hrId)), '404', 'nor read it')
+  t.equal(p.writes().length, writes, 'nothing was written upstream')
+
+  const past = await p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { status: 'terminated', effectiveAt: '2026-01-01T00:00:00Z' } })
+  t.equal(past.response.status, 202, 'an effective time in the past runs at once')
+  const busy = await status(p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { status: 'active' } }))
+  t.equal(busy, '409', 'a rehire while the termination is in progress waits its turn (never interleaved)')
+  t.equal((await p.outcome(idOf(past))).status, 'completed')
+})
+
+t.test('a PUT of a worker the service does not manage is a hire', async (t) => {
+  const p = await pipeline()
+  t.teardown(p.close)
+  const h = hire()
+  const accepted = await p.service.desire(CLIENT, h.hrId, put(h))
+  t.match(accepted.response.body, { kind: 'hire', hrId: h.hrId })
+  const done = await p.outcome(idOf(accepted))
+  t.equal(done.status, 'completed', JSON.stringify(done.error ?? done.issues))
+  const page = await p.service.workers(CLIENT, { limit: 10 })
+  t.same(page.items.map((e) => e.hrId), [h.hrId])
+  t.same((await p.service.workers(CLIENT, { limit: 10, status: 'terminated' })).items, [])
+})
