@@ -11,6 +11,7 @@ import { dryRun, type DryRun } from '../provisioning/dry-run.js'
 import { deliveryFor } from '../provisioning/events.js'
 import type { EmailReservations, IdempotencyStore, RequestStore } from '../provisioning/ports.js'
 import type { WorkerRegistry } from '../provisioning/registry.js'
+import type { RequestKind } from '../provisioning/model.js'
 import { createProvisioningService, jobIdFor } from '../provisioning/service.js'
 import { EMAIL_RESERVATION_SECONDS } from '../provisioning/store/keys.js'
 import type { Tenants } from '../provisioning/tenants.js'
@@ -50,7 +51,7 @@ export function createProvisioningFeature (config: Readonly<Config>, ctx: Provis
   // Closed before the webhook queue and the relay (closers run in reverse): jobs still finishing hand their webhooks on.
   ctx.closers.push(() => queue.close())
   const provisioningQueue = {
-    enqueue: (r: { id: string, retries: number }, opts?: { delayMs?: number }) => queue.add(jobIdFor(r), { requestId: r.id }, opts),
+    enqueue: (r: { id: string, retries: number, kind?: RequestKind }, opts?: { delayMs?: number }) => queue.add(jobIdFor(r), { requestId: r.id }, { ...opts, urgent: r.kind === 'terminate' }),
   }
   const policy = { denied: config.provisioning.deniedPermissions.map(parsePermission).filter((p): p is PermissionPattern => p !== undefined) }
   const maxGroupDepth = config.maxGroupDepth

@@ -32,6 +32,8 @@ export function createBullQueue<T> (opts: {
       await queue.add(opts.name, data, {
         jobId: id,
         delay: addOpts?.delayMs,
+        // The head of the wait list: taken before every job already waiting.
+        ...(addOpts?.urgent === true ? { lifo: true } : {}),
         attempts: opts.maxAttempts,
         backoff: { type: 'full-jitter' },
         removeOnComplete: { age: 24 * 3600, count: 10_000 },

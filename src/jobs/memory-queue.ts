@@ -6,6 +6,8 @@ interface Entry<T> {
   data: T
   attemptsMade: number
   state: 'waiting' | 'delayed' | 'active' | 'failed'
+  /** Taken before the jobs already waiting (`add`'s `urgent`). */
+  urgent: boolean
   timer?: Timer
 }
 
@@ -35,7 +37,8 @@ export function createMemoryQueue<T> (opts: {
   function schedule (entry: Entry<T>, delayMs: number): void {
     if (delayMs <= 0) {
       entry.state = 'waiting'
-      ready.push(entry.id)
+      if (entry.urgent) ready.unshift(entry.id)
+      else ready.push(entry.id)
       pump()
       return
     }
@@ -83,7 +86,7 @@ export function createMemoryQueue<T> (opts: {
   return {
     async add (id, data, addOpts) {
       if (closed || entries.has(id)) return
-      const entry: Entry<T> = { id, data, attemptsMade: 0, state: 'waiting' }
+      const entry: Entry<T> = { id, data, attemptsMade: 0, state: 'waiting', urgent: addOpts?.urgent === true }
       entries.set(id, entry)
       schedule(entry, addOpts?.delayMs ?? 0)
     },

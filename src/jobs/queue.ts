@@ -14,9 +14,18 @@ export interface Job<T> {
 
 export type JobHandler<T> = (job: Job<T>) => Promise<void>
 
+export interface AddOptions {
+  delayMs?: number
+  urgent?: boolean
+}
+
 export interface JobQueue<T> {
-  /** Adds a job; adding an id that is still queued, running or kept as failed is a no-op. */
-  add (id: string, data: T, opts?: { delayMs?: number }): Promise<void>
+  /**
+   * Adds a job; adding an id that is still queued, running or kept as failed is
+   * a no-op. An `urgent` job goes ahead of the jobs waiting (a leaver's access
+   * must not wait behind a bulk load of hires).
+   */
+  add (id: string, data: T, opts?: AddOptions): Promise<void>
   /** Starts consuming in this process. */
   process (handler: JobHandler<T>, opts: { concurrency: number }): void
   /** Jobs waiting, running, delayed and failed (for metrics and readiness). */

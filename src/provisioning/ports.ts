@@ -131,7 +131,8 @@ export interface IdempotencyStore {
 export interface ProvisioningQueue {
   /**
    * Enqueues the request's job for its current generation (see `jobIdFor`); a
-   * second enqueue while that job exists is a no-op.
+   * second enqueue while that job exists is a no-op. A termination goes ahead
+   * of the waiting jobs.
    */
-  enqueue (request: Pick<ProvisioningRecord, 'id' | 'retries'>, opts?: { delayMs?: number }): Promise<void>
+  enqueue (request: Pick<ProvisioningRecord, 'id' | 'retries' | 'kind'>, opts?: { delayMs?: number }): Promise<void>
 }

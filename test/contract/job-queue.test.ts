@@ -28,6 +28,17 @@ function contract (t: Tap, name: string, make: Make): void {
     t.same(seen, ['job-1:1:1'])
   })
 
+  t.test(`${name}: an urgent job is taken before the jobs already waiting`, async (t) => {
+    const q = make(3)
+    t.teardown(() => q.close())
+    const seen: number[] = []
+    for (let n = 1; n <= 5; n++) await q.add(`wait-${n}`, { n })
+    await q.add('urgent', { n: 99 }, { urgent: true })
+    q.process(async (job) => { seen.push(job.data.n) }, { concurrency: 1 })
+    await until(() => seen.length >= 6)
+    t.same(seen, [99, 1, 2, 3, 4, 5], 'the urgent one first, the others in order')
+  })
+
   t.test(`${name}: RetryLater retries no sooner than its floor and counts attempts`, async (t) => {
     const q = make(3)
     t.teardown(() => q.close())

@@ -110,3 +110,20 @@ t.test('scopes, tenants and bad input: refused, nothing written', async (t) => {
   t.equal(s.writes().length, before, 'no upstream write for any of them')
   t.notOk(s.logs.text().includes(KEY_A), "no API key in the logs")
 })
+
+t.test('Prefer: wait longer than the idle-socket deadline: the connection is held for the wait, then the deadline applies again', async (t) => {
+  // Each upstream call takes ~400 ms, so a hire takes seconds: well past a 1 s idle deadline.
+  const { sim, close } = await simAndClient({ sim: { rateLimitPerMinute: 100_000, faults: { latencyMs: 400 } } })
+  t.teardown(close)
+  const dir = await mkdtemp(join(tmpdir(), 'prov-workers-'))
+  const clientsFile = join(dir, 'clients.json')
+  await writeFile(clientsFile, JSON.stringify({ clients: [{ id: 'bpo-a', name: 'BPO A', keySha256: sha256Hex(KEY_A), scopes: ['provisioning:write', 'provisioning:read'], divisions: ['BPO Alpha'] }] }))
+  const { call } = await serveEmbedded(t, { ...simulatorEnv(sim), CLIENTS_FILE: clientsFile, CONNECTION_TIMEOUT_MS: '1000' })
+  const started = Date.now()
+  const hired = await call(KEY_A, 'PUT', '/v1/workers/W-SLOW', { email: 'slow.worker@example.com', givenName: 'Slow', familyName: 'Worker', division: 'BPO Alpha', roles: ['Agent'] }, { prefer: 'wait=20' })
+  t.equal(hired.status, 201, `answered after ${Date.now() - started} ms: ${JSON.stringify(hired.body)}`)
+  t.ok(Date.now() - started > 1000, 'the wait outlasted the idle deadline')
+  const leaver = await call(KEY_A, 'PATCH', '/v1/workers/W-SLOW', { status: 'terminated' }, MERGE)
+  t.equal(leaver.status, 201)
+  t.match(leaver.body, { kind: 'terminate', status: 'completed' })
+})

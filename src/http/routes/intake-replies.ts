@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import type { FastifyReply } from 'fastify'
 import type { AuthenticatedClient } from '../../config/clients.js'
 import { errors } from '../../errors.js'
@@ -33,10 +34,29 @@ export function intakeReplies (service: Pick<ProvisioningService, 'waitForTermin
       // Waiting applies to a fresh acceptance only: a replay, a refusal or no change is answered as stored.
       const waited = wait === undefined || accepted.replayed || accepted.requestId === undefined || accepted.response.status >= 400 || accepted.response.status === 200
         ? undefined
-        : await waitedResponse(accepted.requestId, wait, accepted.response.headers)
+        : await holdingSocket(reply, wait, () => waitedResponse(accepted.requestId ?? '', wait, accepted.response.headers))
       if (waited && call.key !== undefined) await service.rememberSent(call.client, accepted.fingerprint, call.key, waited)
       return sendStored(reply, waited ?? accepted.response, { replayed: accepted.replayed, requestId: call.requestId })
     },
+  }
+}
+
+/**
+ * While a request waits for its outcome it sends nothing, and the server's
+ * idle-socket deadline (`CONNECTION_TIMEOUT_MS`, 10 s by default) would close
+ * the connection under it: the socket's deadline covers the wait, then is set
+ * back for the rest of the keep-alive connection.
+ */
+async function holdingSocket<T> (reply: FastifyReply, waitSeconds: number, run: () => Promise<T>): Promise<T> {
+  const socket = reply.request.raw.socket as Partial<Socket> | undefined
+  const idle = reply.server.server.timeout
+  // Injected requests (tests, probes) have no real socket to hold.
+  const holdable = idle > 0 && typeof socket?.setTimeout === 'function'
+  if (holdable) socket.setTimeout?.(idle + waitSeconds * 1000)
+  try {
+    return await run()
+  } finally {
+    if (holdable && socket.destroyed !== true) socket.setTimeout?.(idle)
   }
 }
 
