@@ -1,5 +1,5 @@
 import { errors } from '../errors.js'
-import { GenesysError } from './errors.js'
+import { GenesysError, isNotFound } from './errors.js'
 import type { ApiCaller } from './http.js'
 import {
   MEMBER_GROUP_TYPES, SCIM_CORE_USER, SCIM_ENTERPRISE_USER, SCIM_GENESYS_USER, SCIM_PATCH_OP, validators,
@@ -183,6 +183,22 @@ export function createGenesysClient (call: ApiCaller) {
         body: { grants: list },
         ok: [204, 200],
       })
+    },
+    /**
+     * Removes one grant (role in a division) from a user. One at a time: a bulk
+     * remove fails whole when any role or division no longer exists. A grant
+     * already gone (404) is removed.
+     */
+    async remove (subjectId: string, grant: { roleId: string, divisionId: string }): Promise<void> {
+      try {
+        await call('grants.remove', {
+          method: 'DELETE',
+          path: `/api/v2/authorization/subjects/${encodeURIComponent(subjectId)}/divisions/${encodeURIComponent(grant.divisionId)}/roles/${encodeURIComponent(grant.roleId)}`,
+          ok: [204, 200],
+        })
+      } catch (err) {
+        if (!isNotFound(err)) throw err
+      }
     },
     async ofSubject (subjectId: string): Promise<Subject> {
       const res = await call('grants.ofSubject', { method: 'GET', path: `/api/v2/authorization/subjects/${encodeURIComponent(subjectId)}`, ok: [200], validator: validators.subject })

@@ -1,7 +1,7 @@
 import type { ApiClient } from '../config/clients.js'
 import { eventId, outboxEntry, type WebhookEvent } from '../webhooks/events.js'
 import type { Delivery } from '../webhooks/ports.js'
-import type { ProvisioningRecord } from './ports.js'
+import type { ProvisioningRecord, StepRecord } from './ports.js'
 
 /**
  * A provisioning request's outcome event. The id is derived from the request and
@@ -15,8 +15,13 @@ export function provisioningEvent (record: ProvisioningRecord): { id: string, ev
   let event: WebhookEvent
   switch (record.status) {
     case 'completed': {
+      const timing = { acceptedAt: record.createdAt, completedAt: at, durationMs: Date.parse(at) - Date.parse(record.createdAt) }
       if (kind === 'terminate') {
-        event = { type: 'provisioning.completed', timestamp: at, data: { ...base, ...terminationOutcome(record), acceptedAt: record.createdAt, completedAt: at, durationMs: Date.parse(at) - Date.parse(record.createdAt) } }
+        event = { type: 'provisioning.completed', timestamp: at, data: { ...base, ...terminationOutcome(record), ...timing } }
+        break
+      }
+      if (kind === 'update' || kind === 'move') {
+        event = { type: 'provisioning.completed', timestamp: at, data: { ...base, genesysUserId: record.genesysUserId, division: record.division, changes: changeOutcome(record), ...timing } }
         break
       }
       const account = record.steps.find((s) => s.name === 'createUser')?.detail
@@ -82,6 +87,23 @@ function terminationOutcome (record: ProvisioningRecord): Record<string, unknown
       groupsAdded: [],
       groupsRemoved: Array.isArray(left) ? left : [],
     },
+  }
+}
+
+/** An update or a move: the attributes changed, the division before and after, grants and groups added and removed. */
+function changeOutcome (record: ProvisioningRecord): Record<string, unknown> {
+  const detail = (name: StepRecord['name']) => record.steps.find((s) => s.name === name)?.detail ?? {}
+  const list = (value: unknown) => (Array.isArray(value) ? value : [])
+  const user = detail('updateUser')
+  const division = record.plan?.division?.name ?? record.division
+  return {
+    attributes: list(user.changed).filter((name) => name !== 'division'),
+    division: { before: user.divisionBefore ?? division, after: user.divisionAfter ?? division },
+    active: { before: true, after: true },
+    rolesAdded: list(detail('grantRoles').grants),
+    rolesRemoved: list(detail('revokeRoles').grants),
+    groupsAdded: list(detail('joinGroups').groupIds),
+    groupsRemoved: list(detail('leaveGroups').groupIds),
   }
 }
 

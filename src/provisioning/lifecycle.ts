@@ -17,11 +17,7 @@ export interface Desire {
   effectiveAt?: string
 }
 
-export type Derived =
-  | { change: 'none' }
-  | { change: RequestKind }
-  /** A change the service does not make (yet): answered 422 with these issues, nothing stored. */
-  | { change: 'refused', issues: Issue[] }
+export type Derived = { change: 'none' } | { change: RequestKind }
 
 /** The desired state a PUT states, for the path's HR id. */
 export function desireOfPut (hrId: string, body: WorkerDesired): Desire {
@@ -64,17 +60,9 @@ export function deriveChange (entry: WorkerEntry | undefined, normalized: NewHir
   if (!entry) return status === 'active' ? { change: 'hire' } : { change: 'none' }
   if (!entry.active) return status === 'active' ? { change: 'rehire' } : { change: 'none' }
   if (status === 'terminated') return { change: 'terminate' }
-  const differs = recorded ? differingFields(recorded, normalized) : ['(unknown)']
+  // Without a recorded state (an entry older than desired states) the change is
+  // derived against Genesys itself: an update, unless the division differs.
+  const differs = recorded ? differingFields(recorded, normalized) : ['division']
   if (differs.length === 0) return { change: 'none' }
-  const kind = differs.includes('division') ? 'move' : 'update'
-  return {
-    change: 'refused',
-    issues: [{
-      code: `${kind}.unsupported`,
-      path: differs[0] === '(unknown)' || differs[0] === undefined ? '' : `/${differs[0]}`,
-      message: kind === 'move'
-        ? 'moving an active worker to another division is not supported by this service yet; nothing was changed'
-        : `changing an active worker's ${differs.join(', ')} is not supported by this service yet; nothing was changed (termination and rehire are)`,
-    }],
-  }
+  return { change: differs.includes('division') && normalized.division?.toLowerCase() !== recorded?.division?.toLowerCase() ? 'move' : 'update' }
 }

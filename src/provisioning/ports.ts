@@ -12,8 +12,8 @@ import type { WorkerEntry } from './registry.js'
 
 
 export interface StepRecord {
-  /** A hire's (and rehire's) steps, then a termination's. */
-  name: 'createUser' | 'grantRoles' | 'joinGroups' | 'deactivate' | 'leaveGroups'
+  /** A hire's (and rehire's) steps, an update's or move's, a termination's. */
+  name: 'createUser' | 'updateUser' | 'grantRoles' | 'revokeRoles' | 'joinGroups' | 'deactivate' | 'leaveGroups'
   status: 'done' | 'skipped'
   at: string
   durationMs: number

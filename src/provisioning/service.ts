@@ -232,7 +232,6 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
         // A termination keeps the worker's recorded state; everything else is checked like a new hire.
         const normalized = desire.status === 'terminated' && recorded ? recorded : checkedHire(client, desire.hire, 'worker')
         const derived = deriveChange(entry, normalized, desire.status, recorded)
-        if (derived.change === 'refused') throw errors.policy(`The change is not supported; nothing was stored.`, derived.issues)
         if (derived.change === 'none') {
           if (!entry) throw errors.notFound(`No managed worker with HR id ${hrId}.`)
           return { status: 200, headers: {}, body: toWorkerView(entry) }

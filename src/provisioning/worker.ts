@@ -8,6 +8,7 @@ import { JobFailed, JobDeferred, RetryLater, type Job } from '../jobs/queue.js'
 import type { PermissionPattern } from './checks/permissions.js'
 import { buildPlan, upstreamIssues } from './checks/upstream-checks.js'
 import { createGroupMembership, type GroupMembership } from './group-membership.js'
+import { userPatch } from './user-changes.js'
 import type { Delivery } from '../webhooks/ports.js'
 import { candidateOf, divisionIdsOf, gatherFacts, requesterOf, type Directory, type GroupResolver, type ReferenceCache, type Requester } from './facts.js'
 import { adoptionVerdict, OwnedElsewhere, type OwnershipContext, type WorkerEntry, type WorkerRegistry } from './registry.js'
@@ -23,7 +24,7 @@ export interface ProvisioningJob {
 export type Provisioner = Directory & {
   users: Pick<GenesysClient['users'], 'findByUserName' | 'findByExternalId' | 'get' | 'create' | 'patch'>
   groups: Pick<GenesysClient['groups'], 'findByDisplayName' | 'get' | 'patchMembers'>
-  grants: Pick<GenesysClient['grants'], 'bulkAdd'>
+  grants: Pick<GenesysClient['grants'], 'bulkAdd' | 'remove'>
 }
 
 export interface WorkerDeps {
@@ -268,8 +269,8 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     }
   }
 
-  async function joinGroups (t: TenantGenesys, record: ProvisioningRecord, userId: string): Promise<StepOutcome> {
-    const groups = record.plan?.groups ?? []
+  async function joinGroups (t: TenantGenesys, record: ProvisioningRecord, userId: string, joined: ReadonlySet<string> = new Set()): Promise<StepOutcome> {
+    const groups = (record.plan?.groups ?? []).filter((g) => !joined.has(g.groupId))
     if (groups.length === 0) return { status: 'skipped', detail: {} }
     // The plan named these groups at validation; a mapping may have moved since
     // (and its division's claim ended). Joined is only a group the path still feeds.
@@ -356,6 +357,67 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     await finish(move(record, 'completed'))
   }
 
+  /**
+   * A mover or an update of an active worker: its attributes (one SCIM PATCH of
+   * what differs, with If-Match; the division by name), then its grants and
+   * groups as additions and removals of what this service granted, never
+   * anything it did not. Roles in a new division are granted before the old
+   * division's are removed, one at a time.
+   */
+  async function change (t: TenantGenesys, record: ProvisioningRecord): Promise<void> {
+    const plan = record.plan
+    if (!plan) throw new Error(`request ${record.id} reached provisioning without a plan`)
+    const entry = await deps.registry.get(record.clientId, record.hrId)
+    if (!entry) throw new Refusal([{ code: 'worker.notManaged', path: '/hrId', message: `HR id ${record.hrId} is not a worker this client manages` }])
+    const userId = entry.genesysUserId
+    record = { ...record, genesysUserId: userId }
+    const key = (g: { roleId: string, divisionId: string }) => `${g.roleId}/${g.divisionId}`
+    record = await step(record, 'updateUser', async () => {
+      const current = await t.genesys.users.get(userId).catch((err: unknown) => {
+        if (isNotFound(err)) throw new Refusal([{ code: 'worker.deleted', path: '/hrId', message: `the Genesys user of HR id ${record.hrId} was deleted outside the service; send the worker with status "active" after terminating it to create a new one` }])
+        throw err
+      })
+      const { operations, changed } = userPatch(plan.scimUser, current.resource)
+      const division = plan.division ? { divisionId: plan.division.id, divisionName: plan.division.name } : {}
+      const moved = plan.division !== undefined && plan.division.id !== entry.divisionId
+      const detail = { userId, changed, ...(moved ? { divisionBefore: entry.divisionName, divisionAfter: plan.division?.name } : {}) }
+      if (operations.length === 0) return { status: 'skipped', detail, worker: await entryAfter(record, (e) => ({ ...e, ...division })) }
+      try {
+        await t.genesys.users.patch(userId, operations, current.version)
+      } catch (err) {
+        if (isVersionConflict(err)) throw new RetryLater('the user changed while it was being updated', 1000, { cause: err })
+        throw err
+      }
+      return { status: 'done', detail, worker: await entryAfter(record, (e) => ({ ...e, ...division })) }
+    })
+    const granted = new Set(entry.grants.map(key))
+    const wanted = plan.grants.map((g) => ({ roleId: g.roleId, divisionId: g.divisionId }))
+    record = await step(record, 'grantRoles', async () => {
+      const add = wanted.filter((g) => !granted.has(key(g)))
+      if (add.length === 0) return { status: 'skipped', detail: { grants: [] } }
+      await withFreshIdRetry(t.cache, () => t.genesys.grants.bulkAdd(userId, add))
+      return { status: 'done', detail: { grants: add }, worker: await entryAfter(record, (e) => ({ ...e, grants: [...e.grants, ...add.filter((g) => !e.grants.some((x) => key(x) === key(g)))] })) }
+    })
+    record = await step(record, 'revokeRoles', async () => {
+      const keep = new Set(wanted.map(key))
+      const revoke = entry.grants.filter((g) => !keep.has(key(g)))
+      if (revoke.length === 0) return { status: 'skipped', detail: { grants: [] } }
+      for (const g of revoke) await t.genesys.grants.remove(userId, g)
+      const gone = new Set(revoke.map(key))
+      return { status: 'done', detail: { grants: revoke }, worker: await entryAfter(record, (e) => ({ ...e, grants: e.grants.filter((g) => !gone.has(key(g))) })) }
+    })
+    record = await step(record, 'joinGroups', () => withFreshIdRetry(t.cache, () => joinGroups(t, record, userId, new Set(entry.groups))))
+    record = await step(record, 'leaveGroups', async () => {
+      const keep = new Set(plan.groups.map((g) => g.groupId))
+      const leave = entry.groups.filter((id) => !keep.has(id))
+      if (leave.length === 0) return { status: 'skipped', detail: { groupIds: [] } }
+      await Promise.all(leave.map((groupId) => removeMember(t.genesys.groups, groupId, userId)))
+      const gone = new Set(leave)
+      return { status: 'done', detail: { groupIds: leave }, worker: await entryAfter(record, (e) => ({ ...e, groups: e.groups.filter((id) => !gone.has(id)) })) }
+    })
+    await finish(move(record, 'completed'))
+  }
+
   /** The registry entry as it is now (a step before may have changed it). */
   async function currentEntry (record: ProvisioningRecord, fallback: WorkerEntry): Promise<WorkerEntry> {
     return (await deps.registry.get(record.clientId, record.hrId)) ?? fallback
@@ -398,7 +460,8 @@ export function createProvisioningWorker (deps: WorkerDeps) {
         record = await validate(t, record)
         if (!record) return
       }
-      await provision(t, record, job)
+      if (record.kind === 'update' || record.kind === 'move') await change(t, record)
+      else await provision(t, record, job)
     } catch (err) {
       const latest = (await requests.get(loaded.id)) ?? record ?? loaded
       if (err instanceof Refusal) {
@@ -448,6 +511,7 @@ const PERMISSION_OF: Record<string, string> = {
   'grants.bulkAdd': 'authorization:grant:add',
   'scim.groups.patchMembers': 'directory:group:edit',
   'scim.users.patch': 'directory:user:edit',
+  'grants.remove': 'authorization:grant:delete',
 }
 
 /**

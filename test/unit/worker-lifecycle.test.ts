@@ -109,9 +109,8 @@ t.test('what is refused, and writes nothing', async (t) => {
   await p.outcome(await p.submit(h))
   const writes = p.writes().length
   const status = (x: Promise<unknown>) => x.then(() => 0, (err: { status?: number, issues?: Array<{ code: string }> }) => `${err.status ?? '?'} ${err.issues?.map((i) => i.code).join(',') ?? ''}`.trim())
-  t.equal(await status(p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { title: 'Team Lead' } })), '422 update.unsupported', 'attribute changes are not made yet')
-  t.equal(await status(p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { division: 'BPO Beta' } })), '422 move.unsupported', 'nor moves')
-  t.equal(await status(p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { status: 'terminated', effectiveAt: new Date(Date.now() + 86_400_000).toISOString() } })), '422 effectiveAt.unsupported', 'nor scheduled changes')
+  t.equal(await status(p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { status: 'terminated', effectiveAt: new Date(Date.now() + 86_400_000).toISOString() } })), '422 effectiveAt.unsupported', 'scheduled changes are not made yet')
+
   t.equal(await status(p.service.desire(CLIENT, 'NOBODY', { method: 'PATCH', body: { status: 'terminated' } })), '404', 'PATCH of a worker the client does not manage')
   t.equal(await status(p.service.desire(CLIENT, 'NOBODY', put(hire({ hrId: 'NOBODY' }), { status: 'terminated' }))), '404', 'PUT terminated of an unknown worker')
   const other = { ...CLIENT, id: 'hris-b' }
@@ -119,6 +118,10 @@ t.test('what is refused, and writes nothing', async (t) => {
   t.equal(await status(p.service.worker(other, h.hrId)), '404', 'nor read it')
   t.equal(p.writes().length, writes, 'nothing was written upstream')
 
+  const denied = await p.outcome(idOf(await p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { roles: ['Master Admin'] } })))
+  t.equal(denied.kind, 'update', 'an update is accepted at intake')
+  t.same(denied.issues?.map((i) => i.code), ['role.deniedPermission'], 'and checked against Genesys like a hire: a denied role is rejected')
+  t.equal(p.writes().length, writes, 'nothing was written for it')
   const past = await p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { status: 'terminated', effectiveAt: '2026-01-01T00:00:00Z' } })
   t.equal(past.response.status, 202, 'an effective time in the past runs at once')
   const busy = await status(p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { status: 'active' } }))
@@ -137,4 +140,62 @@ t.test('a PUT of a worker the service does not manage is a hire', async (t) => {
   const page = await p.service.workers(CLIENT, { limit: 10 })
   t.same(page.items.map((e) => e.hrId), [h.hrId])
   t.same((await p.service.workers(CLIENT, { limit: 10, status: 'terminated' })).items, [])
+})
+
+t.test('an update: one SCIM PATCH of what changed; roles and groups as additions and removals of what the service granted', async (t) => {
+  const p = await pipeline()
+  t.teardown(p.close)
+  const h = hire({ title: 'Agent', groups: ['Operations/Customer Care/Support', 'Operations/Customer Care/Billing'] })
+  const hired = await p.outcome(await p.submit(h))
+  t.equal(hired.status, 'completed', JSON.stringify(hired.error ?? hired.issues))
+  const userId = hired.genesysUserId ?? ''
+  const writesBefore = p.writes().length
+  const title = await p.outcome(idOf(await p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { title: 'Team Lead' } })))
+  t.equal(title.status, 'completed', JSON.stringify(title.error ?? title.issues))
+  t.equal(title.kind, 'update')
+  t.same(title.steps.map((s) => `${s.name}:${s.status}`), ['updateUser:done', 'grantRoles:skipped', 'revokeRoles:skipped', 'joinGroups:skipped', 'leaveGroups:skipped'])
+  t.same(title.steps[0]?.detail.changed, ['title'])
+  t.same(p.writes().slice(writesBefore).map((w) => `${w.method} ${w.path}`), [`PATCH /api/v2/scim/v2/users/${userId}`], 'one write: the PATCH of the title')
+  t.equal((await p.genesys.client.users.get(userId)).resource.title, 'Team Lead')
+
+  // A grant the service did not make stays whatever the desired roles say.
+  const home = await p.genesys.client.divisions.home()
+  const employee = await p.genesys.client.roles.byName('Employee')
+  await p.genesys.client.grants.bulkAdd(userId, [{ roleId: employee?.id ?? '', divisionId: home.id }])
+  const roles = await p.outcome(idOf(await p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { roles: ['Team Lead'], groups: ['Operations/Customer Care/Support'] } })))
+  t.equal(roles.status, 'completed', JSON.stringify(roles.error ?? roles.issues))
+  t.same(roles.steps.map((s) => `${s.name}:${s.status}`), ['updateUser:skipped', 'grantRoles:done', 'revokeRoles:done', 'joinGroups:skipped', 'leaveGroups:done'])
+  const grants = (await p.genesys.client.grants.ofSubject(userId)).grants ?? []
+  t.same(grants.map((g) => g.role.name).sort(), ['Employee', 'Team Lead'], 'Agent revoked, Team Lead granted, the foreign Employee grant kept')
+  const billing = await p.genesys.client.groups.findByDisplayName('Billing')
+  const support = await p.genesys.client.groups.findByDisplayName('Support')
+  t.notOk(billing?.members?.some((m) => m.value === userId), 'out of the group no longer desired')
+  t.ok(support?.members?.some((m) => m.value === userId), 'still in the one desired')
+  const entry = await p.service.worker(CLIENT, h.hrId)
+  t.same(entry.groups, [support?.id])
+  t.equal(entry.grants.length, 1)
+  t.same(entry.desired?.roles, ['Team Lead'], 'the registry records the new desired state')
+})
+
+t.test('a move: the division by name, roles granted in the new division before the old ones are removed', async (t) => {
+  const p = await pipeline()
+  t.teardown(p.close)
+  const h = hire({ groups: [] })
+  const hired = await p.outcome(await p.submit(h))
+  const userId = hired.genesysUserId ?? ''
+  const writesBefore = p.writes().length
+  const accepted = await p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { division: 'BPO Beta' } })
+  t.match(accepted.response.body, { kind: 'move' })
+  const moved = await p.outcome(idOf(accepted))
+  t.equal(moved.status, 'completed', JSON.stringify(moved.error ?? moved.issues))
+  t.match(moved.steps[0]?.detail, { changed: ['division'], divisionBefore: 'BPO Alpha', divisionAfter: 'BPO Beta' })
+  const scim = await p.genesys.client.users.get(userId)
+  t.equal(scim.resource['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User']?.division, 'BPO Beta')
+  const grants = (await p.genesys.client.grants.ofSubject(userId)).grants ?? []
+  t.same(grants.map((g) => `${g.role.name}@${g.division.name}`), ['Agent@BPO Beta'])
+  const writes = p.writes().slice(writesBefore).map((w) => `${w.method} ${w.path.replace(userId, 'U').replace(/divisions\/[^/]+\/roles\/[^/]+/, 'divisions/D/roles/R')}`)
+  t.same(writes, ['PATCH /api/v2/scim/v2/users/U', 'POST /api/v2/authorization/subjects/U/bulkadd', 'DELETE /api/v2/authorization/subjects/U/divisions/D/roles/R'], 'never SCIM PUT or roles: PATCH, grant, then remove the old grant')
+  t.match(await p.service.worker(CLIENT, h.hrId), { divisionName: 'BPO Beta' })
+  const [event] = p.terminal.slice(-1)
+  t.equal(event?.kind, 'move')
 })

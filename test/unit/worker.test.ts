@@ -43,7 +43,7 @@ function fakeGenesys (over: { users?: Partial<Provisioner['users']>, groups?: Pa
     },
     divisions: { byName: async (name) => ({ id: 'd-1', name }), home: async () => ({ id: 'd-home', name: 'Home' }) },
     routing: { skillByName: async () => undefined, languageByName: async () => undefined },
-    grants: { bulkAdd: async () => { calls.push('bulkAdd') } },
+    grants: { bulkAdd: async () => { calls.push('bulkAdd') }, remove: async () => { calls.push('removeGrant') } },
   }
   return { genesys, calls, bumpGroup: () => { version++ } }
 }

@@ -31,7 +31,7 @@ const changeResponses = {
   202: documented(ProvisioningRequestSchema, 'The change is queued as a provisioning request (`kind` says which); `Location` names it.', [TERMINATE_EXAMPLE]),
   ...problemResponsesWith({
     409: problemExample(errors.conflict('Employee 167844 already has a provisioning request in progress (prq_01JD3W6Q4Z7Y8X9V0T1S2R3Q4P).')),
-    422: problemExample(errors.policy('The change is not supported; nothing was stored.', [{ code: 'move.unsupported', path: '/division', message: 'moving an active worker to another division is not supported by this service yet; nothing was changed' }])),
+    422: problemExample(errors.policy('The worker violates 1 policy; nothing was stored.', [{ code: 'division.notAllowed', path: '/division', message: 'this client may not provision into division "BPO Beta"' }])),
   }, 400, 404, 409, 413, 415, 422, 503),
 }
 
@@ -59,7 +59,7 @@ function changeSchema<B extends TSchema> (route: { operationId: string, summary:
 const changeDescription = (what: string) => [
   what,
   '',
-  'Compared with what the service manages for the worker: a worker it does not manage yet is a **hire**; `status: "terminated"` of an active worker is a **terminate** (Genesys deactivates the user at once, then the service removes it from every group it added; role grants are kept for a rehire); `status: "active"` of a terminated worker is a **rehire** (the user is reactivated and brought to the desired state). The same state again answers **200** with the worker. Changes of an active worker\'s attributes or division are not made yet (422 `update.unsupported` / `move.unsupported`), nor are scheduled changes (an `effectiveAt` more than a minute ahead: 422 `effectiveAt.unsupported`).',
+  'Compared with what the service manages for the worker: a worker it does not manage yet is a **hire**; `status: "terminated"` of an active worker is a **terminate** (Genesys deactivates the user at once, then the service removes it from every group it added; role grants are kept for a rehire); `status: "active"` of a terminated worker is a **rehire** (the user is reactivated and brought to the desired state); other differences of an active worker are an **update**, or a **move** when the division changes (one SCIM PATCH of what differs, then the roles and groups the service granted added and removed). The same state again answers **200** with the worker. Scheduled changes are not made yet (an `effectiveAt` more than a minute ahead: 422 `effectiveAt.unsupported`).',
   '',
   `**Idempotency-Key** and **Prefer: wait=<seconds>** (≤ ${MAX_WAIT_SECONDS}) as on \`POST /v1/provisioning-requests\`.`,
 ].join('\n')
@@ -76,7 +76,7 @@ export async function workerRoutes (base: FastifyInstance, opts: ProvisioningRou
     config: { scope: 'provisioning:write' },
     schema: changeSchema({
       operationId: 'putWorker',
-      summary: 'The desired state of one worker: hire, terminate or rehire',
+      summary: 'The desired state of one worker: hire, update, move, terminate or rehire',
       what: 'Declarative: send what the worker should be, not which call to make.',
       body: WorkerDesiredSchema,
     }),
