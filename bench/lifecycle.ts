@@ -31,7 +31,8 @@ const worker = (n: number) => ({ email: `leaver.${n}@example.com`, givenName: 'L
 async function main (): Promise<void> {
   const sim = await createSimulator({ rateLimitPerMinute: LIMIT, faults: { latencyMs: LATENCY, jitterMs: LATENCY / 5 } })
   const redis = await startRedis({ appendonly: true })
-  const server = await startServer(fleetEnv({ sim, redisUrl: redis.url, clientsFile: await benchClientsFile(), limit: LIMIT }))
+  // The brake on mass terminations would hold most of these (they are the point of the run): off.
+  const server = await startServer({ ...fleetEnv({ sim, redisUrl: redis.url, clientsFile: await benchClientsFile(), limit: LIMIT }), LIFECYCLE_BRAKE_PERCENT: '100', LIFECYCLE_BRAKE_COUNT: '100000' })
   const headers = { authorization: `Bearer ${BENCH_KEY}`, 'content-type': 'application/json' }
   const call = async (method: string, path: string, body: unknown, extra: Record<string, string> = {}) => {
     const res = await fetch(`${server.url}${path}`, { method, headers: { ...headers, ...extra }, body: JSON.stringify(body) })

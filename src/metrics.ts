@@ -119,6 +119,12 @@ export function createMetrics (opts: { defaultMetrics?: boolean } = {}) {
     labelNames: ['outcome'] as const,
     registers,
   })
+  const held = new Counter({
+    name: 'provisioning_held_total',
+    help: 'Terminations and moves held by the mass-change brake until an admin confirms them, by kind.',
+    labelNames: ['kind'] as const,
+    registers,
+  })
   // Read from the queues at scrape time.
   new Gauge({
     name: 'queue_jobs',
@@ -153,6 +159,9 @@ export function createMetrics (opts: { defaultMetrics?: boolean } = {}) {
         for (const code of new Set((record.issues ?? []).map((i) => i.code))) rejectionIssues.inc({ code })
       }
       if (record.status === 'failed') failures.inc({ code: record.error?.code ?? 'PROV_ERR_INTERNAL' })
+    },
+    lifecycleHeld (kind: string): void {
+      held.inc({ kind })
     },
     /**
      * The listeners of one Genesys OAuth client's connection. `name` is

@@ -18,11 +18,11 @@ import { RetryLater, type BackoffPolicy, type JobQueue } from '../jobs/queue.js'
 import type { FailureLog } from '../lib/failure-log.js'
 import type { ReadinessCheck } from '../lib/readiness.js'
 import type { Clock } from '../lib/timers.js'
-import type { EmailReservations, IdempotencyStore, RequestStore } from '../provisioning/ports.js'
+import type { ChangeWindow, EmailReservations, IdempotencyStore, RequestStore } from '../provisioning/ports.js'
 import type { WorkerRegistry } from '../provisioning/registry.js'
 import { provisioningKeys } from '../provisioning/store/keys.js'
-import { createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore, createMemoryWorkerRegistry } from '../provisioning/store/memory.js'
-import { createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore, createRedisWorkerRegistry } from '../provisioning/store/redis.js'
+import { createMemoryChangeWindow, createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore, createMemoryWorkerRegistry } from '../provisioning/store/memory.js'
+import { createRedisChangeWindow, createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore, createRedisWorkerRegistry } from '../provisioning/store/redis.js'
 import { openRedis, redisTarget, type RedisClient } from '../redis/connection.js'
 import { guardRedisUnavailable, isRedisConnectionError } from '../redis/unavailable.js'
 import type { DeliveryStore } from '../webhooks/ports.js'
@@ -37,6 +37,8 @@ export interface Adapters {
     reservations: EmailReservations
     externalIds: EmailReservations
     registry: WorkerRegistry
+    /** Terminations and moves per client over the last hour (the mass-change brake). */
+    changes: ChangeWindow
     idempotency: IdempotencyStore
     syncs: GroupSyncStore
     mappings: MappingStore
@@ -76,6 +78,7 @@ function memoryAdapters (config: Readonly<Config>, clock: Clock): Adapters {
       reservations: createMemoryEmailReservations(clock),
       externalIds: createMemoryEmailReservations(clock),
       registry,
+      changes: createMemoryChangeWindow(),
       idempotency: createMemoryIdempotencyStore(clock),
       syncs: createMemoryGroupSyncStore({ outbox: deliveries }),
       mappings: createMemoryMappingStore(),
@@ -116,6 +119,7 @@ async function redisAdapters (config: Readonly<Config>, settings: NonNullable<Co
       reservations: guardRedisUnavailable(createRedisEmailReservations(redis)),
       externalIds: guardRedisUnavailable(createRedisEmailReservations(redis, 'externalId')),
       registry: guardRedisUnavailable(createRedisWorkerRegistry(redis)),
+      changes: guardRedisUnavailable(createRedisChangeWindow(redis)),
       idempotency: guardRedisUnavailable(createRedisIdempotencyStore(redis, durability)),
       syncs: guardRedisUnavailable(createRedisGroupSyncStore(redis, durability)),
       mappings: guardRedisUnavailable(createRedisMappingStore(redis)),

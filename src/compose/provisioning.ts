@@ -9,7 +9,7 @@ import { staticChecks } from '../provisioning/checks/static-checks.js'
 import { createDispatcher } from '../provisioning/dispatcher.js'
 import { dryRun, type DryRun } from '../provisioning/dry-run.js'
 import { deliveryFor } from '../provisioning/events.js'
-import type { EmailReservations, IdempotencyStore, RequestStore } from '../provisioning/ports.js'
+import type { ChangeWindow, EmailReservations, IdempotencyStore, RequestStore } from '../provisioning/ports.js'
 import type { WorkerRegistry } from '../provisioning/registry.js'
 import type { RequestKind } from '../provisioning/model.js'
 import { createProvisioningService, jobIdFor } from '../provisioning/service.js'
@@ -32,7 +32,7 @@ export interface ProvisioningFeature {
 }
 
 export interface ProvisioningContext {
-  stores: { requests: RequestStore, reservations: EmailReservations, externalIds: EmailReservations, registry: WorkerRegistry, idempotency: IdempotencyStore, deliveries: DeliveryStore }
+  stores: { requests: RequestStore, reservations: EmailReservations, externalIds: EmailReservations, registry: WorkerRegistry, changes: ChangeWindow, idempotency: IdempotencyStore, deliveries: DeliveryStore }
   tenants: Tenants
   clients: ClientRegistry
   clock: Clock
@@ -63,6 +63,11 @@ export function createProvisioningFeature (config: Readonly<Config>, ctx: Provis
     clock,
     staticChecks: ctx.skipDivisionCheck ? withoutDivisionCheck(staticChecks) : staticChecks,
     config: { maxGroupDepth, idempotencyTtlHours },
+    brake: { changes: stores.changes, ...config.provisioning.brake },
+    onHeld: (record, seen) => {
+      ctx.metrics.lifecycleHeld(record.kind ?? 'hire')
+      ctx.logger.error({ alert: 'lifecycle_brake', clientId: record.clientId, provisioningId: record.id, kind: record.kind, changesLastHour: seen.changes, limit: seen.limit }, `mass-change brake: ${seen.changes} terminations and moves by client ${record.clientId} within an hour exceed ${seen.limit}; ${record.id} is held until an admin confirms it`)
+    },
   })
   const dryRunFor: DryRun = (client, body) => {
     const t = tenants.for(client.id)

@@ -45,6 +45,8 @@ export interface Config {
     /** `domain:entity:action` patterns no granted role may cover. */
     deniedPermissions: string[]
     idempotencyTtlHours: number
+    /** Terminations and moves per client per hour beyond which further ones are held for a confirm. */
+    brake: { percent: number, count: number }
     workerConcurrency: number
     jobMaxAttempts: number
     jobLockMs: number
@@ -367,6 +369,7 @@ function toConfig (env: Env, isTTY: boolean): Config {
     provisioning: {
       deniedPermissions: env.DENIED_PERMISSIONS === undefined ? [...DEFAULT_DENIED_PERMISSIONS] : splitList(env.DENIED_PERMISSIONS),
       idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
+      brake: { percent: env.LIFECYCLE_BRAKE_PERCENT, count: env.LIFECYCLE_BRAKE_COUNT },
       workerConcurrency: env.WORKER_CONCURRENCY,
       jobMaxAttempts: env.JOB_MAX_ATTEMPTS,
       jobLockMs: env.JOB_LOCK_MS,

@@ -54,6 +54,8 @@ export const EnvSchema = Type.Object({
   WEBHOOK_RETRY_SCHEDULE: Type.String({ default: DEFAULT_RETRY_SCHEDULE, description: 'Gaps between webhook attempts (ms, s, m, h), each varied ±20 %; after the last, a delivery is dead-lettered.' }),
   WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 1000, maximum: 30_000, default: 15_000, description: 'Total time allowed for one webhook POST.' }),
   WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 8, description: 'Webhook deliveries in flight at once per worker process.' }),
+  LIFECYCLE_BRAKE_PERCENT: Type.Integer({ minimum: 0, maximum: 100, default: 10, description: 'Terminations and moves of one client within an hour beyond this share of its managed workers wait in status held for an admin confirm.' }),
+  LIFECYCLE_BRAKE_COUNT: Type.Integer({ minimum: 0, maximum: 100_000, default: 25, description: 'Terminations and moves of one client within an hour beyond this count wait in status held for an admin confirm.' }),
   GROUP_SYNC_MAX_REMOVALS_PERCENT: Type.Integer({ minimum: 0, maximum: 100, default: 20, description: 'A membership sync removing more than this share of a group waits for ?confirm=true.' }),
   DIRECTORY_CACHE_TTL_SECONDS: Type.Integer({ minimum: 0, maximum: 3600, default: 60, description: 'How long roles, divisions, groups and queues found by name are reused (0 = every hire reads them).' }),
   DENIED_PERMISSIONS: Type.Optional(Type.String({ description: 'Comma-separated domain:entity:action patterns (* wildcards) a granted role must not cover; replaces the built-in list.' })),

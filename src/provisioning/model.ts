@@ -109,8 +109,11 @@ export const WorkerPatchSchema = Type.Partial(WorkerDesiredSchema, {
 })
 export type WorkerPatch = Static<typeof WorkerPatchSchema>
 
-/** Every status a provisioning request can have, in the order it can reach them. */
-export const REQUEST_STATUSES = ['accepted', 'validating', 'provisioning', 'completed', 'rejected', 'failed'] as const
+/**
+ * Every status a provisioning request can have, in the order it can reach them.
+ * `held`: a termination or move past the mass-change brake, waiting for an admin's confirm.
+ */
+export const REQUEST_STATUSES = ['held', 'accepted', 'validating', 'provisioning', 'completed', 'rejected', 'failed'] as const
 export type RequestStatus = typeof REQUEST_STATUSES[number]
 export const TERMINAL_STATUSES: ReadonlySet<RequestStatus> = new Set(['completed', 'rejected', 'failed'])
 export const RequestStatusSchema = Type.Unsafe<RequestStatus>({ type: 'string', enum: [...REQUEST_STATUSES] })

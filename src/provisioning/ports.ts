@@ -100,6 +100,12 @@ export interface RequestStore {
   claimHrId (record: ProvisioningRecord): Promise<boolean>
 }
 
+/** Terminations and moves per client over a sliding window, for the mass-change brake. */
+export interface ChangeWindow {
+  /** Records a change at `atMs` and answers how many the client made within the `windowMs` before it, this one included. */
+  add (clientId: string, requestId: string, atMs: number, windowMs: number): Promise<number>
+}
+
 export interface EmailReservations {
   /** Reserves the address for a request; returns the id of the request holding it (possibly this one). */
   reserve (email: string, requestId: string, ttlSeconds: number): Promise<string>

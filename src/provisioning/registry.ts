@@ -77,6 +77,8 @@ export interface WorkerRegistry {
   put (entry: WorkerEntry): Promise<void>
   /** One client's workers, by HR id. */
   list (clientId: string, query: WorkerListQuery): Promise<WorkerPage>
+  /** How many workers the client has entries for (active or terminated). */
+  count (clientId: string): Promise<number>
 }
 
 export class OwnedElsewhere extends Error {

@@ -8,7 +8,7 @@ import { fingerprint } from '../lib/canonical-json.js'
 import { newId } from '../lib/ids.js'
 import { decodeCursor } from '../lib/cursor.js'
 import type { WebhookSummary } from '../webhooks/service.js'
-import type { IdempotencyStore, ListQuery, ProvisioningQueue, ProvisioningRecord, RequestStore, StoredResponse } from './ports.js'
+import type { ChangeWindow, IdempotencyStore, ListQuery, ProvisioningQueue, ProvisioningRecord, RequestStore, StoredResponse } from './ports.js'
 import type { RequestStatus } from './model.js'
 import type { Clock } from '../lib/timers.js'
 import { TERMINAL_STATUSES } from './model.js'
@@ -49,7 +49,7 @@ export interface BulkRetryResult {
 export interface ProvisioningServiceDeps {
   requests: RequestStore
   /** The worker registry: the workers this service manages, per client. */
-  registry: Pick<WorkerRegistry, 'get' | 'list'>
+  registry: Pick<WorkerRegistry, 'get' | 'list' | 'count'>
   idempotency: IdempotencyStore
   queue: ProvisioningQueue
   clock: Clock
@@ -57,7 +57,17 @@ export interface ProvisioningServiceDeps {
   config: { maxGroupDepth: number, idempotencyTtlHours: number }
   /** Refuses intake (503) while work could not proceed, e.g. Genesys refuses the credentials. */
   intake?: { assertAccepted (apiClientId: string): void }
+  /**
+   * The mass-change brake: terminations and moves of one client within an hour
+   * beyond `count`, or beyond `percent` of its managed workers, are held.
+   */
+  brake?: { changes: ChangeWindow, percent: number, count: number }
+  /** Told of each request the brake holds (a metric and an alert-level log line). */
+  onHeld?: (record: ProvisioningRecord, seen: { changes: number, limit: number }) => void
 }
+
+/** The mass-change brake's window. */
+export const BRAKE_WINDOW_MS = 3600_000
 
 export const REQUESTS_PATH = '/v1/provisioning-requests'
 
@@ -84,23 +94,35 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
   const idempotencyTtlSeconds = deps.config.idempotencyTtlHours * 3600
   const iso = () => new Date(clock.now()).toISOString()
 
+  /** True when this change takes the client past the brake (the change is counted either way). */
+  async function braked (client: AuthenticatedClient, id: string, kind: RequestKind): Promise<{ changes: number, limit: number } | undefined> {
+    const brake = deps.brake
+    if (!brake || (kind !== 'terminate' && kind !== 'move')) return undefined
+    const [changes, managed] = await Promise.all([brake.changes.add(client.id, id, clock.now(), BRAKE_WINDOW_MS), deps.registry.count(client.id)])
+    const limit = Math.min(brake.count, Math.max(1, Math.ceil((brake.percent / 100) * managed)))
+    return changes > limit ? { changes, limit } : undefined
+  }
+
   async function createRecord (client: AuthenticatedClient, hire: NewHireBody, originRequestId?: string, change: { kind: RequestKind, worker?: WorkerEntry } = { kind: 'hire' }): Promise<StoredResponse> {
     const now = iso()
     const { worker } = change
+    const id = newId('prq', clock.now())
+    const held = await braked(client, id, change.kind)
+    const status = held ? 'held' as const : 'accepted' as const
     const record: ProvisioningRecord = {
-      id: newId('prq', clock.now()),
+      id,
       clientId: client.id,
       hrId: hire.hrId,
       externalId: worker?.externalId ?? externalIdFor(client, hire.hrId),
       email: hire.email,
-      status: 'accepted',
+      status,
       kind: change.kind,
       hire,
       division: change.kind === 'terminate' && worker ? worker.divisionName : hire.division,
       ...(change.kind === 'terminate' && worker ? { genesysUserId: worker.genesysUserId } : {}),
       createdAt: now,
       updatedAt: now,
-      transitions: [{ status: 'accepted', at: now }],
+      transitions: [{ status, at: now }],
       steps: [],
       attempts: 0,
       retries: 0,
@@ -113,8 +135,19 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
         retryable: false,
       })
     }
-    await queue.enqueue(record)
+    if (held) deps.onHeld?.(record, held)
+    else await queue.enqueue(record)
     return { status: 202, headers: { location: `${REQUESTS_PATH}/${record.id}` }, body: toView(record) }
+  }
+
+  /** Releases a held request: it is queued as if just accepted (a new job generation). */
+  async function release (record: ProvisioningRecord): Promise<ProvisioningRecord> {
+    if (record.status !== 'held') throw errors.conflict(`Only held requests can be confirmed; ${record.id} is ${record.status}.`, { retryable: false })
+    const now = iso()
+    const released: ProvisioningRecord = { ...record, status: 'accepted', retries: record.retries + 1, updatedAt: now, transitions: [...record.transitions, { status: 'accepted', at: now }] }
+    await requests.save(released)
+    await queue.enqueue(released)
+    return released
   }
 
   /** Queues a failed or rejected request again: a failed one from where its ledger stopped, a rejected one from validation. */
@@ -285,6 +318,27 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
         throw errors.validation('The cursor is not one this API returned.', [{ code: 'cursor.invalid', path: '/query/cursor', message: 'unknown cursor' }])
       }
       return requests.list(client.id, query)
+    },
+
+    /** Operators: releases one held termination or move (any client's). */
+    async confirm (id: string): Promise<ProvisioningRecord> {
+      const record = await requests.get(id)
+      if (!record) throw errors.notFound(`No provisioning request ${id}.`)
+      return release(record)
+    },
+
+    /** Operators: releases up to `limit` held requests of one client, oldest first; `more` when others remain. */
+    async confirmHeld (clientId: string, limit: number): Promise<{ confirmed: string[], more: boolean }> {
+      const held: ProvisioningRecord[] = []
+      let cursor: string | undefined
+      do {
+        const page = await requests.list(clientId, { status: 'held', limit: 100, cursor })
+        held.push(...page.items)
+        cursor = page.nextCursor
+      } while (cursor !== undefined && held.length <= limit)
+      const oldest = held.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).slice(0, limit)
+      for (const record of oldest) await release(record)
+      return { confirmed: oldest.map((r) => r.id), more: held.length > oldest.length }
     },
 
     /** Re-queues a failed request from where its ledger stopped. */

@@ -440,7 +440,8 @@ export function createProvisioningWorker (deps: WorkerDeps) {
 
   return async function handle (job: Job<ProvisioningJob>): Promise<void> {
     const loaded = await requests.get(job.data.requestId)
-    if (!loaded || TERMINAL_STATUSES.has(loaded.status)) return
+    // A held request waits for an operator's confirm, which queues it anew.
+    if (!loaded || TERMINAL_STATUSES.has(loaded.status) || loaded.status === 'held') return
     let record: ProvisioningRecord | undefined = { ...loaded, attempts: loaded.attempts + 1 }
     const log = deps.logger.child({ provisioningId: record.id, attempt: job.attempt, ...(record.originRequestId !== undefined ? { requestId: record.originRequestId } : {}) })
     const t = deps.genesysFor(record.clientId)

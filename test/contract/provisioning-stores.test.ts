@@ -1,12 +1,12 @@
 import t, { type Test as Tap } from 'tap'
-import type { EmailReservations, IdempotencyStore, ProvisioningRecord, RequestStore } from '../../src/provisioning/ports.js'
+import type { ChangeWindow, EmailReservations, IdempotencyStore, ProvisioningRecord, RequestStore } from '../../src/provisioning/ports.js'
 import type { WorkerEntry, WorkerRegistry } from '../../src/provisioning/registry.js'
-import { createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore, createMemoryWorkerRegistry } from '../../src/provisioning/store/memory.js'
-import { createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore, createRedisWorkerRegistry } from '../../src/provisioning/store/redis.js'
+import { createMemoryChangeWindow, createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore, createMemoryWorkerRegistry } from '../../src/provisioning/store/memory.js'
+import { createRedisChangeWindow, createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore, createRedisWorkerRegistry } from '../../src/provisioning/store/redis.js'
 import { requestRecord } from '../helpers/records.js'
 import { redisTwin } from '../helpers/redis.js'
 
-interface Stores { requests: RequestStore, reservations: EmailReservations, idempotency: IdempotencyStore, registry: WorkerRegistry }
+interface Stores { requests: RequestStore, reservations: EmailReservations, idempotency: IdempotencyStore, registry: WorkerRegistry, changes: ChangeWindow }
 
 function entry (over: Partial<WorkerEntry> = {}): WorkerEntry {
   return {
@@ -150,6 +150,18 @@ function contract (t: Tap, name: string, make: () => Promise<Stores & { close ()
     t.same((await s.registry.list('hris-a', { limit: 1, cursor: Buffer.from('E998').toString('base64url') })).items.map((e) => e.hrId), ['E999'], 'an entry written with a ledger step is listed too')
   })
 
+  t.test(`${name}: the mass-change window counts one client's changes within the window`, async (t) => {
+    const s = await make()
+    t.teardown(() => s.close())
+    const hour = 3600_000
+    const t0 = 1_800_000_000_000
+    t.equal(await s.changes.add('hris-a', 'prq_1', t0, hour), 1)
+    t.equal(await s.changes.add('hris-a', 'prq_2', t0 + 1000, hour), 2)
+    t.equal(await s.changes.add('hris-a', 'prq_2', t0 + 2000, hour), 2, 'the same request counts once')
+    t.equal(await s.changes.add('hris-b', 'prq_3', t0 + 2000, hour), 1, 'per client')
+    t.equal(await s.changes.add('hris-a', 'prq_4', t0 + hour + 500, hour), 2, 'changes older than the window drop out')
+  })
+
   t.test(`${name}: idempotency keys`, async (t) => {
     const s = await make()
     t.teardown(() => s.close())
@@ -171,7 +183,7 @@ function contract (t: Tap, name: string, make: () => Promise<Stores & { close ()
 contract(t, 'memory', async () => {
   const clock = { now: () => Date.now() }
   const registry = createMemoryWorkerRegistry()
-  return { requests: createMemoryRequestStore({ registry }), reservations: createMemoryEmailReservations(clock), idempotency: createMemoryIdempotencyStore(clock), registry, close: async () => {} }
+  return { requests: createMemoryRequestStore({ registry }), reservations: createMemoryEmailReservations(clock), idempotency: createMemoryIdempotencyStore(clock), registry, changes: createMemoryChangeWindow(), close: async () => {} }
 })
 
-redisTwin(t, contract, (redis) => ({ requests: createRedisRequestStore(redis), reservations: createRedisEmailReservations(redis), idempotency: createRedisIdempotencyStore(redis), registry: createRedisWorkerRegistry(redis), close: async () => {} }))
+redisTwin(t, contract, (redis) => ({ requests: createRedisRequestStore(redis), reservations: createRedisEmailReservations(redis), idempotency: createRedisIdempotencyStore(redis), registry: createRedisWorkerRegistry(redis), changes: createRedisChangeWindow(redis), close: async () => {} }))

@@ -12,7 +12,7 @@ import { createProvisioningService, jobIdFor } from '../../src/provisioning/serv
 import { createProvisioningWorker, type ProvisioningJob } from '../../src/provisioning/worker.js'
 import type { SimulatorOptions } from '../../src/simulator/index.js'
 import { createMemoryMappingStore } from '../../src/groups/store/memory.js'
-import { createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore, createMemoryWorkerRegistry } from '../../src/provisioning/store/memory.js'
+import { createMemoryChangeWindow, createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore, createMemoryWorkerRegistry } from '../../src/provisioning/store/memory.js'
 import { simAndClient } from './genesys.js'
 
 /** An all-division client with bare HR ids (the simulator's seeded users carry bare externalIds). */
@@ -20,7 +20,7 @@ export const CLIENT: AuthenticatedClient = { id: 'hris-a', name: 'HRIS A', scope
 export const DENIED = DEFAULT_DENIED_PERMISSIONS.map((p) => parsePermission(p) as PermissionPattern)
 
 /** Service + worker on memory adapters, talking to a simulator over HTTP. */
-export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: number, mappings?: MappingStore } = {}) {
+export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: number, mappings?: MappingStore, brake?: { percent: number, count: number } } = {}) {
   const { sim, genesys, close } = await simAndClient({ sim: opts.sim })
   const clock = { now: Date.now }
   const registry = createMemoryWorkerRegistry()
@@ -31,6 +31,7 @@ export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: nu
   // Fast retries: the tests wait for outcomes, not for production backoff.
   const queue = createMemoryQueue<ProvisioningJob>({ maxAttempts: opts.maxAttempts ?? 6, backoff: { baseMs: 50, capMs: 500 } })
   const terminal: ProvisioningRecord[] = []
+  const held: ProvisioningRecord[] = []
   const cache = createReferenceCache(clock, 60_000)
   const byName = createNameGroupResolver(genesys.client, mappingStore)
   const groups = createMappedGroupResolver(mappingStore, byName)
@@ -42,6 +43,8 @@ export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: nu
     clock,
     staticChecks,
     config: { maxGroupDepth: 5, idempotencyTtlHours: 24 },
+    ...(opts.brake ? { brake: { changes: createMemoryChangeWindow(), ...opts.brake } } : {}),
+    onHeld: (r) => { held.push(r) },
   })
   queue.process(createProvisioningWorker({
     requests,
@@ -65,6 +68,7 @@ export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: nu
     registry,
     mappings: mappingStore,
     terminal,
+    held,
     async submit (hire: NewHireBody): Promise<string> {
       const res = await service.accept(CLIENT, hire)
       return (res.response.body as { id: string }).id

@@ -93,6 +93,8 @@ t.test('scopes, tenants and bad input: refused, nothing written', async (t) => {
   t.equal((await s.call(KEY_READ, 'PATCH', '/v1/workers/W-2', { status: 'terminated' }, MERGE)).status, 403, 'provisioning:read cannot change a worker')
   t.equal((await s.call(KEY_B, 'PATCH', '/v1/workers/W-2', { status: 'terminated' }, MERGE)).status, 404, "another tenant's worker does not exist for it")
   t.equal((await s.call(KEY_B, 'GET', '/v1/workers/W-2')).status, 404)
+  t.equal((await s.call(KEY_A, 'POST', '/v1/provisioning-requests/confirm', { clientId: 'bpo-a' })).status, 403, 'releasing held changes is for admins')
+  t.equal((await s.call(KEY_A, 'POST', `/v1/provisioning-requests/${String(hired.body.id)}/confirm`)).status, 403)
   t.same((await s.call(KEY_B, 'GET', '/v1/workers')).body.items, [], 'nor in its list')
   t.equal((await s.call(KEY_READ, 'GET', '/v1/workers/W-2')).status, 404, 'workers are per API client')
   const bad = await s.call(KEY_A, 'PATCH', '/v1/workers/W-2', { status: 'fired' }, MERGE)

@@ -145,6 +145,43 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
     return reply.code(202).header('location', `/v1/provisioning-requests/${record.id}`).send(toView(record))
   })
 
+  app.post('/v1/provisioning-requests/:id/confirm', {
+    config: { scope: 'admin' },
+    schema: {
+      operationId: 'confirmProvisioningRequest',
+      tags: ['provisioning'],
+      summary: 'Operators: release a termination or move held by the mass-change brake',
+      description: 'A termination or move beyond the brake (`LIFECYCLE_BRAKE_PERCENT` of the client\'s managed workers, or `LIFECYCLE_BRAKE_COUNT`, within an hour) waits in status `held`; this queues it. Any client\'s request; 409 when it is not held.',
+      security: BEARER_SECURITY,
+      params: IdParams,
+      response: { 202: documented(ProvisioningRequestSchema, 'Released and queued.', [{ ...ACCEPTED_EXAMPLE, kind: 'terminate', transitions: [{ status: 'held', at: '2026-11-22T09:00:00.000Z' }, { status: 'accepted', at: '2026-11-22T09:30:00.000Z' }] }]), ...problemResponses(400, 404, 409) },
+    },
+  }, async (request, reply) => {
+    const record = await service.confirm(request.params.id)
+    return reply.code(202).header('location', `/v1/provisioning-requests/${record.id}`).send(toView(record))
+  })
+
+  app.post('/v1/provisioning-requests/confirm', {
+    config: { scope: 'admin' },
+    schema: {
+      operationId: 'confirmHeldProvisioningRequests',
+      tags: ['provisioning'],
+      summary: 'Operators: release the held terminations and moves of one client, oldest first',
+      security: BEARER_SECURITY,
+      body: Type.Object({
+        clientId: Type.String({ minLength: 1, maxLength: 64, description: 'The API client whose held requests are released.' }),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+      }, { additionalProperties: false, examples: [{ clientId: 'workday' }] }),
+      response: {
+        200: Type.Object({
+          confirmed: Type.Array(Type.String(), { description: 'The requests released, oldest first.' }),
+          more: Type.Boolean({ description: 'True when further held requests remain: call again.' }),
+        }, { additionalProperties: false, examples: [{ confirmed: ['prq_01JD3W6Q4Z7Y8X9V0T1S2R3Q4P'], more: false }] }),
+        ...problemResponses(400),
+      },
+    },
+  }, async (request) => service.confirmHeld(request.body.clientId, request.body.limit ?? 100))
+
   app.post('/v1/provisioning-requests/retry', {
     config: { scope: 'admin' },
     schema: {

@@ -26,6 +26,8 @@ export const provisioningKeys = {
   worker: (clientId: string, hrId: string) => `${R}prov:worker:${clientId}:${h(hrId)}`,
   /** Sorted set (all scores 0, so in HR id order): a client's HR ids that have a registry entry. */
   workerIndex: (clientId: string) => `${R}prov:workers:${clientId}`,
+  /** Sorted set: a client's terminations and moves by time (ms), the last hour's, for the mass-change brake. */
+  changeWindow: (clientId: string) => `prov:changes:${clientId}`,
   /** JSON {clientId, hrId} owning a Genesys user id. */
   workerOwner: (genesysUserId: string) => `${R}prov:owner:${h(genesysUserId)}`,
   /** Hash {fp, response} of an Idempotency-Key; lock TTL while in flight, retention once complete. */

@@ -1,4 +1,4 @@
-import type { EmailReservations, IdempotencyBegin, IdempotencyStore, ListQuery, ProvisioningRecord, RequestStore, StoredResponse } from '../ports.js'
+import type { ChangeWindow, EmailReservations, IdempotencyBegin, IdempotencyStore, ListQuery, ProvisioningRecord, RequestStore, StoredResponse } from '../ports.js'
 import type { Clock } from '../../lib/timers.js'
 import { TERMINAL_STATUSES } from '../model.js'
 import { OwnedElsewhere, workerCursor, workerMatches, type WorkerEntry, type WorkerOwner, type WorkerRegistry } from '../registry.js'
@@ -96,6 +96,11 @@ export function createMemoryWorkerRegistry (): MemoryWorkerRegistry {
       const o = owners.get(genesysUserId)
       return o ? { ...o } : undefined
     },
+    async count (clientId) {
+      let n = 0
+      for (const e of entries.values()) if (e.clientId === clientId) n++
+      return n
+    },
     async list (clientId, query) {
       const after = query.cursor === undefined ? undefined : workerCursor.decode(query.cursor)
       const mine = [...entries.values()]
@@ -104,6 +109,18 @@ export function createMemoryWorkerRegistry (): MemoryWorkerRegistry {
       const items = mine.slice(0, query.limit).map((e) => structuredClone(e))
       const last = items.at(-1)
       return mine.length > query.limit && last ? { items, nextCursor: workerCursor.encode(last.hrId) } : { items }
+    },
+  }
+}
+
+export function createMemoryChangeWindow (): ChangeWindow {
+  const changes = new Map<string, Array<{ id: string, at: number }>>()
+  return {
+    async add (clientId, requestId, atMs, windowMs) {
+      const kept = (changes.get(clientId) ?? []).filter((c) => c.at > atMs - windowMs && c.id !== requestId)
+      kept.push({ id: requestId, at: atMs })
+      changes.set(clientId, kept)
+      return kept.length
     },
   }
 }

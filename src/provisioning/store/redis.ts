@@ -1,5 +1,5 @@
 import { NO_DURABILITY, type Durability, type RedisClient } from '../../redis/connection.js'
-import type { EmailReservations, IdempotencyBegin, IdempotencyStore, ProvisioningRecord, RequestStore, StoredResponse } from '../ports.js'
+import type { ChangeWindow, EmailReservations, IdempotencyBegin, IdempotencyStore, ProvisioningRecord, RequestStore, StoredResponse } from '../ports.js'
 import { TERMINAL_STATUSES } from '../model.js'
 import { OwnedElsewhere, workerCursor, workerMatches, type WorkerEntry, type WorkerOwner, type WorkerRegistry } from '../registry.js'
 import { pageFromIndex } from '../../redis/index-page.js'
@@ -133,6 +133,9 @@ export function createRedisWorkerRegistry (redisConn: RedisClient): WorkerRegist
       const { keys: k, args } = registryArgs(entry)
       if ((await redis.registryPut(k[0] ?? '', k[1] ?? '', k[2] ?? '', args[0] ?? '', args[1] ?? '', args[2] ?? '')) === -1) throw new OwnedElsewhere(entry.genesysUserId)
     },
+    async count (clientId) {
+      return redis.zcard(keys.workerIndex(clientId))
+    },
     async list (clientId, query) {
       // HR ids in order from the client's index, entries read in batches; filters
       // may skip entries, so the scan is bounded and a page may come back short.
@@ -157,6 +160,23 @@ export function createRedisWorkerRegistry (redisConn: RedisClient): WorkerRegist
       }
       const last = from.slice(1)
       return { items, nextCursor: workerCursor.encode(last) }
+    },
+  }
+}
+
+/** Redis adapter of the mass-change window: one sorted set per client, trimmed to the window on each change. */
+export function createRedisChangeWindow (redis: RedisClient): ChangeWindow {
+  return {
+    async add (clientId, requestId, atMs, windowMs) {
+      const key = keys.changeWindow(clientId)
+      const replies = await redis.multi()
+        .zremrangebyscore(key, '-inf', atMs - windowMs)
+        .zadd(key, atMs, requestId)
+        .zcard(key)
+        .pexpire(key, windowMs)
+        .exec()
+      const count = replies?.[2]?.[1]
+      return typeof count === 'number' ? count : 1
     },
   }
 }
