@@ -111,11 +111,12 @@ export type WorkerPatch = Static<typeof WorkerPatchSchema>
 
 /**
  * Every status a provisioning request can have, in the order it can reach them.
- * `held`: a termination or move past the mass-change brake, waiting for an admin's confirm.
+ * `held`: a termination or move past the mass-change brake, waiting for an admin's confirm;
+ * `cancelled`: one its client withdrew before it started.
  */
-export const REQUEST_STATUSES = ['held', 'accepted', 'validating', 'provisioning', 'completed', 'rejected', 'failed'] as const
+export const REQUEST_STATUSES = ['held', 'accepted', 'validating', 'provisioning', 'completed', 'rejected', 'failed', 'cancelled'] as const
 export type RequestStatus = typeof REQUEST_STATUSES[number]
-export const TERMINAL_STATUSES: ReadonlySet<RequestStatus> = new Set(['completed', 'rejected', 'failed'])
+export const TERMINAL_STATUSES: ReadonlySet<RequestStatus> = new Set(['completed', 'rejected', 'failed', 'cancelled'])
 export const RequestStatusSchema = Type.Unsafe<RequestStatus>({ type: 'string', enum: [...REQUEST_STATUSES] })
 
 export const DryRunResultSchema = Type.Object({

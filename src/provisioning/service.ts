@@ -235,8 +235,8 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
 
     /**
      * A worker's desired state (PUT) or a merge patch of it (PATCH): compared
-     * with the registry, it becomes a hire, a termination or a rehire request
-     * (202), or no change (200 with the worker). Idempotency-Key as on intake.
+     * with the registry, it becomes a hire, update, move, termination or rehire
+     * request (202), or no change (200 with the worker). Idempotency-Key as on intake.
      */
     async desire (client: AuthenticatedClient, hrId: string, change: { method: 'PUT', body: WorkerDesired } | { method: 'PATCH', body: WorkerPatch }, idempotencyKey?: string, originRequestId?: string): Promise<AcceptResult> {
       const path = `${WORKERS_PATH}/${hrId}`
@@ -318,6 +318,16 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
         throw errors.validation('The cursor is not one this API returned.', [{ code: 'cursor.invalid', path: '/query/cursor', message: 'unknown cursor' }])
       }
       return requests.list(client.id, query)
+    },
+
+    /** Withdraws a request that has not started (held): it ends `cancelled` and frees its worker. */
+    async cancel (client: AuthenticatedClient, id: string): Promise<ProvisioningRecord> {
+      const record = await this.get(client, id)
+      if (record.status !== 'held') throw errors.conflict(`Only a request that has not started can be cancelled; ${id} is ${record.status}.`, { retryable: false })
+      const now = iso()
+      const cancelled: ProvisioningRecord = { ...record, status: 'cancelled', updatedAt: now, transitions: [...record.transitions, { status: 'cancelled', at: now }] }
+      await requests.save(cancelled)
+      return cancelled
     },
 
     /** Operators: releases one held termination or move (any client's). */

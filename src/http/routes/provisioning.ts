@@ -145,6 +145,19 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
     return reply.code(202).header('location', `/v1/provisioning-requests/${record.id}`).send(toView(record))
   })
 
+  app.post('/v1/provisioning-requests/:id/cancel', {
+    config: { scope: 'provisioning:write' },
+    schema: {
+      operationId: 'cancelProvisioningRequest',
+      tags: ['provisioning'],
+      summary: 'Withdraw a request that has not started (a held termination or move)',
+      description: 'The request ends `cancelled` and nothing of it is done; the worker is free for another change. 409 once it has started.',
+      security: BEARER_SECURITY,
+      params: IdParams,
+      response: { 200: documented(ProvisioningRequestSchema, 'Cancelled.', [{ ...ACCEPTED_EXAMPLE, kind: 'terminate', status: 'cancelled', transitions: [{ status: 'held', at: '2026-11-22T09:00:00.000Z' }, { status: 'cancelled', at: '2026-11-22T09:30:00.000Z' }] }]), ...problemResponses(400, 404, 409) },
+    },
+  }, async (request) => toView(await service.cancel(requireClient(request), request.params.id)))
+
   app.post('/v1/provisioning-requests/:id/confirm', {
     config: { scope: 'admin' },
     schema: {
