@@ -94,3 +94,11 @@ export function percentile (values: number[], p: number): number {
 export function median (values: number[]): number {
   return percentile(values, 50)
 }
+
+/** Runs a benchmark's main: an error is printed and the process exits 1. */
+export function runBench (main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    console.error(err)
+    process.exit(1)
+  })
+}

@@ -15,7 +15,7 @@
 import { parseArgs } from 'node:util'
 import { createSimulator } from '../src/simulator/index.js'
 import { startRedis } from '../test/helpers/redis.js'
-import { BENCH_KEY, benchClientsFile, fleetEnv, machine, median, percentile, startServer } from './lib.js'
+import { BENCH_KEY, benchClientsFile, fleetEnv, machine, median, percentile, runBench, startServer } from './lib.js'
 
 const { values } = parseArgs({ options: { workers: { type: 'string', default: '20' }, backlog: { type: 'string', default: '60' }, during: { type: 'string', default: '5' } } })
 const quiet = Number(values.workers)
@@ -97,7 +97,4 @@ async function main (): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err)
-  process.exit(1)
-})
+runBench(main)

@@ -1,10 +1,10 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type, type Static, type TSchema } from 'typebox'
 import { errors } from '../../errors.js'
 import { parseIdempotencyKey } from '../../provisioning/idempotency.js'
 import { HR_ID_PATTERN, WorkerDesiredSchema, WorkerPatchSchema, WorkerStatusSchema } from '../../provisioning/model.js'
-import { toWorkerView, WORKERS_PATH } from '../../provisioning/service.js'
+import { toWorkerView, WORKERS_PATH, type ProvisioningService } from '../../provisioning/service.js'
 import { BEARER_SECURITY, requireClient } from '../plugins/auth.js'
 import { problemExample, problemResponses, problemResponsesWith } from '../schemas/problem.js'
 import { ACCEPTED_EXAMPLE, COMPLETED_EXAMPLE, documented, ProvisioningRequestSchema, REJECTED_EXAMPLE, withoutExamples, WorkerSchema } from '../schemas/provisioning.js'
@@ -69,6 +69,14 @@ export async function workerRoutes (base: FastifyInstance, opts: ProvisioningRou
   const app = base.withTypeProvider<TypeBoxTypeProvider>()
   const { service } = opts
   const replies = intakeReplies(service, async (record) => (record.webhookId !== undefined ? opts.webhookSummary?.(record) : undefined))
+  /** A change (PUT or PATCH) handed to the service, answered as stored or after `Prefer: wait`. */
+  async function answer (request: FastifyRequest, reply: FastifyReply, hrId: string, change: Parameters<ProvisioningService['desire']>[2]): Promise<FastifyReply> {
+    const client = requireClient(request)
+    const key = parseIdempotencyKey(request.headers['idempotency-key'])
+    const prefer = request.headers.prefer
+    const accepted = await service.desire(client, hrId, change, key, request.id)
+    return replies.send(reply, accepted, { client, key, prefer: typeof prefer === 'string' ? prefer : undefined, requestId: request.id })
+  }
   // RFC 7396 bodies are JSON; parsed (and bounded) like any JSON body.
   app.addContentTypeParser(MERGE_PATCH, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
 
@@ -80,12 +88,7 @@ export async function workerRoutes (base: FastifyInstance, opts: ProvisioningRou
       what: 'Declarative: send what the worker should be, not which call to make.',
       body: WorkerDesiredSchema,
     }),
-  }, async (request, reply) => {
-    const client = requireClient(request)
-    const key = parseIdempotencyKey(request.headers['idempotency-key'])
-    const accepted = await service.desire(client, request.params.hrId, { method: 'PUT', body: request.body }, key, request.id)
-    return replies.send(reply, accepted, { client, key, prefer: request.headers.prefer, requestId: request.id })
-  })
+  }, async (request, reply) => answer(request, reply, request.params.hrId, { method: 'PUT', body: request.body }))
 
   app.patch(`${WORKERS_PATH}/:hrId`, {
     config: { scope: 'provisioning:write' },
@@ -96,12 +99,7 @@ export async function workerRoutes (base: FastifyInstance, opts: ProvisioningRou
       consumes: [MERGE_PATCH],
       body: WorkerPatchSchema,
     }),
-  }, async (request, reply) => {
-    const client = requireClient(request)
-    const key = parseIdempotencyKey(request.headers['idempotency-key'])
-    const accepted = await service.desire(client, request.params.hrId, { method: 'PATCH', body: request.body }, key, request.id)
-    return replies.send(reply, accepted, { client, key, prefer: request.headers.prefer, requestId: request.id })
-  })
+  }, async (request, reply) => answer(request, reply, request.params.hrId, { method: 'PATCH', body: request.body }))
 
   app.get(`${WORKERS_PATH}/:hrId`, {
     config: { scope: 'provisioning:read' },
