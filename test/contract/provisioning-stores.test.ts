@@ -2,11 +2,21 @@ import t, { type Test as Tap } from 'tap'
 import type { ChangeWindow, EmailReservations, IdempotencyStore, ProvisioningRecord, RequestStore } from '../../src/provisioning/ports.js'
 import type { WorkerEntry, WorkerRegistry } from '../../src/provisioning/registry.js'
 import { createMemoryChangeWindow, createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore, createMemoryWorkerRegistry } from '../../src/provisioning/store/memory.js'
-import { createRedisChangeWindow, createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore, createRedisWorkerRegistry } from '../../src/provisioning/store/redis.js'
+import { Cluster } from 'ioredis'
+import { provisioningKeys } from '../../src/provisioning/store/keys.js'
+import { createRedisChangeWindow, indexRegistryEntries, createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore, createRedisWorkerRegistry } from '../../src/provisioning/store/redis.js'
 import { requestRecord } from '../helpers/records.js'
 import { redisTwin } from '../helpers/redis.js'
 
-interface Stores { requests: RequestStore, reservations: EmailReservations, idempotency: IdempotencyStore, registry: WorkerRegistry, changes: ChangeWindow }
+interface Stores {
+  requests: RequestStore
+  reservations: EmailReservations
+  idempotency: IdempotencyStore
+  registry: WorkerRegistry
+  changes: ChangeWindow
+  /** Redis only: drops a client's worker index (as before the upgrade) and rebuilds every index. */
+  upgrade?: { dropIndex (clientId: string): Promise<void>, reindex (): Promise<{ entries: number, clients: number }> }
+}
 
 function entry (over: Partial<WorkerEntry> = {}): WorkerEntry {
   return {
@@ -180,10 +190,42 @@ function contract (t: Tap, name: string, make: () => Promise<Stores & { close ()
   })
 }
 
+/** Redis only: the upgrade step that indexes registry entries written before the worker list existed. */
+function upgradeContract (t: Tap, name: string, make: () => Promise<Stores & { close (): Promise<void> }>): void {
+  t.test(`${name}: upgrading: entries written before the worker index are indexed by npm run redis:index-workers`, async (t) => {
+    const s = await make()
+    t.teardown(() => s.close())
+    const upgrade = s.upgrade
+    if (!upgrade) throw new Error('a Redis twin rebuilds its index')
+    for (const hrId of ['U1', 'U2', 'U3']) await s.registry.put(entry({ hrId, externalId: `hris-a:${hrId}`, genesysUserId: `u-${hrId}` }))
+    await s.registry.put(entry({ clientId: 'hris-b', hrId: 'B1', externalId: 'hris-b:B1', genesysUserId: 'u-B1' }))
+    await upgrade.dropIndex('hris-a')
+    t.same((await s.registry.list('hris-a', { limit: 10 })).items, [], 'without the index the list is empty')
+    t.same(await upgrade.reindex(), { entries: 4, clients: 2 })
+    t.same((await s.registry.list('hris-a', { limit: 10 })).items.map((e) => e.hrId), ['U1', 'U2', 'U3'], 'every entry listed again')
+    t.same(await upgrade.reindex(), { entries: 4, clients: 2 }, 'running it again changes nothing')
+    t.equal(await s.registry.count('hris-a'), 3)
+  })
+
+}
+
 contract(t, 'memory', async () => {
   const clock = { now: () => Date.now() }
   const registry = createMemoryWorkerRegistry()
   return { requests: createMemoryRequestStore({ registry }), reservations: createMemoryEmailReservations(clock), idempotency: createMemoryIdempotencyStore(clock), registry, changes: createMemoryChangeWindow(), close: async () => {} }
 })
 
-redisTwin(t, contract, (redis) => ({ requests: createRedisRequestStore(redis), reservations: createRedisEmailReservations(redis), idempotency: createRedisIdempotencyStore(redis), registry: createRedisWorkerRegistry(redis), changes: createRedisChangeWindow(redis), close: async () => {} }))
+type Made = Stores & { close (): Promise<void> }
+
+redisTwin<Made>(t, (t, name, make) => { contract(t, name, make); upgradeContract(t, name, make) }, (redis) => ({
+  requests: createRedisRequestStore(redis),
+  reservations: createRedisEmailReservations(redis),
+  idempotency: createRedisIdempotencyStore(redis),
+  registry: createRedisWorkerRegistry(redis),
+  changes: createRedisChangeWindow(redis),
+  upgrade: {
+    dropIndex: async (clientId) => { await redis.del(provisioningKeys.workerIndex(clientId)) },
+    reindex: () => indexRegistryEntries(redis instanceof Cluster ? redis.nodes('master') : [redis]),
+  },
+  close: async () => {},
+}))

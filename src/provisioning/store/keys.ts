@@ -24,6 +24,8 @@ export const provisioningKeys = {
   externalIdReservation: (externalId: string) => `prov:ext:${h(externalId.toLowerCase())}`,
   /** JSON worker registry entry of (client, hrId); kept while the client manages the worker. */
   worker: (clientId: string, hrId: string) => `${R}prov:worker:${clientId}:${h(hrId)}`,
+  /** What matches every registry entry key (for the upgrade step that indexes them). */
+  workerPattern: () => `${R}prov:worker:*`,
   /** Sorted set (all scores 0, so in HR id order): a client's HR ids that have a registry entry. */
   workerIndex: (clientId: string) => `${R}prov:workers:${clientId}`,
   /** Sorted set: a client's terminations and moves by time (ms), the last hour's, for the mass-change brake. */

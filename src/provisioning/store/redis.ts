@@ -201,3 +201,33 @@ export function createRedisIdempotencyStore (redisConn: RedisClient, durability:
     },
   }
 }
+
+/**
+ * Upgrading from a version before the worker list: puts every registry entry's
+ * HR id in its client's index (`workerIndex`), which the service itself writes
+ * with each entry since. A maintenance step (`npm run redis:index-workers`),
+ * never a sweep of the running service: it SCANs the records' slot on each node
+ * it is given. Idempotent; entries already indexed stay as they are.
+ */
+export async function indexRegistryEntries (nodes: readonly RedisClient[]): Promise<{ entries: number, clients: number }> {
+  const clients = new Set<string>()
+  let entries = 0
+  const pattern = keys.workerPattern()
+  for (const node of nodes) {
+    let cursor = '0'
+    do {
+      const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 500)
+      cursor = next
+      const jsons = found.length === 0 ? [] : await node.mget(...found)
+      for (const json of jsons) {
+        if (json === null || json === undefined) continue
+        const entry = JSON.parse(json) as Partial<WorkerEntry>
+        if (typeof entry.clientId !== 'string' || typeof entry.hrId !== 'string') continue
+        await node.zadd(keys.workerIndex(entry.clientId), 0, entry.hrId)
+        clients.add(entry.clientId)
+        entries++
+      }
+    } while (cursor !== '0')
+  }
+  return { entries, clients: clients.size }
+}
