@@ -1,4 +1,3 @@
-import type { Issue } from '../errors.js'
 import { canonicalJson } from '../lib/canonical-json.js'
 import type { NewHireBody, RequestKind, WorkerDesired, WorkerPatch, WorkerStatus } from './model.js'
 import type { WorkerEntry } from './registry.js'
@@ -27,16 +26,11 @@ export function desireOfPut (hrId: string, body: WorkerDesired): Desire {
 
 /**
  * A merge patch (RFC 7396) applied to the worker's desired state: present
- * fields replace, absent ones are kept. Without a recorded desired state
- * (an entry older than desired states) there is nothing to merge into.
+ * fields replace, absent ones are kept.
  */
-export function desireOfPatch (entry: WorkerEntry, base: NewHireBody | undefined, patch: WorkerPatch): Desire | { issues: Issue[] } {
+export function desireOfPatch (entry: WorkerEntry, base: NewHireBody, patch: WorkerPatch): Desire {
   const { status, effectiveAt, ...fields } = patch
-  const current: WorkerStatus = entry.active ? 'active' : 'terminated'
-  if (!base) {
-    return { issues: [{ code: 'worker.desiredUnknown', path: '', message: `the service holds no desired state for HR id ${entry.hrId} to merge into; send the whole worker with PUT` }] }
-  }
-  return { hire: { ...base, ...fields, hrId: entry.hrId }, status: status ?? current, ...(effectiveAt !== undefined ? { effectiveAt } : {}) }
+  return { hire: { ...base, ...fields, hrId: entry.hrId }, status: status ?? (entry.active ? 'active' : 'terminated'), ...(effectiveAt !== undefined ? { effectiveAt } : {}) }
 }
 
 /** The fields of the desired state that differ between two (normalised) new hires. */
@@ -61,8 +55,8 @@ export function deriveChange (entry: WorkerEntry | undefined, normalized: NewHir
   if (!entry.active) return status === 'active' ? { change: 'rehire' } : { change: 'none' }
   if (status === 'terminated') return { change: 'terminate' }
   // Without a recorded state (an entry older than desired states) the change is
-  // derived against Genesys itself: an update, unless the division differs.
-  const differs = recorded ? differingFields(recorded, normalized) : ['division']
-  if (differs.length === 0) return { change: 'none' }
-  return { change: differs.includes('division') && normalized.division?.toLowerCase() !== recorded?.division?.toLowerCase() ? 'move' : 'update' }
+  // made against Genesys itself, and counted as a move unless no division is named.
+  if (recorded && differingFields(recorded, normalized).length === 0) return { change: 'none' }
+  const sameDivision = (normalized.division ?? '').toLowerCase() === (recorded?.division ?? '').toLowerCase()
+  return { change: sameDivision ? 'update' : 'move' }
 }

@@ -253,20 +253,20 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
         if (change.method === 'PUT') {
           desire = desireOfPut(hrId, change.body)
         } else {
-          if (!entry) throw errors.notFound(`No managed worker with HR id ${hrId}.`)
-          const merged = desireOfPatch(entry, recorded, change.body)
-          if ('issues' in merged) throw errors.conflict(merged.issues[0]?.message ?? 'no desired state recorded', { retryable: false })
-          desire = merged
+          if (!entry) throw noWorker(hrId)
+          // An entry older than desired states holds nothing to merge into.
+          if (!recorded) throw errors.conflict(`The service holds no desired state for HR id ${hrId} to merge into; send the whole worker with PUT.`, { retryable: false })
+          desire = desireOfPatch(entry, recorded, change.body)
         }
         if (desire.effectiveAt !== undefined && Date.parse(desire.effectiveAt) > clock.now() + EFFECTIVE_NOW_MS) {
           throw errors.policy('Scheduled changes (an effectiveAt in the future) are not supported by this service yet; nothing was stored.', [{ code: 'effectiveAt.unsupported', path: '/effectiveAt', message: `${desire.effectiveAt} is in the future; send the change when it takes effect` }])
         }
-        if (!entry && desire.status === 'terminated') throw errors.notFound(`No managed worker with HR id ${hrId}.`)
+        if (!entry && desire.status === 'terminated') throw noWorker(hrId)
         // A termination keeps the worker's recorded state; everything else is checked like a new hire.
         const normalized = desire.status === 'terminated' && recorded ? recorded : checkedHire(client, desire.hire, 'worker')
         const derived = deriveChange(entry, normalized, desire.status, recorded)
         if (derived.change === 'none') {
-          if (!entry) throw errors.notFound(`No managed worker with HR id ${hrId}.`)
+          if (!entry) throw noWorker(hrId)
           return { status: 200, headers: {}, body: toWorkerView(entry) }
         }
         return createRecord(client, normalized, originRequestId, { kind: derived.change, ...(entry ? { worker: entry } : {}) })
@@ -276,7 +276,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
     /** One managed worker of this client (404 for any other, indistinguishable from none). */
     async worker (client: AuthenticatedClient, hrId: string): Promise<WorkerEntry> {
       const entry = await deps.registry.get(client.id, hrId)
-      if (!entry) throw errors.notFound(`No managed worker with HR id ${hrId}.`)
+      if (!entry) throw noWorker(hrId)
       return entry
     },
 
@@ -457,6 +457,9 @@ export function toWorkerView (e: WorkerEntry) {
     updatedAt: e.updatedAt,
   }
 }
+
+/** Another client's worker is indistinguishable from none. */
+const noWorker = (hrId: string) => errors.notFound(`No managed worker with HR id ${hrId}.`)
 
 /** A change whose effective time is at most this far ahead runs now (clock skew between HR and here). */
 const EFFECTIVE_NOW_MS = 60_000

@@ -299,18 +299,8 @@ export function createProvisioningWorker (deps: WorkerDeps) {
       // The earlier account was deleted in Genesys: this is a hire of a new user.
       record = { ...record, kind: 'hire', notes: [`Genesys user ${account.replaced} no longer exists; a new user was created for the rehire`] }
     }
-    const grants = record.plan?.grants ?? []
-    record = await step(record, 'grantRoles', async () => {
-      if (grants.length === 0) return { status: 'skipped', detail: {} }
-      const made = grants.map((g) => ({ roleId: g.roleId, divisionId: g.divisionId }))
-      await withFreshIdRetry(t.cache, () => t.genesys.grants.bulkAdd(userId, made))
-      const key = (g: { roleId: string, divisionId: string }) => `${g.roleId}/${g.divisionId}`
-      return {
-        status: 'done',
-        detail: { grants: made },
-        worker: await entryAfter(record, (e) => ({ ...e, grants: [...e.grants, ...made.filter((g) => !e.grants.some((x) => key(x) === key(g)))] })),
-      }
-    })
+    // Every planned grant, also those a rehire kept: the desired state, whatever changed meanwhile.
+    record = await step(record, 'grantRoles', () => grantRoles(t, record, userId, grantsOf(record.plan?.grants ?? [])))
     record = await step(record, 'joinGroups', () => withFreshIdRetry(t.cache, () => joinGroups(t, record, userId)))
     await finish(move(record, 'completed'))
   }
@@ -322,12 +312,7 @@ export function createProvisioningWorker (deps: WorkerDeps) {
    * ledger before the next: a re-run never deactivates or removes twice.
    */
   async function terminate (t: TenantGenesys, record: ProvisioningRecord): Promise<void> {
-    const entry = await deps.registry.get(record.clientId, record.hrId)
-    if (!entry) throw new Refusal([{ code: 'worker.notManaged', path: '/hrId', message: `HR id ${record.hrId} is not a worker this client manages` }])
-    const divisions = await divisionIdsOf({ directory: t.genesys, cache: t.cache }, requesterFor(record).divisions)
-    if (divisions !== '*' && !divisions.has(entry.divisionId)) {
-      throw new Refusal([{ code: 'division.notAllowed', path: '/division', message: `this client may not change workers in division "${entry.divisionName}"` }])
-    }
+    const entry = await managedEntry(t, record)
     const userId = entry.genesysUserId
     if (record.status !== 'provisioning') {
       record = move(record, 'provisioning', { genesysUserId: userId, division: entry.divisionName })
@@ -338,23 +323,49 @@ export function createProvisioningWorker (deps: WorkerDeps) {
         if (isNotFound(err)) return undefined
         throw err
       })
+      const active = current !== undefined && current.resource.active !== false
+      if (active) await t.genesys.users.patch(userId, [{ op: 'replace', path: 'active', value: false }], current.version)
+      // Confirmed: Genesys answered the PATCH (or the user was already inactive, or deleted).
       const at = iso()
-      if (!current) return { status: 'skipped', detail: { userId, deleted: true }, worker: { ...entry, active: false, deactivatedAt: at, groups: entry.groups, lastRequestId: record.id, updatedAt: at } }
-      if (current.resource.active !== false) {
-        await t.genesys.users.patch(userId, [{ op: 'replace', path: 'active', value: false }], current.version)
+      return {
+        status: active ? 'done' : 'skipped',
+        detail: { userId, deactivatedAt: at, ...(current ? {} : { deleted: true }) },
+        worker: await entryAfter(record, (e) => ({ ...e, active: false, deactivatedAt: at })),
       }
-      // Confirmed: Genesys answered the PATCH (or the user was already inactive).
-      const confirmed = iso()
-      return { status: current.resource.active === false ? 'skipped' : 'done', detail: { userId, deactivatedAt: confirmed }, worker: { ...entry, active: false, deactivatedAt: confirmed, lastRequestId: record.id, updatedAt: confirmed } }
     })
-    const deleted = record.steps.find((s) => s.name === 'deactivate')?.detail.deleted === true
-    record = await step(record, 'leaveGroups', async () => {
-      const groups = entry.groups
-      if (groups.length === 0 || deleted) return { status: 'skipped', detail: { groupIds: [] }, worker: { ...(await currentEntry(record, entry)), groups: [], updatedAt: iso() } }
-      await Promise.all(groups.map((groupId) => removeMember(t.genesys.groups, groupId, userId)))
-      return { status: 'done', detail: { groupIds: groups }, worker: { ...(await currentEntry(record, entry)), groups: [], lastRequestId: record.id, updatedAt: iso() } }
-    })
+    // A user deleted meanwhile is in none of them: each group read finds it gone, nothing is written.
+    record = await step(record, 'leaveGroups', () => leaveGroups(t, record, userId, entry.groups))
     await finish(move(record, 'completed'))
+  }
+
+  /**
+   * The registry entry a change acts on: this client's for the HR id, in one of
+   * the client's divisions (a division the client lost is no longer its to change).
+   */
+  async function managedEntry (t: TenantGenesys, record: ProvisioningRecord): Promise<WorkerEntry> {
+    const entry = await deps.registry.get(record.clientId, record.hrId)
+    if (!entry) throw new Refusal([{ code: 'worker.notManaged', path: '/hrId', message: `HR id ${record.hrId} is not a worker this client manages` }])
+    const divisions = await divisionIdsOf({ directory: t.genesys, cache: t.cache }, requesterFor(record).divisions)
+    if (divisions !== '*' && !divisions.has(entry.divisionId)) {
+      throw new Refusal([{ code: 'division.notAllowed', path: '/division', message: `this client may not change workers in division "${entry.divisionName}"` }])
+    }
+    return entry
+  }
+
+  /** Grants these roles (one bulkadd) and records them with the worker. */
+  async function grantRoles (t: TenantGenesys, record: ProvisioningRecord, userId: string, add: Grant[]): Promise<StepOutcome> {
+    if (add.length === 0) return { status: 'skipped', detail: { grants: [] } }
+    await withFreshIdRetry(t.cache, () => t.genesys.grants.bulkAdd(userId, add))
+    return { status: 'done', detail: { grants: add }, worker: await entryAfter(record, (e) => ({ ...e, grants: [...e.grants, ...add.filter((g) => !e.grants.some((x) => grantKey(x) === grantKey(g)))] })) }
+  }
+
+  /** Removes the user from these groups (each read first, with If-Match) and from the worker's record. */
+  async function leaveGroups (t: TenantGenesys, record: ProvisioningRecord, userId: string, leave: readonly string[]): Promise<StepOutcome> {
+    const gone = new Set(leave)
+    const worker = await entryAfter(record, (e) => ({ ...e, groups: e.groups.filter((id) => !gone.has(id)) }))
+    if (leave.length === 0) return { status: 'skipped', detail: { groupIds: [] }, worker }
+    await Promise.all(leave.map((groupId) => removeMember(t.genesys.groups, groupId, userId)))
+    return { status: 'done', detail: { groupIds: [...leave] }, worker }
   }
 
   /**
@@ -367,11 +378,9 @@ export function createProvisioningWorker (deps: WorkerDeps) {
   async function change (t: TenantGenesys, record: ProvisioningRecord): Promise<void> {
     const plan = record.plan
     if (!plan) throw new Error(`request ${record.id} reached provisioning without a plan`)
-    const entry = await deps.registry.get(record.clientId, record.hrId)
-    if (!entry) throw new Refusal([{ code: 'worker.notManaged', path: '/hrId', message: `HR id ${record.hrId} is not a worker this client manages` }])
+    const entry = await managedEntry(t, record)
     const userId = entry.genesysUserId
     record = { ...record, genesysUserId: userId }
-    const key = (g: { roleId: string, divisionId: string }) => `${g.roleId}/${g.divisionId}`
     record = await step(record, 'updateUser', async () => {
       const current = await t.genesys.users.get(userId).catch((err: unknown) => {
         if (isNotFound(err)) throw new Refusal([{ code: 'worker.deleted', path: '/hrId', message: `the Genesys user of HR id ${record.hrId} was deleted outside the service; send the worker with status "active" after terminating it to create a new one` }])
@@ -390,37 +399,22 @@ export function createProvisioningWorker (deps: WorkerDeps) {
       }
       return { status: 'done', detail, worker: await entryAfter(record, (e) => ({ ...e, ...division })) }
     })
-    const granted = new Set(entry.grants.map(key))
-    const wanted = plan.grants.map((g) => ({ roleId: g.roleId, divisionId: g.divisionId }))
-    record = await step(record, 'grantRoles', async () => {
-      const add = wanted.filter((g) => !granted.has(key(g)))
-      if (add.length === 0) return { status: 'skipped', detail: { grants: [] } }
-      await withFreshIdRetry(t.cache, () => t.genesys.grants.bulkAdd(userId, add))
-      return { status: 'done', detail: { grants: add }, worker: await entryAfter(record, (e) => ({ ...e, grants: [...e.grants, ...add.filter((g) => !e.grants.some((x) => key(x) === key(g)))] })) }
-    })
+    // Only what this service granted is compared and removed: the registry's grants and groups.
+    const granted = new Set(entry.grants.map(grantKey))
+    const wanted = grantsOf(plan.grants)
+    const keep = new Set(wanted.map(grantKey))
+    record = await step(record, 'grantRoles', () => grantRoles(t, record, userId, wanted.filter((g) => !granted.has(grantKey(g)))))
     record = await step(record, 'revokeRoles', async () => {
-      const keep = new Set(wanted.map(key))
-      const revoke = entry.grants.filter((g) => !keep.has(key(g)))
+      const revoke = entry.grants.filter((g) => !keep.has(grantKey(g)))
       if (revoke.length === 0) return { status: 'skipped', detail: { grants: [] } }
       for (const g of revoke) await t.genesys.grants.remove(userId, g)
-      const gone = new Set(revoke.map(key))
-      return { status: 'done', detail: { grants: revoke }, worker: await entryAfter(record, (e) => ({ ...e, grants: e.grants.filter((g) => !gone.has(key(g))) })) }
+      const gone = new Set(revoke.map(grantKey))
+      return { status: 'done', detail: { grants: revoke }, worker: await entryAfter(record, (e) => ({ ...e, grants: e.grants.filter((g) => !gone.has(grantKey(g))) })) }
     })
     record = await step(record, 'joinGroups', () => withFreshIdRetry(t.cache, () => joinGroups(t, record, userId, new Set(entry.groups))))
-    record = await step(record, 'leaveGroups', async () => {
-      const keep = new Set(plan.groups.map((g) => g.groupId))
-      const leave = entry.groups.filter((id) => !keep.has(id))
-      if (leave.length === 0) return { status: 'skipped', detail: { groupIds: [] } }
-      await Promise.all(leave.map((groupId) => removeMember(t.genesys.groups, groupId, userId)))
-      const gone = new Set(leave)
-      return { status: 'done', detail: { groupIds: leave }, worker: await entryAfter(record, (e) => ({ ...e, groups: e.groups.filter((id) => !gone.has(id)) })) }
-    })
+    const planned = new Set(plan.groups.map((g) => g.groupId))
+    record = await step(record, 'leaveGroups', () => leaveGroups(t, record, userId, entry.groups.filter((id) => !planned.has(id))))
     await finish(move(record, 'completed'))
-  }
-
-  /** The registry entry as it is now (a step before may have changed it). */
-  async function currentEntry (record: ProvisioningRecord, fallback: WorkerEntry): Promise<WorkerEntry> {
-    return (await deps.registry.get(record.clientId, record.hrId)) ?? fallback
   }
 
   async function fail (record: ProvisioningRecord, err: unknown): Promise<void> {
@@ -620,3 +614,10 @@ async function removeMember (groups: Provisioner['groups'], groupId: string, use
     }
   }
 }
+
+type Grant = { roleId: string, divisionId: string }
+
+const grantKey = (g: Grant) => `${g.roleId}/${g.divisionId}`
+
+/** The role and division ids of planned grants (what Genesys and the registry record). */
+const grantsOf = (planned: readonly Grant[]): Grant[] => planned.map((g) => ({ roleId: g.roleId, divisionId: g.divisionId }))

@@ -20,7 +20,8 @@ export const CLIENT: AuthenticatedClient = { id: 'hris-a', name: 'HRIS A', scope
 export const DENIED = DEFAULT_DENIED_PERMISSIONS.map((p) => parsePermission(p) as PermissionPattern)
 
 /** Service + worker on memory adapters, talking to a simulator over HTTP. */
-export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: number, mappings?: MappingStore, brake?: { percent: number, count: number } } = {}) {
+export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: number, mappings?: MappingStore, brake?: { percent: number, count: number }, client?: AuthenticatedClient } = {}) {
+  const client = opts.client ?? CLIENT
   const { sim, genesys, close } = await simAndClient({ sim: opts.sim })
   const clock = { now: Date.now }
   const registry = createMemoryWorkerRegistry()
@@ -51,7 +52,7 @@ export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: nu
     reservations,
     externalIds,
     registry,
-    clients: { get: (id) => (id === CLIENT.id ? CLIENT : undefined) },
+    clients: { get: (id) => (id === client.id ? client : undefined) },
     genesysFor: () => ({ genesys: genesys.client, groups, cache }),
     clock,
     logger: pino({ enabled: false }),
@@ -70,7 +71,7 @@ export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: nu
     terminal,
     held,
     async submit (hire: NewHireBody): Promise<string> {
-      const res = await service.accept(CLIENT, hire)
+      const res = await service.accept(client, hire)
       return (res.response.body as { id: string }).id
     },
     async outcome (id: string, seconds = 20): Promise<ProvisioningRecord> {
@@ -78,7 +79,7 @@ export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: nu
       if (!r) throw new Error(`request ${id} vanished`)
       return r
     },
-    dryRun: (hire: NewHireBody) => dryRun({ directory: genesys.client, groups, cache: createReferenceCache(clock, 0), reservations, externalIds, registry, policy: { denied: DENIED }, maxGroupDepth: 5 }, CLIENT, hire),
+    dryRun: (hire: NewHireBody) => dryRun({ directory: genesys.client, groups, cache: createReferenceCache(clock, 0), reservations, externalIds, registry, policy: { denied: DENIED }, maxGroupDepth: 5 }, client, hire),
     /** Upstream writes seen by the simulator (anything but GET and the token). */
     writes: () => sim.requests().filter((r) => r.method !== 'GET' && r.path !== '/oauth/token'),
     async close () {

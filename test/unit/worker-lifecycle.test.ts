@@ -240,3 +240,25 @@ t.test('the mass-change brake: terminations and moves past 10 % of the managed w
   const again = await p.service.desire(CLIENT, staff[5]?.hrId ?? '', { method: 'PATCH', body: { title: 'Still here' } })
   t.equal(again.response.status, 202, 'the worker is free for another change')
 })
+
+t.test("a worker in a division the client no longer has is not its to change: terminate and update refused, nothing written", async (t) => {
+  const alphaOnly = { ...CLIENT, divisions: ['BPO Alpha'] }
+  const p = await pipeline({ client: alphaOnly })
+  t.teardown(p.close)
+  const h = hire({ groups: [] })
+  const hired = await p.outcome(await p.submit(h))
+  t.equal(hired.status, 'completed', JSON.stringify(hired.error ?? hired.issues))
+  // The worker sits in BPO Beta now (moved there by another means): outside this client's divisions.
+  const entry = await p.service.worker(alphaOnly, h.hrId)
+  const beta = await p.genesys.client.divisions.byName('BPO Beta')
+  await p.registry.put({ ...entry, divisionId: beta?.id ?? '', divisionName: 'BPO Beta' })
+  const writes = p.writes().length
+  const leaver = await p.outcome(idOf(await p.service.desire(alphaOnly, h.hrId, { method: 'PATCH', body: { status: 'terminated' } })))
+  t.equal(leaver.status, 'rejected')
+  t.same(leaver.issues?.map((i) => i.code), ['division.notAllowed'])
+  const update = await p.outcome(idOf(await p.service.desire(alphaOnly, h.hrId, { method: 'PATCH', body: { title: 'Team Lead' } })))
+  t.equal(update.status, 'rejected')
+  t.same(update.issues?.map((i) => i.code), ['division.notAllowed'])
+  t.equal(p.writes().length, writes, 'no write to Genesys for either')
+  t.equal((await p.genesys.client.users.get(entry.genesysUserId)).resource.active, true)
+})

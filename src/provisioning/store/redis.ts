@@ -175,8 +175,9 @@ export function createRedisChangeWindow (redis: RedisClient): ChangeWindow {
         .zcard(key)
         .pexpire(key, windowMs)
         .exec()
-      const count = replies?.[2]?.[1]
-      return typeof count === 'number' ? count : 1
+      const [err, count] = replies?.[2] ?? [new Error('the change window transaction was not executed'), undefined]
+      if (err || typeof count !== 'number') throw err ?? new Error('the change window answered no count')
+      return count
     },
   }
 }
