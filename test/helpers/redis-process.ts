@@ -6,17 +6,30 @@ import { requireBinary } from './binaries.js'
 
 export const redisBinary = requireBinary('redis-server', 'apt-get update && apt-get install -y redis-server')
 
+const handedOut = new Set<number>()
+
+/**
+ * A loopback port nothing listens on. The kernel may offer the same ephemeral port again right after it is
+ * closed, so a port this process already handed out is never returned twice (three sentinels need three ports).
+ */
 export async function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.unref()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      const port = typeof addr === 'object' && addr ? addr.port : 0
-      srv.close(() => resolve(port))
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const srv = createServer()
+      srv.unref()
+      srv.on('error', reject)
+      srv.listen(0, '127.0.0.1', () => {
+        const addr = srv.address()
+        const port = typeof addr === 'object' && addr ? addr.port : 0
+        srv.close(() => resolve(port))
+      })
     })
-  })
+    if (!handedOut.has(port)) {
+      handedOut.add(port)
+      return port
+    }
+  }
+  throw new Error('no free loopback port that was not already handed out')
 }
 
 export function exited (child: ReturnType<typeof spawn>): Promise<void> {
