@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics.js'
 import { parsePermission, type PermissionPattern } from '../provisioning/checks/permissions.js'
 import { staticChecks } from '../provisioning/checks/static-checks.js'
 import { createDispatcher } from '../provisioning/dispatcher.js'
+import { periodic } from '../lib/periodic.js'
 import { dryRun, type DryRun } from '../provisioning/dry-run.js'
 import { deliveryFor } from '../provisioning/events.js'
 import type { ChangeWindow, EmailReservations, IdempotencyStore, RequestStore } from '../provisioning/ports.js'
@@ -27,7 +28,7 @@ export interface ProvisioningFeature {
   queue: JobQueue<ProvisioningJob>
   /** Runs provisioning jobs; each terminal request's webhook is handed to `dispatch`. */
   startWorker (dispatch: (deliveryId: string) => Promise<void>): void
-  /** Re-queues requests a crash left accepted but not queued; registered to close first. */
+  /** Re-queues requests a crash left accepted but not queued, and starts scheduled changes when due; registered to close first. */
   startDispatcher (): void
 }
 
@@ -62,7 +63,7 @@ export function createProvisioningFeature (config: Readonly<Config>, ctx: Provis
     queue: provisioningQueue,
     clock,
     staticChecks: ctx.skipDivisionCheck ? withoutDivisionCheck(staticChecks) : staticChecks,
-    config: { maxGroupDepth, idempotencyTtlHours },
+    config: { maxGroupDepth, idempotencyTtlHours, hrTimeZone: config.provisioning.hrTimeZone, deleteAfterDays: config.provisioning.deleteAfterDays },
     brake: { changes: stores.changes, ...config.provisioning.brake },
     onHeld: (record, seen) => {
       ctx.metrics.lifecycleHeld(record.kind ?? 'hire')
@@ -111,6 +112,10 @@ export function createProvisioningFeature (config: Readonly<Config>, ctx: Provis
       const dispatcher = createDispatcher({ requests: stores.requests, queue: provisioningQueue, clock, logger: ctx.logger.child({ module: 'dispatcher' }), staleAfterMs: 60_000, intervalMs: 30_000 })
       dispatcher.start()
       ctx.closers.push(() => dispatcher.stop())
+      // Scheduled changes start within a second or two of their effective time, on whichever worker looks first.
+      const scheduler = periodic(() => service.startDue(100), { intervalMs: 1000, logger: ctx.logger.child({ module: 'scheduler' }), what: 'scheduled changes sweep' })
+      scheduler.start()
+      ctx.closers.push(() => scheduler.stop())
     },
   }
 }

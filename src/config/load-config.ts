@@ -1,3 +1,4 @@
+import { isTimeZone } from '../provisioning/effective-time.js'
 import { Value } from 'typebox/value'
 import { REGIONS, resolveHosts } from '../genesys/hosts.js'
 import { DEFAULT_DENIED_PERMISSIONS, parsePermission } from '../provisioning/checks/permissions.js'
@@ -47,6 +48,10 @@ export interface Config {
     idempotencyTtlHours: number
     /** Terminations and moves per client per hour beyond which further ones are held for a confirm. */
     brake: { percent: number, count: number }
+    /** The IANA zone a date-only effectiveAt starts its day in. */
+    hrTimeZone: string
+    /** Days after a termination when its user is deleted for good; undefined = never. */
+    deleteAfterDays?: number
     workerConcurrency: number
     jobMaxAttempts: number
     jobLockMs: number
@@ -169,6 +174,9 @@ function crossChecks (env: Env, alreadyInvalid: Set<string>): Problem[] {
     problems.push({ variable: 'DENIED_PERMISSIONS', reason: `"${badPattern}" is not a domain:entity:action pattern (use * as a wildcard)` })
   }
   problems.push(...jwtChecks(env, alreadyInvalid))
+  if (!alreadyInvalid.has('HR_TIME_ZONE') && !isTimeZone(env.HR_TIME_ZONE)) {
+    problems.push({ variable: 'HR_TIME_ZONE', reason: `"${env.HR_TIME_ZONE}" is not a time zone this runtime knows; use an IANA name such as Europe/Dublin or America/New_York` })
+  }
   try {
     parseAllowedNetworks(splitList(env.WEBHOOK_ALLOWED_NETWORKS))
   } catch (err) {
@@ -370,6 +378,8 @@ function toConfig (env: Env, isTTY: boolean): Config {
       deniedPermissions: env.DENIED_PERMISSIONS === undefined ? [...DEFAULT_DENIED_PERMISSIONS] : splitList(env.DENIED_PERMISSIONS),
       idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
       brake: { percent: env.LIFECYCLE_BRAKE_PERCENT, count: env.LIFECYCLE_BRAKE_COUNT },
+      hrTimeZone: env.HR_TIME_ZONE,
+      ...(env.TERMINATION_DELETE_AFTER_DAYS !== undefined ? { deleteAfterDays: env.TERMINATION_DELETE_AFTER_DAYS } : {}),
       workerConcurrency: env.WORKER_CONCURRENCY,
       jobMaxAttempts: env.JOB_MAX_ATTEMPTS,
       jobLockMs: env.JOB_LOCK_MS,

@@ -55,6 +55,8 @@ export const EnvSchema = Type.Object({
   WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 1000, maximum: 30_000, default: 15_000, description: 'Total time allowed for one webhook POST.' }),
   WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 8, description: 'Webhook deliveries in flight at once per worker process.' }),
   LIFECYCLE_BRAKE_PERCENT: Type.Integer({ minimum: 0, maximum: 100, default: 10, description: 'Terminations and moves of one client within an hour beyond this share of its managed workers wait in status held for an admin confirm.' }),
+  TERMINATION_DELETE_AFTER_DAYS: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'Days after a termination takes effect when the terminated Genesys user is deleted for good (a scheduled change; unset = never).' })),
+  HR_TIME_ZONE: Type.String({ minLength: 1, maxLength: 64, default: 'UTC', description: 'IANA time zone (e.g. Europe/Dublin) in which an effectiveAt given as a bare date (2027-01-04) starts.' }),
   LIFECYCLE_BRAKE_COUNT: Type.Integer({ minimum: 0, maximum: 100_000, default: 25, description: 'Terminations and moves of one client within an hour beyond this count wait in status held for an admin confirm.' }),
   GROUP_SYNC_MAX_REMOVALS_PERCENT: Type.Integer({ minimum: 0, maximum: 100, default: 20, description: 'A membership sync removing more than this share of a group waits for ?confirm=true.' }),
   DIRECTORY_CACHE_TTL_SECONDS: Type.Integer({ minimum: 0, maximum: 3600, default: 60, description: 'How long roles, divisions, groups and queues found by name are reused (0 = every hire reads them).' }),

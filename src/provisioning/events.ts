@@ -71,8 +71,19 @@ export function provisioningEvent (record: ProvisioningRecord): { id: string, ev
   return { id: eventId(`provisioning:${record.id}:${record.retries}`), event }
 }
 
-/** What a completed termination changed, and when Genesys confirmed the deactivation. */
+/** What a completed termination changed, and when Genesys confirmed the deactivation (or, for a hard delete, the deletion). */
 function terminationOutcome (record: ProvisioningRecord): Record<string, unknown> {
+  const deleted = record.steps.find((s) => s.name === 'deleteUser')
+  if (record.hardDelete === true) {
+    return {
+      genesysUserId: record.genesysUserId,
+      division: record.division,
+      hardDelete: true,
+      userDeleted: true,
+      deletedAt: deleted?.detail.deletedAt ?? deleted?.at,
+      changes: { active: { before: false, after: false }, rolesAdded: [], rolesRemoved: [], groupsAdded: [], groupsRemoved: [] },
+    }
+  }
   const deactivate = record.steps.find((s) => s.name === 'deactivate')
   const left = record.steps.find((s) => s.name === 'leaveGroups')?.detail.groupIds
   return {

@@ -1,6 +1,7 @@
 import { canonicalJson } from '../lib/canonical-json.js'
 import type { NewHireBody, RequestKind, WorkerDesired, WorkerPatch, WorkerStatus } from './model.js'
 import type { WorkerEntry } from './registry.js'
+import type { ProvisioningRecord } from './ports.js'
 
 /**
  * The worker lifecycle's pure half: from a desired state (PUT) or a merge
@@ -14,24 +15,31 @@ export interface Desire {
   hire: NewHireBody
   status: WorkerStatus
   effectiveAt?: string
+  /** Cancel the worker's scheduled changes effective at or after this one. */
+  supersede?: boolean
 }
 
 export type Derived = { change: 'none' } | { change: RequestKind }
 
 /** The desired state a PUT states, for the path's HR id. */
 export function desireOfPut (hrId: string, body: WorkerDesired): Desire {
-  const { status = 'active', effectiveAt, ...fields } = body
-  return { hire: { ...fields, hrId }, status, ...(effectiveAt !== undefined ? { effectiveAt } : {}) }
+  const { status = 'active', effectiveAt, supersede, ...fields } = body
+  return { hire: { ...fields, hrId }, status, ...when(effectiveAt, supersede) }
 }
 
 /**
  * A merge patch (RFC 7396) applied to the worker's desired state: present
  * fields replace, absent ones are kept.
  */
-export function desireOfPatch (entry: WorkerEntry, base: NewHireBody, patch: WorkerPatch): Desire {
-  const { status, effectiveAt, ...fields } = patch
-  return { hire: { ...base, ...fields, hrId: entry.hrId }, status: status ?? (entry.active ? 'active' : 'terminated'), ...(effectiveAt !== undefined ? { effectiveAt } : {}) }
+export function desireOfPatch (base: { hire: NewHireBody, active: boolean }, patch: WorkerPatch): Desire {
+  const { status, effectiveAt, supersede, ...fields } = patch
+  return { hire: { ...base.hire, ...fields, hrId: base.hire.hrId }, status: status ?? (base.active ? 'active' : 'terminated'), ...when(effectiveAt, supersede) }
 }
+
+const when = (effectiveAt: string | undefined, supersede: boolean | undefined) => ({
+  ...(effectiveAt !== undefined ? { effectiveAt } : {}),
+  ...(supersede === true ? { supersede } : {}),
+})
 
 /** The fields of the desired state that differ between two (normalised) new hires. */
 export function differingFields (a: NewHireBody, b: NewHireBody): string[] {
@@ -48,9 +56,10 @@ export function differingFields (a: NewHireBody, b: NewHireBody): string[] {
 /**
  * The change a desired state asks of a worker the registry records (or not).
  * `normalized` is the desired state after the static checks; `recorded` the
- * desired state the registry last accepted.
+ * desired state the registry last accepted (or, for a scheduled change, the
+ * state the worker's earlier scheduled changes lead to).
  */
-export function deriveChange (entry: WorkerEntry | undefined, normalized: NewHireBody, status: WorkerStatus, recorded: NewHireBody | undefined): Derived {
+export function deriveChange (entry: Pick<WorkerEntry, 'active'> | undefined, normalized: NewHireBody, status: WorkerStatus, recorded: NewHireBody | undefined): Derived {
   if (!entry) return status === 'active' ? { change: 'hire' } : { change: 'none' }
   if (!entry.active) return status === 'active' ? { change: 'rehire' } : { change: 'none' }
   if (status === 'terminated') return { change: 'terminate' }
@@ -59,4 +68,9 @@ export function deriveChange (entry: WorkerEntry | undefined, normalized: NewHir
   if (recorded && differingFields(recorded, normalized).length === 0) return { change: 'none' }
   const sameDivision = (normalized.division ?? '').toLowerCase() === (recorded?.division ?? '').toLowerCase()
   return { change: sameDivision ? 'update' : 'move' }
+}
+
+/** Effective order; requests effective at the same time run in the order they were made. */
+export function byEffectiveTime (a: Pick<ProvisioningRecord, 'id' | 'createdAt' | 'effectiveAt'>, b: Pick<ProvisioningRecord, 'id' | 'createdAt' | 'effectiveAt'>): number {
+  return Date.parse(a.effectiveAt ?? a.createdAt) - Date.parse(b.effectiveAt ?? b.createdAt) || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)
 }

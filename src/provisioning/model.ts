@@ -88,6 +88,9 @@ export const WorkerStatusSchema = Type.Unsafe<WorkerStatus>({ type: 'string', en
 
 const { hrId: _hrId, ...desiredFields } = NewHireSchema.properties
 
+/** A date-time or a bare date; the exact RFC 3339 form is checked by the lifecycle (422 `effectiveAt.invalid`). */
+export const EFFECTIVE_AT_PATTERN = '^\\d{4}-\\d{2}-\\d{2}([Tt].*)?$'
+
 /**
  * The desired state of one worker (`PUT /v1/workers/{hrId}`): the new-hire
  * fields (the HR id is the path's) plus `status` and an optional `effectiveAt`.
@@ -95,7 +98,12 @@ const { hrId: _hrId, ...desiredFields } = NewHireSchema.properties
 export const WorkerDesiredSchema = Type.Object({
   ...desiredFields,
   status: Type.Optional(Type.Unsafe<WorkerStatus>({ type: 'string', enum: [...WORKER_STATUSES], default: 'active', description: '`terminated` deactivates the worker; `active` (default) hires or rehires.' })),
-  effectiveAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the change takes effect (RFC 3339). A time in the past or now runs at once.' })),
+  effectiveAt: Type.Optional(Type.String({
+    maxLength: 40,
+    pattern: EFFECTIVE_AT_PATTERN,
+    description: 'When the change takes effect: an RFC 3339 date-time, or a date (`2027-01-04`), which means its midnight in `HR_TIME_ZONE` (default UTC). A time in the past or within a minute runs at once; a later one schedules the change (status `scheduled`).',
+  })),
+  supersede: Type.Optional(Type.Boolean({ description: 'Cancel this worker\'s scheduled changes effective at the same time as this one or later (all of them, when this one runs now). Without it they are kept and run in effective order.' })),
 }, {
   additionalProperties: false,
   examples: [{ email: 'grace.hopper@example.com', givenName: 'Grace', familyName: 'Hopper', division: 'BPO Alpha', roles: ['Agent'], groups: ['Operations/Customer Care/Support'], status: 'active' }],
@@ -111,10 +119,11 @@ export type WorkerPatch = Static<typeof WorkerPatchSchema>
 
 /**
  * Every status a provisioning request can have, in the order it can reach them.
+ * `scheduled`: a change waiting for its `effectiveAt`;
  * `held`: a termination or move past the mass-change brake, waiting for an admin's confirm;
  * `cancelled`: one its client withdrew before it started.
  */
-export const REQUEST_STATUSES = ['held', 'accepted', 'validating', 'provisioning', 'completed', 'rejected', 'failed', 'cancelled'] as const
+export const REQUEST_STATUSES = ['scheduled', 'held', 'accepted', 'validating', 'provisioning', 'completed', 'rejected', 'failed', 'cancelled'] as const
 export type RequestStatus = typeof REQUEST_STATUSES[number]
 export const TERMINAL_STATUSES: ReadonlySet<RequestStatus> = new Set(['completed', 'rejected', 'failed', 'cancelled'])
 export const RequestStatusSchema = Type.Unsafe<RequestStatus>({ type: 'string', enum: [...REQUEST_STATUSES] })

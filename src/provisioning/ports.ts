@@ -13,7 +13,7 @@ import type { WorkerEntry } from './registry.js'
 
 export interface StepRecord {
   /** A hire's (and rehire's) steps, an update's or move's, a termination's. */
-  name: 'createUser' | 'updateUser' | 'grantRoles' | 'revokeRoles' | 'joinGroups' | 'deactivate' | 'leaveGroups'
+  name: 'createUser' | 'updateUser' | 'grantRoles' | 'revokeRoles' | 'joinGroups' | 'deactivate' | 'leaveGroups' | 'deleteUser'
   status: 'done' | 'skipped'
   at: string
   durationMs: number
@@ -37,6 +37,12 @@ export interface ProvisioningRecord {
   externalId?: string
   email: string
   status: RequestStatus
+  /** When a scheduled change takes effect (ISO instant); absent on changes that ran at once. */
+  effectiveAt?: string
+  /** A termination that deletes the (already deactivated) Genesys user for good: `TERMINATION_DELETE_AFTER_DAYS` after a termination. */
+  hardDelete?: true
+  /** The scheduled hard delete this termination brought with it (cancelled with it). */
+  deleteRequestId?: string
   /** What the request does to the worker; absent on records stored before kinds existed (a hire). */
   kind?: RequestKind
   /**
@@ -82,6 +88,11 @@ export interface RequestStore {
    * crash between insert and enqueue loses nothing.
    */
   insert (record: ProvisioningRecord): Promise<{ inserted: true } | { inserted: false, existingId: string }>
+  /*
+   * A record in status `scheduled` (with `effectiveAt`) is stored apart: it
+   * holds no HR id and is not pending; it waits in the schedule until `due`
+   * names it and `unschedule` starts or ends it. A worker may have several.
+   */
   get (id: string): Promise<ProvisioningRecord | undefined>
   /**
    * Replaces the record; terminal records leave the pending set and free their
@@ -98,6 +109,18 @@ export interface RequestStore {
   activeFor (clientId: string, hrId: string): Promise<string | undefined>
   /** Frees a failed request's hrId for a retry or re-takes it; false when another request holds it. */
   claimHrId (record: ProvisioningRecord): Promise<boolean>
+  /** Ids of scheduled requests whose effective time is at or before `nowMs`, earliest first. */
+  due (nowMs: number, limit: number): Promise<string[]>
+  /** The client's scheduled requests for the HR id, in effective order (then creation order), at most `limit`. */
+  scheduledFor (clientId: string, hrId: string, limit: number): Promise<ProvisioningRecord[]>
+  /**
+   * Takes a scheduled request out of the schedule, atomically: `next` is its new
+   * state. A terminal one (cancelled) is simply stored. A starting one takes the
+   * HR id and becomes pending; when another request holds the HR id nothing
+   * changes but its turn, moved to `retryAtMs`, and the holder is answered.
+   * `gone` when the request is no longer scheduled (started or cancelled meanwhile).
+   */
+  unschedule (next: ProvisioningRecord, retryAtMs: number): Promise<{ state: 'done' } | { state: 'gone' } | { state: 'busy', holder: string }>
 }
 
 /** Terminations and moves per client over a sliding window, for the mass-change brake. */

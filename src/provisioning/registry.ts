@@ -23,6 +23,8 @@ export interface WorkerEntry {
   active: boolean
   /** When Genesys confirmed the deactivation of a terminated worker. */
   deactivatedAt?: string
+  /** When the terminated worker's Genesys user was deleted for good (a rehire creates a new one). */
+  deletedAt?: string
   /** Created by this service, or adopted with proof of ownership (possibly reactivated). */
   origin: 'created' | 'adopted'
   /**

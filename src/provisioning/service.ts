@@ -3,6 +3,7 @@ import { errors, isProvisioningError, problemBody, type Issue, type Provisioning
 import { policyIssuesOfParsedFields } from './checks/parsed-fields.js'
 import type { NewHireBody, RequestKind, WorkerDesired, WorkerPatch } from './model.js'
 import { deriveChange, desireOfPatch, desireOfPut, type Desire } from './lifecycle.js'
+import { effectiveInstant } from './effective-time.js'
 import { workerCursor, type WorkerEntry, type WorkerListQuery, type WorkerRegistry } from './registry.js'
 import { fingerprint } from '../lib/canonical-json.js'
 import { newId } from '../lib/ids.js'
@@ -54,7 +55,11 @@ export interface ProvisioningServiceDeps {
   queue: ProvisioningQueue
   clock: Clock
   staticChecks: StaticChecks
-  config: { maxGroupDepth: number, idempotencyTtlHours: number }
+  /**
+   * `hrTimeZone`: the IANA zone a date-only `effectiveAt` is read in (UTC unless given);
+   * `deleteAfterDays`: a termination schedules the hard delete of its user this many days later (never, unless given).
+   */
+  config: { maxGroupDepth: number, idempotencyTtlHours: number, hrTimeZone?: string, deleteAfterDays?: number }
   /** Refuses intake (503) while work could not proceed, e.g. Genesys refuses the credentials. */
   intake?: { assertAccepted (apiClientId: string): void }
   /**
@@ -95,49 +100,132 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
   const iso = () => new Date(clock.now()).toISOString()
 
   /** True when this change takes the client past the brake (the change is counted either way). */
-  async function braked (client: AuthenticatedClient, id: string, kind: RequestKind): Promise<{ changes: number, limit: number } | undefined> {
+  async function braked (clientId: string, id: string, kind: RequestKind): Promise<{ changes: number, limit: number } | undefined> {
     const brake = deps.brake
     if (!brake || (kind !== 'terminate' && kind !== 'move')) return undefined
-    const [changes, managed] = await Promise.all([brake.changes.add(client.id, id, clock.now(), BRAKE_WINDOW_MS), deps.registry.count(client.id)])
+    const [changes, managed] = await Promise.all([brake.changes.add(clientId, id, clock.now(), BRAKE_WINDOW_MS), deps.registry.count(clientId)])
     const limit = Math.min(brake.count, Math.max(1, Math.ceil((brake.percent / 100) * managed)))
     return changes > limit ? { changes, limit } : undefined
   }
 
-  async function createRecord (client: AuthenticatedClient, hire: NewHireBody, originRequestId?: string, change: { kind: RequestKind, worker?: WorkerEntry } = { kind: 'hire' }): Promise<StoredResponse> {
-    const now = iso()
+  async function createRecord (client: AuthenticatedClient, hire: NewHireBody, originRequestId?: string, change: { kind: RequestKind, worker?: WorkerEntry, effectiveAt?: string } = { kind: 'hire' }): Promise<StoredResponse> {
+    const nowMs = clock.now()
+    const now = new Date(nowMs).toISOString()
     const { worker } = change
-    const id = newId('prq', clock.now())
-    const held = await braked(client, id, change.kind)
-    const status = held ? 'held' as const : 'accepted' as const
-    const record: ProvisioningRecord = {
-      id,
+    const id = newId('prq', nowMs)
+    // A scheduled change meets the brake when it takes effect.
+    const held = change.effectiveAt === undefined ? await braked(client.id, id, change.kind) : undefined
+    const status = change.effectiveAt !== undefined ? 'scheduled' as const : held ? 'held' as const : 'accepted' as const
+    const newRecord = (recordId: string, recordStatus: RequestStatus, extra: Partial<ProvisioningRecord>): ProvisioningRecord => ({
+      id: recordId,
       clientId: client.id,
       hrId: hire.hrId,
       externalId: worker?.externalId ?? externalIdFor(client, hire.hrId),
       email: hire.email,
-      status,
+      status: recordStatus,
       kind: change.kind,
       hire,
-      division: change.kind === 'terminate' && worker ? worker.divisionName : hire.division,
-      ...(change.kind === 'terminate' && worker ? { genesysUserId: worker.genesysUserId } : {}),
+      ...subjectOf(change.kind, hire, worker),
       createdAt: now,
       updatedAt: now,
-      transitions: [{ status, at: now }],
+      transitions: [{ status: recordStatus, at: now }],
       steps: [],
       attempts: 0,
       retries: 0,
       ...(originRequestId !== undefined ? { originRequestId } : {}),
+      ...extra,
+    })
+    // A termination brings its hard delete, scheduled first so that no crash leaves a termination without it
+    // (a delete whose termination never came finds the worker active and ends cancelled).
+    const days = change.kind === 'terminate' ? deps.config.deleteAfterDays : undefined
+    let companion: ProvisioningRecord | undefined
+    if (days !== undefined) {
+      const from = change.effectiveAt !== undefined ? Date.parse(change.effectiveAt) : nowMs
+      companion = newRecord(newId('prq', nowMs), 'scheduled', {
+        effectiveAt: new Date(from + days * DAY_MS).toISOString(),
+        hardDelete: true,
+        notes: [`Deletes the Genesys user for good ${days} day${days === 1 ? '' : 's'} after termination ${id} (TERMINATION_DELETE_AFTER_DAYS).`],
+      })
+      await requests.insert(companion)
     }
+    const record = newRecord(id, status, {
+      ...(change.effectiveAt !== undefined ? { effectiveAt: change.effectiveAt } : {}),
+      ...(companion ? { deleteRequestId: companion.id } : {}),
+    })
     const inserted = await requests.insert(record)
     if (!inserted.inserted) {
+      if (companion) await cancelScheduled(companion, 'Its termination was refused.')
       throw errors.conflict(`Employee ${hire.hrId} already has a provisioning request in progress (${inserted.existingId}).`, {
         headers: { location: `${REQUESTS_PATH}/${inserted.existingId}` },
         retryable: false,
       })
     }
     if (held) deps.onHeld?.(record, held)
-    else await queue.enqueue(record)
+    else if (status === 'accepted') await queue.enqueue(record)
     return { status: 202, headers: { location: `${REQUESTS_PATH}/${record.id}` }, body: toView(record) }
+  }
+
+  /**
+   * Starts a scheduled change whose time has come: derived again against the
+   * worker as it is now (earlier changes have run), braked like any change,
+   * queued; one that no longer changes anything ends cancelled, saying so.
+   * False when the worker is busy with another request (its turn comes again).
+   */
+  async function start (record: ProvisioningRecord): Promise<boolean> {
+    const entry = await deps.registry.get(record.clientId, record.hrId)
+    const recorded = entry ? await recordedDesire(entry) : undefined
+    // A hard delete is due only for a worker still terminated (not rehired meanwhile) whose user still exists.
+    const derived = record.hardDelete === true
+      ? (entry && !entry.active && entry.deletedAt === undefined ? { change: 'terminate' as const } : { change: 'none' as const })
+      : deriveChange(entry, record.hire, record.kind === 'terminate' ? 'terminated' : 'active', recorded)
+    const now = iso()
+    if (derived.change === 'none') {
+      const why = record.hardDelete === true ? 'The worker is no longer terminated, or its user is already gone: nothing was deleted.' : 'Nothing differed from the worker\'s state when the change took effect; nothing was done.'
+      const ended: ProvisioningRecord = { ...record, status: 'cancelled', notes: [...(record.notes ?? []), why], updatedAt: now, transitions: [...record.transitions, { status: 'cancelled', at: now }] }
+      return (await requests.unschedule(ended, clock.now())).state !== 'busy'
+    }
+    const held = await braked(record.clientId, record.id, derived.change)
+    const status = held ? 'held' as const : 'accepted' as const
+    const next: ProvisioningRecord = {
+      ...record,
+      kind: derived.change,
+      ...subjectOf(derived.change, record.hire, entry),
+      status,
+      updatedAt: now,
+      transitions: [...record.transitions, { status, at: now }],
+    }
+    const outcome = await requests.unschedule(next, clock.now() + BUSY_RETRY_MS)
+    if (outcome.state === 'busy') return false
+    if (outcome.state === 'gone') return true
+    if (held) deps.onHeld?.(next, held)
+    else await queue.enqueue(next)
+    return true
+  }
+
+  /** Cancels the scheduled changes a later change supersedes, naming it. */
+  async function supersedeAll (records: ProvisioningRecord[], by: string | undefined): Promise<void> {
+    const note = by !== undefined ? `Superseded by ${by}.` : 'Superseded by a change asking for the worker as it already is.'
+    for (const record of records) await cancelScheduled(record, note)
+  }
+
+  /** Ends a scheduled change as cancelled (by its client, or superseded by a later change); undefined when it started meanwhile. */
+  async function cancelScheduled (record: ProvisioningRecord, note?: string): Promise<ProvisioningRecord | undefined> {
+    const cancelled = ended(record, note)
+    if ((await requests.unschedule(cancelled, clock.now())).state !== 'done') return undefined
+    await cancelCompanion(record)
+    return cancelled
+  }
+
+  /** A termination that is withdrawn takes its scheduled hard delete with it. */
+  async function cancelCompanion (termination: ProvisioningRecord): Promise<void> {
+    if (termination.deleteRequestId === undefined) return
+    const companion = await requests.get(termination.deleteRequestId)
+    if (companion?.status === 'scheduled') await cancelScheduled(companion, `Its termination ${termination.id} was cancelled.`)
+  }
+
+  function ended (record: ProvisioningRecord, note?: string): ProvisioningRecord {
+    const now = iso()
+    return { ...record, status: 'cancelled', ...(note !== undefined ? { notes: [...(record.notes ?? []), note] } : {}), updatedAt: now, transitions: [...record.transitions, { status: 'cancelled', at: now }] }
   }
 
   /** Releases a held request: it is queued as if just accepted (a new job generation). */
@@ -241,35 +329,61 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
     async desire (client: AuthenticatedClient, hrId: string, change: { method: 'PUT', body: WorkerDesired } | { method: 'PATCH', body: WorkerPatch }, idempotencyKey?: string, originRequestId?: string): Promise<AcceptResult> {
       const path = `${WORKERS_PATH}/${hrId}`
       return withIdempotency(client, idempotencyKey, fingerprint(change.method, path, change.body), async () => {
-        // A change is derived from a settled worker: one in progress is finished first (a
-        // termination and a rehire never interleave).
-        const busy = await requests.activeFor(client.id, hrId)
-        if (busy !== undefined) {
-          throw errors.conflict(`Employee ${hrId} already has a provisioning request in progress (${busy}); send the change once it is finished.`, { headers: { location: `${REQUESTS_PATH}/${busy}` }, retryable: false })
+        const effectiveMs = effectiveOf(change.body.effectiveAt, deps.config.hrTimeZone ?? 'UTC')
+        const scheduled = effectiveMs !== undefined && effectiveMs > clock.now() + EFFECTIVE_NOW_MS
+        if (!scheduled) {
+          // A change that runs now is derived from a settled worker: one in progress is finished
+          // first (a termination and a rehire never interleave).
+          const busy = await requests.activeFor(client.id, hrId)
+          if (busy !== undefined) {
+            throw errors.conflict(`Employee ${hrId} already has a provisioning request in progress (${busy}); send the change once it is finished.`, { headers: { location: `${REQUESTS_PATH}/${busy}` }, retryable: false })
+          }
         }
         const entry = await deps.registry.get(client.id, hrId)
         const recorded = entry ? await recordedDesire(entry) : undefined
+        const pending = await requests.scheduledFor(client.id, hrId, MAX_SCHEDULED + 1)
+        const supersede = change.body.supersede === true
+        // Scheduled changes this one replaces: those effective at its time or later (all, for a change that runs now).
+        const superseded = !supersede ? [] : scheduled ? pending.filter((r) => Date.parse(r.effectiveAt ?? r.createdAt) >= effectiveMs) : pending
+        if (scheduled && pending.length - superseded.length >= MAX_SCHEDULED) {
+          throw errors.conflict(`Employee ${hrId} already has ${MAX_SCHEDULED} scheduled changes; cancel one, or send this one with "supersede": true.`, { retryable: false })
+        }
+        // What the worker will be when this change takes effect: its current state, or what the
+        // last scheduled change before it leads to.
+        const before = scheduled ? pending.filter((r) => !superseded.includes(r) && Date.parse(r.effectiveAt ?? r.createdAt) <= effectiveMs).at(-1) : undefined
+        const base = before
+          ? { exists: true, active: before.kind !== 'terminate', hire: before.hire as NewHireBody | undefined }
+          : { exists: entry !== undefined, active: entry?.active ?? false, hire: recorded }
         let desire: Desire
         if (change.method === 'PUT') {
           desire = desireOfPut(hrId, change.body)
         } else {
-          if (!entry) throw noWorker(hrId)
+          if (!base.exists) throw noWorker(hrId)
           // An entry older than desired states holds nothing to merge into.
-          if (!recorded) throw errors.conflict(`The service holds no desired state for HR id ${hrId} to merge into; send the whole worker with PUT.`, { retryable: false })
-          desire = desireOfPatch(entry, recorded, change.body)
+          if (!base.hire) throw errors.conflict(`The service holds no desired state for HR id ${hrId} to merge into; send the whole worker with PUT.`, { retryable: false })
+          desire = desireOfPatch({ hire: base.hire, active: base.active }, change.body)
         }
-        if (desire.effectiveAt !== undefined && Date.parse(desire.effectiveAt) > clock.now() + EFFECTIVE_NOW_MS) {
-          throw errors.policy('Scheduled changes (an effectiveAt in the future) are not supported by this service yet; nothing was stored.', [{ code: 'effectiveAt.unsupported', path: '/effectiveAt', message: `${desire.effectiveAt} is in the future; send the change when it takes effect` }])
-        }
-        if (!entry && desire.status === 'terminated') throw noWorker(hrId)
+        if (!base.exists && desire.status === 'terminated') throw noWorker(hrId)
         // A termination keeps the worker's recorded state; everything else is checked like a new hire.
-        const normalized = desire.status === 'terminated' && recorded ? recorded : checkedHire(client, desire.hire, 'worker')
-        const derived = deriveChange(entry, normalized, desire.status, recorded)
+        const normalized = desire.status === 'terminated' && base.hire ? base.hire : checkedHire(client, desire.hire, 'worker')
+        const derived = deriveChange(base.exists ? base : undefined, normalized, desire.status, base.hire)
         if (derived.change === 'none') {
+          await supersedeAll(superseded, undefined)
           if (!entry) throw noWorker(hrId)
-          return { status: 200, headers: {}, body: toWorkerView(entry) }
+          return { status: 200, headers: {}, body: toWorkerView(entry, await requests.scheduledFor(client.id, hrId, MAX_SCHEDULED)) }
         }
-        return createRecord(client, normalized, originRequestId, { kind: derived.change, ...(entry ? { worker: entry } : {}) })
+        const response = await createRecord(client, normalized, originRequestId, {
+          kind: derived.change,
+          ...(entry ? { worker: entry } : {}),
+          ...(scheduled ? { effectiveAt: new Date(effectiveMs).toISOString() } : {}),
+        })
+        await supersedeAll(superseded, requestIdOf(response))
+        // A rehire that runs now makes the worker's scheduled hard delete moot.
+        if (derived.change === 'rehire' && !scheduled) {
+          const by = requestIdOf(response) ?? 'a rehire'
+          for (const r of pending) if (r.hardDelete === true && !superseded.includes(r)) await cancelScheduled(r, `The worker was rehired (${by}).`)
+        }
+        return response
       })
     },
 
@@ -278,6 +392,26 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
       const entry = await deps.registry.get(client.id, hrId)
       if (!entry) throw noWorker(hrId)
       return entry
+    },
+
+    /** The client's scheduled changes for the HR id, in the order they take effect. */
+    async scheduled (client: AuthenticatedClient, hrId: string): Promise<ProvisioningRecord[]> {
+      return requests.scheduledFor(client.id, hrId, MAX_SCHEDULED)
+    },
+
+    /**
+     * Starts the scheduled changes whose time has come, up to `limit`, earliest
+     * first; answers how many started or ended. Safe on every replica at once:
+     * taking a change out of the schedule is atomic.
+     */
+    async startDue (limit: number): Promise<number> {
+      let started = 0
+      for (const id of await requests.due(clock.now(), limit)) {
+        const record = await requests.get(id)
+        if (record?.status !== 'scheduled') continue
+        if (await start(record)) started++
+      }
+      return started
     },
 
     async workers (client: AuthenticatedClient, query: WorkerListQuery) {
@@ -320,13 +454,18 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
       return requests.list(client.id, query)
     },
 
-    /** Withdraws a request that has not started (held): it ends `cancelled` and frees its worker. */
+    /** Withdraws a request that has not started (scheduled or held): it ends `cancelled` and frees its worker. */
     async cancel (client: AuthenticatedClient, id: string): Promise<ProvisioningRecord> {
       const record = await this.get(client, id)
+      if (record.status === 'scheduled') {
+        const cancelled = await cancelScheduled(record)
+        if (cancelled) return cancelled
+        throw errors.conflict(`${id} took effect meanwhile and can no longer be cancelled.`, { retryable: false })
+      }
       if (record.status !== 'held') throw errors.conflict(`Only a request that has not started can be cancelled; ${id} is ${record.status}.`, { retryable: false })
-      const now = iso()
-      const cancelled: ProvisioningRecord = { ...record, status: 'cancelled', updatedAt: now, transitions: [...record.transitions, { status: 'cancelled', at: now }] }
+      const cancelled = ended(record)
       await requests.save(cancelled)
+      await cancelCompanion(record)
       return cancelled
     },
 
@@ -393,13 +532,17 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
       return result
     },
 
-    /** Polls until the request is terminal or the time is up (Prefer: wait). */
+    /**
+     * Polls until the request is terminal or the time is up (Prefer: wait). A
+     * scheduled or held request is answered at once: it waits for a time or a
+     * person, not for the worker.
+     */
     async waitForTerminal (id: string, seconds: number): Promise<ProvisioningRecord | undefined> {
       const deadline = clock.now() + seconds * 1000
       let delay = 25
       for (;;) {
         const record = await requests.get(id)
-        if (!record || TERMINAL_STATUSES.has(record.status) || clock.now() >= deadline) return record
+        if (!record || TERMINAL_STATUSES.has(record.status) || WAITING_STATUSES.has(record.status) || clock.now() >= deadline) return record
         await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(1, deadline - clock.now()))))
         delay = Math.min(delay * 2, 250)
       }
@@ -420,6 +563,8 @@ export function toView (r: ProvisioningRecord, webhook?: WebhookSummary) {
     id: r.id,
     kind: r.kind ?? 'hire',
     status: r.status,
+    ...(r.effectiveAt !== undefined ? { effectiveAt: r.effectiveAt } : {}),
+    ...(r.hardDelete === true ? { hardDelete: true as const } : {}),
     hrId: r.hrId,
     email: r.email,
     ...(r.division !== undefined ? { division: r.division } : {}),
@@ -441,8 +586,8 @@ export function statusCodeForTerminal (status: RequestStatus): number {
   return status === 'completed' ? 201 : TERMINAL_STATUSES.has(status) ? 200 : 202
 }
 
-/** The public view of a managed worker: what the service knows of it and what it granted. */
-export function toWorkerView (e: WorkerEntry) {
+/** The public view of a managed worker: what the service knows of it, what it granted, and (when read alone) its scheduled changes. */
+export function toWorkerView (e: WorkerEntry, scheduled?: ProvisioningRecord[]) {
   return {
     hrId: e.hrId,
     status: e.active ? 'active' as const : 'terminated' as const,
@@ -454,6 +599,8 @@ export function toWorkerView (e: WorkerEntry) {
     ...(e.deactivatedAt !== undefined ? { deactivatedAt: e.deactivatedAt } : {}),
     ...(e.desired ? { desired: e.desired } : {}),
     lastRequestId: e.lastRequestId,
+    ...(e.deletedAt !== undefined ? { deletedAt: e.deletedAt } : {}),
+    ...(scheduled ? { scheduled: scheduled.map((r) => ({ id: r.id, kind: r.kind ?? 'hire', effectiveAt: r.effectiveAt ?? r.createdAt, ...(r.hardDelete === true ? { hardDelete: true as const } : {}) })) } : {}),
     updatedAt: e.updatedAt,
   }
 }
@@ -463,3 +610,26 @@ const noWorker = (hrId: string) => errors.notFound(`No managed worker with HR id
 
 /** A change whose effective time is at most this far ahead runs now (clock skew between HR and here). */
 const EFFECTIVE_NOW_MS = 60_000
+/** Statuses that wait for a time or an operator rather than for the worker. */
+const WAITING_STATUSES: ReadonlySet<RequestStatus> = new Set(['scheduled', 'held'])
+const DAY_MS = 86_400_000
+/** Scheduled changes one worker may have waiting. */
+export const MAX_SCHEDULED = 20
+/** A scheduled change whose worker is busy with another request tries again this much later. */
+const BUSY_RETRY_MS = 2000
+
+/** The instant of an `effectiveAt`, or a 422 naming it when it is no real date or date-time. */
+function effectiveOf (value: string | undefined, timeZone: string): number | undefined {
+  if (value === undefined) return undefined
+  const ms = effectiveInstant(value, timeZone)
+  if (ms === undefined) {
+    throw errors.policy('effectiveAt is not a date-time; nothing was stored.', [{ code: 'effectiveAt.invalid', path: '/effectiveAt', message: `${value} is neither an RFC 3339 date-time with an offset (2027-01-04T09:00:00Z) nor a date (2027-01-04)` }])
+  }
+  return ms
+}
+
+/** Which user and division a request of this kind is about: a termination's is the worker's as registered. */
+function subjectOf (kind: RequestKind, hire: NewHireBody, worker: WorkerEntry | undefined): Pick<ProvisioningRecord, 'division' | 'genesysUserId'> {
+  if (kind === 'terminate' && worker) return { division: worker.divisionName, genesysUserId: worker.genesysUserId }
+  return hire.division !== undefined ? { division: hire.division } : {}
+}

@@ -22,7 +22,7 @@ export interface ProvisioningJob {
 
 /** The Genesys operations the steps use: reads from validation plus the writes. */
 export type Provisioner = Directory & {
-  users: Pick<GenesysClient['users'], 'findByUserName' | 'findByExternalId' | 'get' | 'create' | 'patch'>
+  users: Pick<GenesysClient['users'], 'findByUserName' | 'findByExternalId' | 'get' | 'create' | 'patch' | 'remove'>
   groups: Pick<GenesysClient['groups'], 'findByDisplayName' | 'get' | 'patchMembers'>
   grants: Pick<GenesysClient['grants'], 'bulkAdd' | 'remove'>
 }
@@ -318,6 +318,10 @@ export function createProvisioningWorker (deps: WorkerDeps) {
       record = move(record, 'provisioning', { genesysUserId: userId, division: entry.divisionName })
       await requests.save(record)
     }
+    if (record.hardDelete === true) {
+      await hardDelete(t, record, entry)
+      return
+    }
     record = await step(record, 'deactivate', async () => {
       const current = await t.genesys.users.get(userId).catch((err: unknown) => {
         if (isNotFound(err)) return undefined
@@ -335,6 +339,33 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     })
     // A user deleted meanwhile is in none of them: each group read finds it gone, nothing is written.
     record = await step(record, 'leaveGroups', () => leaveGroups(t, record, userId, entry.groups))
+    await finish(move(record, 'completed'))
+  }
+
+  /**
+   * The hard delete a termination scheduled: only a user that is still
+   * inactive in Genesys (one an administrator reactivated by hand is refused,
+   * not deleted), with If-Match; a user already gone is success. The registry
+   * keeps the worker, terminated and marked deleted, so a rehire creates anew.
+   */
+  async function hardDelete (t: TenantGenesys, record: ProvisioningRecord, entry: WorkerEntry): Promise<void> {
+    const userId = entry.genesysUserId
+    record = await step(record, 'deleteUser', async () => {
+      const current = await t.genesys.users.get(userId).catch((err: unknown) => {
+        if (isNotFound(err)) return undefined
+        throw err
+      })
+      if (current && current.resource.active !== false) {
+        throw new Refusal([{ code: 'worker.active', path: '/status', message: `Genesys user ${userId} is active again; it was not deleted` }])
+      }
+      if (current) {
+        await t.genesys.users.remove(userId, current.version).catch((err: unknown) => {
+          if (!isNotFound(err)) throw err
+        })
+      }
+      const at = iso()
+      return { status: current ? 'done' : 'skipped', detail: { userId, deletedAt: at }, worker: await entryAfter(record, (e) => ({ ...e, active: false, deletedAt: at })) }
+    })
     await finish(move(record, 'completed'))
   }
 

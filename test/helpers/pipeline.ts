@@ -20,10 +20,10 @@ export const CLIENT: AuthenticatedClient = { id: 'hris-a', name: 'HRIS A', scope
 export const DENIED = DEFAULT_DENIED_PERMISSIONS.map((p) => parsePermission(p) as PermissionPattern)
 
 /** Service + worker on memory adapters, talking to a simulator over HTTP. */
-export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: number, mappings?: MappingStore, brake?: { percent: number, count: number }, client?: AuthenticatedClient } = {}) {
+export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: number, mappings?: MappingStore, brake?: { percent: number, count: number }, client?: AuthenticatedClient, now?: () => number, hrTimeZone?: string, deleteAfterDays?: number } = {}) {
   const client = opts.client ?? CLIENT
   const { sim, genesys, close } = await simAndClient({ sim: opts.sim })
-  const clock = { now: Date.now }
+  const clock = { now: opts.now ?? Date.now }
   const registry = createMemoryWorkerRegistry()
   const requests = createMemoryRequestStore({ registry })
   const reservations = createMemoryEmailReservations(clock)
@@ -43,7 +43,7 @@ export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: nu
     queue: { enqueue: (r) => queue.add(jobIdFor(r), { requestId: r.id }) },
     clock,
     staticChecks,
-    config: { maxGroupDepth: 5, idempotencyTtlHours: 24 },
+    config: { maxGroupDepth: 5, idempotencyTtlHours: 24, ...(opts.hrTimeZone !== undefined ? { hrTimeZone: opts.hrTimeZone } : {}), ...(opts.deleteAfterDays !== undefined ? { deleteAfterDays: opts.deleteAfterDays } : {}) },
     ...(opts.brake ? { brake: { changes: createMemoryChangeWindow(), ...opts.brake } } : {}),
     onHeld: (r) => { held.push(r) },
   })

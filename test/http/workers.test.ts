@@ -107,8 +107,9 @@ t.test('scopes, tenants and bad input: refused, nothing written', async (t) => {
   const away = await s.call(KEY_A, 'PATCH', '/v1/workers/W-2', { division: 'BPO Beta' }, MERGE)
   t.equal(away.status, 422, 'a move into a division the client may not provision into')
   t.match(away.body.issues, [{ code: 'division.notAllowed' }])
-  const later = await s.call(KEY_A, 'PATCH', '/v1/workers/W-2', { status: 'terminated', effectiveAt: '2099-01-04T09:00:00Z' }, MERGE)
-  t.match(later.body.issues, [{ code: 'effectiveAt.unsupported' }])
+  const later = await s.call(KEY_A, 'PATCH', '/v1/workers/W-2', { status: 'terminated', effectiveAt: '2099-13-04T09:00:00Z' }, MERGE)
+  t.equal(later.status, 422)
+  t.match(later.body.issues, [{ code: 'effectiveAt.invalid', path: '/effectiveAt' }])
   t.equal(s.writes().length, before, 'no upstream write for any of them')
   t.notOk(s.logs.text().includes(KEY_A), "no API key in the logs")
   const update = await s.call(KEY_A, 'PATCH', '/v1/workers/W-2', { title: 'Team Lead' }, MERGE)
@@ -138,4 +139,37 @@ t.test('Prefer: wait longer than the idle-socket deadline: the connection is hel
   const leaver = await call(KEY_A, 'PATCH', '/v1/workers/W-SLOW', { status: 'terminated' }, MERGE)
   t.equal(leaver.status, 201)
   t.match(leaver.body, { kind: 'terminate', status: 'completed' })
+})
+
+t.test('a future termination is scheduled: listed on the worker, nothing written, cancellable; a later one supersedes only when it says so', async (t) => {
+  const s = await service(t)
+  const hired = await s.call(KEY_A, 'PUT', '/v1/workers/W-5', ADA, { prefer: 'wait=20' })
+  t.equal(hired.status, 201, JSON.stringify(hired.body))
+  const before = s.writes().length
+  const leaving = await s.call(KEY_A, 'PATCH', '/v1/workers/W-5', { status: 'terminated', effectiveAt: '2099-01-04' }, MERGE)
+  t.equal(leaving.status, 202, 'Prefer: wait does not wait for a scheduled change')
+  t.match(leaving.body, { kind: 'terminate', status: 'scheduled', effectiveAt: '2099-01-04T00:00:00.000Z' })
+  t.equal(leaving.headers.get('location'), `/v1/provisioning-requests/${String(leaving.body.id)}`)
+  const moving = await s.call(KEY_A, 'PATCH', '/v1/workers/W-5', { title: 'Team Lead', effectiveAt: '2098-06-01T09:00:00+01:00' }, MERGE)
+  t.match(moving.body, { kind: 'update', status: 'scheduled', effectiveAt: '2098-06-01T08:00:00.000Z' })
+  const worker = await s.call(KEY_A, 'GET', '/v1/workers/W-5')
+  t.same(worker.body.scheduled, [
+    { id: moving.body.id, kind: 'update', effectiveAt: '2098-06-01T08:00:00.000Z' },
+    { id: leaving.body.id, kind: 'terminate', effectiveAt: '2099-01-04T00:00:00.000Z' },
+  ], 'both kept, in effective order')
+  t.match((await s.call(KEY_A, 'GET', '/v1/provisioning-requests?status=scheduled')).body, { items: [{ status: 'scheduled' }, { status: 'scheduled' }] })
+  t.equal((await s.call(KEY_B, 'POST', `/v1/provisioning-requests/${String(leaving.body.id)}/cancel`)).status, 404, "another tenant cannot cancel it")
+
+  const replacing = await s.call(KEY_A, 'PATCH', '/v1/workers/W-5', { status: 'terminated', effectiveAt: '2098-12-31T17:00:00Z', supersede: true }, MERGE)
+  t.match(replacing.body, { kind: 'terminate', status: 'scheduled' })
+  const superseded = await s.call(KEY_A, 'GET', `/v1/provisioning-requests/${String(leaving.body.id)}`)
+  t.match(superseded.body, { status: 'cancelled', notes: [`Superseded by ${String(replacing.body.id)}.`] })
+  t.equal((await s.call(KEY_A, 'GET', `/v1/provisioning-requests/${String(moving.body.id)}`)).body.status, 'scheduled', 'an earlier change is kept')
+
+  const cancelled = await s.call(KEY_A, 'POST', `/v1/provisioning-requests/${String(replacing.body.id)}/cancel`)
+  t.equal(cancelled.status, 200)
+  t.match(cancelled.body, { status: 'cancelled' })
+  t.equal((await s.call(KEY_A, 'POST', `/v1/provisioning-requests/${String(replacing.body.id)}/cancel`)).status, 409, 'cancelled once')
+  t.same((await s.call(KEY_A, 'GET', '/v1/workers/W-5')).body.scheduled, [{ id: moving.body.id, kind: 'update', effectiveAt: '2098-06-01T08:00:00.000Z' }])
+  t.equal(s.writes().length, before, 'nothing of it reached Genesys')
 })

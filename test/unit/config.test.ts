@@ -52,6 +52,8 @@ t.test('pairs and cross-field rules', async (t) => {
   t.same(problemsOf({ WEBHOOK_ALLOWED_NETWORKS: '10.0.0.0/33' }).map((p) => p.variable), ['WEBHOOK_ALLOWED_NETWORKS'])
   t.match(problemsOf({ WEBHOOK_ALLOWED_NETWORKS: '10.0.0.1/8' })[0]?.reason, /host bits set/, 'a CIDR with host bits is named as such')
   t.same(problemsOf({ WEBHOOK_RETRY_SCHEDULE: '5s,forever' }).map((p) => p.variable), ['WEBHOOK_RETRY_SCHEDULE'])
+  t.same(problemsOf({ HR_TIME_ZONE: 'Mars/Olympus_Mons' }).map((p) => p.variable), ['HR_TIME_ZONE'], 'an unknown time zone')
+  t.same(problemsOf({ HR_TIME_ZONE: 'Europe/Dublin' }), [])
   t.same(problemsOf({ WEBHOOK_TIMEOUT_MS: '60000' }).map((p) => p.variable), ['WEBHOOK_TIMEOUT_MS'], 'a webhook POST never waits longer than 30 s')
   t.same(problemsOf({ REDIS_URL: 'http://localhost' }).map((p) => p.variable), ['REDIS_URL'])
   t.same(problemsOf({ GENESYS_API_URL: 'http://user:pw@host', GENESYS_LOGIN_URL: 'http://host', GENESYS_CLIENT_ID: 'a', GENESYS_CLIENT_SECRET: 'b' }).map((p) => p.variable), ['GENESYS_API_URL'])

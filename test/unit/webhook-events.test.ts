@@ -2,6 +2,8 @@ import t from 'tap'
 import { deliveryForGroupSync } from '../../src/groups/events.js'
 import { eventId, MAX_BODY_BYTES, serializeEvent } from '../../src/webhooks/events.js'
 import type { GroupSync } from '../../src/groups/ports.js'
+import { provisioningEvent } from '../../src/provisioning/events.js'
+import { requestRecord } from '../helpers/records.js'
 
 t.test('a long issue list is cut until the body fits, and says by how much', async (t) => {
   const issues = Array.from({ length: 400 }, (_, i) => ({ code: 'role.notFound', path: `/roles/${i}`, message: `role "${'R'.repeat(60)}${i}" does not exist` }))
@@ -29,4 +31,17 @@ t.test('a group sync event cuts its id lists inside the result', async (t) => {
   t.ok(body.data.result.removedTruncated > 0)
   t.equal(body.data.result.membersAfter, 3000, 'counts are never cut')
   t.equal(d?.id, eventId(`group-sync:${sync.id}`), 'one event id per sync')
+})
+
+t.test('a hard delete completes as a termination that says the user is deleted, and when', async (t) => {
+  const record = requestRecord({
+    kind: 'terminate', hardDelete: true, status: 'completed', genesysUserId: 'u-1', division: 'BPO Alpha',
+    steps: [{ name: 'deleteUser', status: 'done', at: '2026-12-30T00:00:01.000Z', durationMs: 40, detail: { userId: 'u-1', deletedAt: '2026-12-30T00:00:01.000Z' } }],
+  })
+  const made = provisioningEvent(record)
+  t.match(made?.event, {
+    type: 'provisioning.completed',
+    data: { kind: 'terminate', hardDelete: true, userDeleted: true, deletedAt: '2026-12-30T00:00:01.000Z', genesysUserId: 'u-1', changes: { active: { before: false, after: false }, groupsRemoved: [] } },
+  })
+  t.notOk(made && 'deactivatedAt' in made.event.data, 'no deactivation is claimed for it')
 })

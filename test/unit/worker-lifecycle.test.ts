@@ -109,7 +109,8 @@ t.test('what is refused, and writes nothing', async (t) => {
   await p.outcome(await p.submit(h))
   const writes = p.writes().length
   const status = (x: Promise<unknown>) => x.then(() => 0, (err: { status?: number, issues?: Array<{ code: string }> }) => `${err.status ?? '?'} ${err.issues?.map((i) => i.code).join(',') ?? ''}`.trim())
-  t.equal(await status(p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { status: 'terminated', effectiveAt: new Date(Date.now() + 86_400_000).toISOString() } })), '422 effectiveAt.unsupported', 'scheduled changes are not made yet')
+  t.equal(await status(p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { status: 'terminated', effectiveAt: '2099-02-30' } })), '422 effectiveAt.invalid', 'an effective date that does not exist')
+  t.equal(await status(p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { status: 'terminated', effectiveAt: '2099-01-04T09:00:00' } })), '422 effectiveAt.invalid', 'a date-time without an offset is ambiguous')
 
   t.equal(await status(p.service.desire(CLIENT, 'NOBODY', { method: 'PATCH', body: { status: 'terminated' } })), '404', 'PATCH of a worker the client does not manage')
   t.equal(await status(p.service.desire(CLIENT, 'NOBODY', put(hire({ hrId: 'NOBODY' }), { status: 'terminated' }))), '404', 'PUT terminated of an unknown worker')

@@ -23,6 +23,7 @@ function fakeGenesys (over: { users?: Partial<Provisioner['users']>, groups?: Pa
       create: async (input: ScimUserInput): Promise<Versioned<ScimUser>> => { calls.push('create'); return { resource: { id: 'u-new', userName: input.userName }, version: '1' } },
       get: async (id: string): Promise<Versioned<ScimUser>> => { calls.push('users.get'); return { resource: { id, userName: 'a@example.com' }, version: '1' } },
       patch: async (id: string): Promise<Versioned<ScimUser>> => { calls.push('users.patch'); return { resource: { id, userName: 'a@example.com', active: true }, version: '2' } },
+      remove: async () => { calls.push('users.remove') },
       ...over.users,
     },
     groups: {

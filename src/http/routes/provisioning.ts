@@ -150,8 +150,8 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
     schema: {
       operationId: 'cancelProvisioningRequest',
       tags: ['provisioning'],
-      summary: 'Withdraw a request that has not started (a held termination or move)',
-      description: 'The request ends `cancelled` and nothing of it is done; the worker is free for another change. 409 once it has started.',
+      summary: 'Withdraw a request that has not started (a scheduled change, a held termination or move)',
+      description: 'The request ends `cancelled` and nothing of it is done (a termination takes its scheduled hard delete with it); the worker is free for another change. 409 once it has started.',
       security: BEARER_SECURITY,
       params: IdParams,
       response: { 200: documented(ProvisioningRequestSchema, 'Cancelled.', [{ ...ACCEPTED_EXAMPLE, kind: 'terminate', status: 'cancelled', transitions: [{ status: 'held', at: '2026-11-22T09:00:00.000Z' }, { status: 'cancelled', at: '2026-11-22T09:30:00.000Z' }] }]), ...problemResponses(400, 404, 409) },

@@ -59,7 +59,7 @@ function changeSchema<B extends TSchema> (route: { operationId: string, summary:
 const changeDescription = (what: string) => [
   what,
   '',
-  'Compared with what the service manages for the worker: a worker it does not manage yet is a **hire**; `status: "terminated"` of an active worker is a **terminate** (Genesys deactivates the user at once, then the service removes it from every group it added; role grants are kept for a rehire); `status: "active"` of a terminated worker is a **rehire** (the user is reactivated and brought to the desired state); other differences of an active worker are an **update**, or a **move** when the division changes (one SCIM PATCH of what differs, then the roles and groups the service granted added and removed). The same state again answers **200** with the worker. Scheduled changes are not made yet (an `effectiveAt` more than a minute ahead: 422 `effectiveAt.unsupported`).',
+  'Compared with what the service manages for the worker: a worker it does not manage yet is a **hire**; `status: "terminated"` of an active worker is a **terminate** (Genesys deactivates the user at once, then the service removes it from every group it added; role grants are kept for a rehire); `status: "active"` of a terminated worker is a **rehire** (the user is reactivated and brought to the desired state); other differences of an active worker are an **update**, or a **move** when the division changes (one SCIM PATCH of what differs, then the roles and groups the service granted added and removed). The same state again answers **200** with the worker. An `effectiveAt` more than a minute ahead **schedules** the change (202, status `scheduled`; a date without a time is midnight in `HR_TIME_ZONE`); it is derived from the state the worker\'s earlier scheduled changes lead to, and derived again when it takes effect. `"supersede": true` cancels the worker\'s scheduled changes effective at the same time or later.',
   '',
   `**Idempotency-Key** and **Prefer: wait=<seconds>** (≤ ${MAX_WAIT_SECONDS}) as on \`POST /v1/provisioning-requests\`.`,
 ].join('\n')
@@ -111,7 +111,11 @@ export async function workerRoutes (base: FastifyInstance, opts: ProvisioningRou
       params: HrIdParams,
       response: { 200: WorkerSchema, ...problemResponses(400, 404) },
     },
-  }, async (request) => toWorkerView(await service.worker(requireClient(request), request.params.hrId)))
+  }, async (request) => {
+    const client = requireClient(request)
+    const entry = await service.worker(client, request.params.hrId)
+    return toWorkerView(entry, await service.scheduled(client, entry.hrId))
+  })
 
   app.get(WORKERS_PATH, {
     config: { scope: 'provisioning:read' },
@@ -134,6 +138,6 @@ export async function workerRoutes (base: FastifyInstance, opts: ProvisioningRou
     },
   }, async (request) => {
     const { items, nextCursor } = await service.workers(requireClient(request), request.query)
-    return { items: items.map(toWorkerView), ...(nextCursor ? { nextCursor } : {}) }
+    return { items: items.map((entry) => toWorkerView(entry)), ...(nextCursor ? { nextCursor } : {}) }
   })
 }

@@ -16,6 +16,10 @@ export const provisioningKeys = {
   clientIndex: (clientId: string) => `${R}prov:client:${clientId}:reqs`,
   /** Sorted set: non-terminal request ids by last update (ms); the dispatcher re-enqueues from it. */
   pending: () => `${R}prov:pending`,
+  /** Sorted set: scheduled request ids by the time (ms) their turn comes (effectiveAt, later when their worker was busy). */
+  schedule: () => `${R}prov:schedule`,
+  /** Sorted set: one worker's scheduled request ids by effective time (ms). */
+  workerSchedule: (clientId: string, hrId: string) => `${R}prov:sched:${clientId}:${h(hrId)}`,
   /** The id of a client's non-terminal request for an HR id; deleted at the terminal state. */
   activeHrId: (clientId: string, hrId: string) => `${R}prov:hr:${clientId}:${h(hrId)}`,
   /** The request holding an email address while in flight; TTL `EMAIL_RESERVATION_SECONDS`. */

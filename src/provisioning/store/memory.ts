@@ -4,6 +4,7 @@ import { TERMINAL_STATUSES } from '../model.js'
 import { OwnedElsewhere, workerCursor, workerMatches, type WorkerEntry, type WorkerOwner, type WorkerRegistry } from '../registry.js'
 import type { MemoryDeliveryStore } from '../../webhooks/store/memory.js'
 import { keysetPage } from '../../lib/cursor.js'
+import { byEffectiveTime } from '../lifecycle.js'
 
 /**
  * In-memory twins of the provisioning stores for the embedded single-process
@@ -16,9 +17,17 @@ export function createMemoryRequestStore (opts: { outbox?: Pick<MemoryDeliverySt
   const activeHr = new Map<string, string>()
   const hrKey = (r: Pick<ProvisioningRecord, 'clientId' | 'hrId'>) => `${r.clientId}\u0000${r.hrId}`
   const copy = (r: ProvisioningRecord): ProvisioningRecord => structuredClone(r)
+  /** Scheduled request ids and the time (ms) their turn comes. */
+  const schedule = new Map<string, number>()
+  const effectiveMs = (r: ProvisioningRecord) => Date.parse(r.effectiveAt ?? r.createdAt)
 
   return {
     async insert (record) {
+      if (record.status === 'scheduled') {
+        records.set(record.id, copy(record))
+        schedule.set(record.id, effectiveMs(record))
+        return { inserted: true }
+      }
       const holder = activeHr.get(hrKey(record))
       if (holder !== undefined && holder !== record.id) return { inserted: false, existingId: holder }
       activeHr.set(hrKey(record), record.id)
@@ -47,7 +56,7 @@ export function createMemoryRequestStore (opts: { outbox?: Pick<MemoryDeliverySt
     },
     async pending (olderThan, limit) {
       return [...records.values()]
-        .filter((r) => !TERMINAL_STATUSES.has(r.status) && r.updatedAt < olderThan)
+        .filter((r) => !TERMINAL_STATUSES.has(r.status) && r.status !== 'scheduled' && r.updatedAt < olderThan)
         .sort((a, b) => a.updatedAt.localeCompare(b.updatedAt))
         .slice(0, limit)
         .map((r) => r.id)
@@ -60,6 +69,35 @@ export function createMemoryRequestStore (opts: { outbox?: Pick<MemoryDeliverySt
       if (holder !== undefined && holder !== record.id) return false
       activeHr.set(hrKey(record), record.id)
       return true
+    },
+    async due (nowMs, limit) {
+      return [...schedule.entries()]
+        .filter(([, at]) => at <= nowMs)
+        .sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]))
+        .slice(0, limit)
+        .map(([id]) => id)
+    },
+    async scheduledFor (clientId, hrId, limit) {
+      return [...schedule.keys()]
+        .map((id) => records.get(id))
+        .filter((r): r is ProvisioningRecord => r !== undefined && r.clientId === clientId && r.hrId === hrId)
+        .sort(byEffectiveTime)
+        .slice(0, limit)
+        .map(copy)
+    },
+    async unschedule (next, retryAtMs) {
+      if (!schedule.has(next.id)) return { state: 'gone' }
+      if (!TERMINAL_STATUSES.has(next.status)) {
+        const holder = activeHr.get(hrKey(next))
+        if (holder !== undefined && holder !== next.id) {
+          schedule.set(next.id, retryAtMs)
+          return { state: 'busy', holder }
+        }
+        activeHr.set(hrKey(next), next.id)
+      }
+      schedule.delete(next.id)
+      records.set(next.id, copy(next))
+      return { state: 'done' }
     },
   }
 }

@@ -6,9 +6,11 @@ import { pageFromIndex } from '../../redis/index-page.js'
 import { withScripts } from '../../redis/lua.js'
 import { provisioningKeys as keys, REQUEST_RETENTION_SECONDS } from './keys.js'
 import { webhookInsertArgs } from '../../webhooks/store/redis.js'
+import { byEffectiveTime } from '../lifecycle.js'
 
 interface ProvScripts {
-  provInsertRequest (hrKey: string, recordKey: string, indexKey: string, pendingKey: string, id: string, json: string, createdMs: number, updatedMs: number): Promise<string>
+  provInsertRequest (hrKey: string, recordKey: string, indexKey: string, pendingKey: string, scheduleKey: string, workerScheduleKey: string, id: string, json: string, createdMs: number, updatedMs: number, effectiveMs: number | ''): Promise<string>
+  provUnscheduleRequest (recordKey: string, pendingKey: string, hrKey: string, scheduleKey: string, workerScheduleKey: string, id: string, json: string, updatedMs: number, terminal: '1' | '0', retentionSeconds: number, retryAtMs: number): Promise<string>
   /** Variable keys: 3 for the record, 4 more with a webhook delivery (see the script). */
   provSaveRequest (numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>
   claimIfFree (key: string, value: string, ttlSeconds: number): Promise<string>
@@ -19,7 +21,8 @@ interface ProvScripts {
 }
 
 const SCRIPTS = {
-  provInsertRequest: { file: 'prov-insert-request', keys: 4 },
+  provInsertRequest: { file: 'prov-insert-request', keys: 6 },
+  provUnscheduleRequest: { file: 'prov-unschedule-request', keys: 5 },
   provSaveRequest: { file: 'prov-save-request', keys: -1, libs: ['lib-webhook-insert'] },
   claimIfFree: { file: 'claim-if-free', keys: 1 },
   compareAndDelete: { file: 'compare-and-delete', keys: 1 },
@@ -47,7 +50,8 @@ export function createRedisRequestStore (redisConn: RedisClient, opts: { retenti
     async insert (record) {
       const holder = await redis.provInsertRequest(
         keys.activeHrId(record.clientId, record.hrId), keys.request(record.id), keys.clientIndex(record.clientId), keys.pending(),
-        record.id, JSON.stringify(record), ms(record.createdAt), ms(record.updatedAt))
+        keys.schedule(), keys.workerSchedule(record.clientId, record.hrId),
+        record.id, JSON.stringify(record), ms(record.createdAt), ms(record.updatedAt), record.status === 'scheduled' ? ms(record.effectiveAt ?? record.createdAt) : '')
       if (holder !== '') return { inserted: false, existingId: holder }
       await durability.confirm()
       return { inserted: true }
@@ -86,6 +90,24 @@ export function createRedisRequestStore (redisConn: RedisClient, opts: { retenti
     },
     async claimHrId (record) {
       return (await redis.claimIfFree(keys.activeHrId(record.clientId, record.hrId), record.id, 0)) === record.id
+    },
+    async due (nowMs, limit) {
+      return redis.zrangebyscore(keys.schedule(), '-inf', nowMs, 'LIMIT', 0, limit)
+    },
+    async scheduledFor (clientId, hrId, limit) {
+      const ids = await redis.zrange(keys.workerSchedule(clientId, hrId), 0, limit - 1)
+      if (ids.length === 0) return []
+      const found = (await redis.mget(ids.map(keys.request))).map(parse)
+      return found.filter((r): r is ProvisioningRecord => r !== undefined && r.status === 'scheduled').sort(byEffectiveTime)
+    },
+    async unschedule (next, retryAtMs) {
+      const answer = await redis.provUnscheduleRequest(
+        keys.request(next.id), keys.pending(), keys.activeHrId(next.clientId, next.hrId), keys.schedule(), keys.workerSchedule(next.clientId, next.hrId),
+        next.id, JSON.stringify(next), ms(next.updatedAt), TERMINAL_STATUSES.has(next.status) ? '1' : '0', retention, retryAtMs)
+      if (answer === 'gone') return { state: 'gone' }
+      if (answer !== 'done') return { state: 'busy', holder: answer }
+      await durability.confirm()
+      return { state: 'done' }
     },
   }
 }
