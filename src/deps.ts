@@ -39,6 +39,8 @@ export interface DepsOptions {
    * division-scoped permissions stand between a tenant and another division.
    */
   faults?: { skipDivisionCheck?: boolean }
+  /** Test-only: the service's clock (scheduled changes come due by it); the wall clock unless given. */
+  clock?: Clock
 }
 
 /**
@@ -49,7 +51,7 @@ export interface DepsOptions {
 export async function createDeps (config: Readonly<Config>, logger: FastifyBaseLogger, options: DepsOptions = {}): Promise<Deps> {
   const closers = createClosers(logger)
   const readiness: ReadinessCheck[] = []
-  const clock: Clock = { now: Date.now }
+  const clock: Clock = options.clock ?? { now: Date.now }
   const metrics = createMetrics()
   const failures = createFailureLog(logger, { intervalMs: 30_000 })
   try {
