@@ -8,19 +8,23 @@
  *   2. no backlog: terminates them one at a time (PATCH {"status":"terminated"},
  *      Prefer: wait=30), each after the previous completed;
  *   3. with a backlog: posts a batch of hires, then terminates the remaining
- *      workers one at a time while the hires drain through the same budget.
+ *      workers one at a time while the hires drain through the same budget;
+ *   4. scheduled: terminations of further workers, all effective at one
+ *      instant 65 s ahead (a change within a minute runs at once): how long after
+ *      that instant each starts and completes.
  *
- *   npx tsx bench/lifecycle.ts [--workers 20] [--backlog 60] [--during 5]
+ *   npx tsx bench/lifecycle.ts [--workers 20] [--backlog 60] [--during 5] [--scheduled 10]
  */
 import { parseArgs } from 'node:util'
 import { createSimulator } from '../src/simulator/index.js'
 import { startRedis } from '../test/helpers/redis.js'
 import { BENCH_KEY, benchClientsFile, fleetEnv, machine, median, percentile, runBench, startServer } from './lib.js'
 
-const { values } = parseArgs({ options: { workers: { type: 'string', default: '20' }, backlog: { type: 'string', default: '60' }, during: { type: 'string', default: '5' } } })
+const { values } = parseArgs({ options: { workers: { type: 'string', default: '20' }, backlog: { type: 'string', default: '60' }, during: { type: 'string', default: '5' }, scheduled: { type: 'string', default: '10' } } })
 const quiet = Number(values.workers)
 const backlog = Number(values.backlog)
 const during = Number(values.during)
+const scheduled = Number(values.scheduled)
 const LIMIT = 300
 const LATENCY = 50
 
@@ -61,7 +65,7 @@ async function main (): Promise<void> {
   }
   try {
     // 1. The workers, hired through the lifecycle API.
-    const total = quiet + during
+    const total = quiet + during + scheduled
     const hires = await Promise.all(Array.from({ length: total }, (_, n) => call('PUT', `/v1/workers/LV-${n}`, worker(n))))
     const hired = await settle(hires.map((h) => h.body.id), Date.now() + 5 * 60_000)
     const hiredOk = hired.filter((v) => v.status === 'completed').length
@@ -74,8 +78,17 @@ async function main (): Promise<void> {
     // 3. A batch of hires ahead in the same budget, then the remaining terminations.
     const batch = await Promise.all(Array.from({ length: backlog }, (_, i) => call('POST', '/v1/provisioning-requests', { hrId: `BL-${i}`, ...worker(1000 + i) })))
     const busy: Array<Awaited<ReturnType<typeof terminate>>> = []
-    for (let n = quiet; n < total; n++) busy.push(await terminate(n))
+    for (let n = quiet; n < quiet + during; n++) busy.push(await terminate(n))
     const drained = await settle(batch.map((b) => b.body.id), Date.now() + 5 * 60_000)
+
+    // 4. Terminations scheduled for one instant.
+    const effectiveAt = new Date(Date.now() + 65_000).toISOString()
+    const planned = await Promise.all(Array.from({ length: scheduled }, (_, i) => call('PATCH', `/v1/workers/LV-${quiet + during + i}`, { status: 'terminated', effectiveAt }, { 'content-type': 'application/merge-patch+json' })))
+    const notScheduled = planned.filter((p) => p.body.status !== 'scheduled')
+    if (notScheduled.length > 0) throw new Error(`not scheduled: ${JSON.stringify(notScheduled[0]?.body)}`)
+    const ran = await settle(planned.map((p) => p.body.id), Date.parse(effectiveAt) + 120_000)
+    const startedLate = ran.map((v) => Date.parse(v.transitions.find((x) => x.status === 'accepted')?.at ?? '') - Date.parse(effectiveAt))
+    const completedLate = ran.map((v) => terminalAt(v) - Date.parse(effectiveAt))
 
     const stats = (runs: typeof calm) => {
       const latencies = runs.map((r) => terminalAt(r.view) - Date.parse(r.view.createdAt))
@@ -88,6 +101,7 @@ async function main (): Promise<void> {
       `  hired ${hiredOk}/${total} workers through PUT /v1/workers/{hrId}`,
       `  terminations, no backlog (${quiet}, one at a time): ${stats(calm)}`,
       `  terminations behind ${backlog} hires posted just before (${during}): ${stats(busy)}; the hires: ${drained.filter((v) => v.status === 'completed').length}/${backlog} completed`,
+      `  terminations scheduled for one instant (${scheduled}): ${ran.filter((v) => v.status === 'completed').length}/${scheduled} completed; started after effectiveAt p50 ${(median(startedLate) / 1000).toFixed(2)} s, max ${(Math.max(...startedLate) / 1000).toFixed(2)} s; completed after it p50 ${(median(completedLate) / 1000).toFixed(2)} s, p95 ${(percentile(completedLate, 95) / 1000).toFixed(2)} s, max ${(Math.max(...completedLate) / 1000).toFixed(2)} s`,
       `  429s: ${counters.rateLimited}`,
     ].join('\n'))
   } finally {

@@ -173,8 +173,26 @@ async function roleWithPolicies (directory: Pick<Directory, 'roles'>, name: stri
   return { ...full, permissions: full.permissions ?? listed.permissions }
 }
 
-/** Everything the upstream policy needs, looked up in parallel (the rate budget paces the calls). */
-export async function gatherFacts (hire: NewHireBody, src: FactSources): Promise<UpstreamFacts> {
+/**
+ * The Genesys users that already hold the hire's email or this client's
+ * externalId, as adoption candidates (two SCIM filter reads).
+ */
+export async function userCandidates (hire: Pick<NewHireBody, 'hrId' | 'email'>, src: Pick<FactSources, 'directory' | 'cache' | 'registry' | 'requester'>): Promise<UpstreamFacts['candidates']> {
+  const [emailOwner, byExternalId] = await Promise.all([
+    src.directory.users.findByUserName(hire.email),
+    src.directory.users.findByExternalId(src.requester.externalIdOf(hire.hrId)),
+  ])
+  const users = [...(emailOwner ? [emailOwner] : []), ...byExternalId.filter((u) => u.id !== emailOwner?.id)]
+  return Promise.all(users.map((u) => candidateOf(src, u)))
+}
+
+/**
+ * Everything the upstream policy needs, looked up in parallel (the rate budget
+ * paces the calls). With `users: false` the holders of the email and
+ * externalId are not looked up (no candidates): a first create needs no
+ * lookup, since Genesys refuses it atomically (409) when either is taken.
+ */
+export async function gatherFacts (hire: NewHireBody, src: FactSources, opts: { users: boolean } = { users: true }): Promise<UpstreamFacts> {
   const { directory, cache, requester } = src
   const named = (kind: string, name: string, load: () => Promise<NamedEntity | undefined>) => cache(`${kind}:${name}`, load)
   const externalId = requester.externalIdOf(hire.hrId)
@@ -182,9 +200,8 @@ export async function gatherFacts (hire: NewHireBody, src: FactSources): Promise
   const divisionFact = hire.division === undefined
     ? cache('division:home', () => directory.divisions.home()).then((d) => ({ name: d?.name ?? 'home', requested: false, ...(d ? { found: { id: d.id, name: d.name } } : {}) }))
     : divisionByName(src, hire.division).then((d) => ({ name: hire.division ?? '', requested: true, ...(d ? { found: d } : {}) }))
-  const [emailOwner, byExternalId, reservedBy, externalIdReservedBy, divisionIds, division, roles, groups, manager, skills, languages] = await Promise.all([
-    directory.users.findByUserName(hire.email),
-    directory.users.findByExternalId(externalId),
+  const [candidates, reservedBy, externalIdReservedBy, divisionIds, division, roles, groups, manager, skills, languages] = await Promise.all([
+    opts.users ? userCandidates(hire, src) : Promise.resolve([]),
     src.reservedBy(),
     src.externalIdReservedBy(),
     divisionIdsOf(src, requester.divisions),
@@ -218,10 +235,9 @@ export async function gatherFacts (hire: NewHireBody, src: FactSources): Promise
     Promise.all((hire.languages ?? []).map(async (s) => canonical(s.name, await named('language', s.name, () => directory.routing.languageByName(s.name))))),
   ])
 
-  const users = [...(emailOwner ? [emailOwner] : []), ...byExternalId.filter((u) => u.id !== emailOwner?.id)]
   return {
     ownership: { clientId: requester.clientId, externalId, divisionIds: divisionIds === '*' ? '*' : [...divisionIds] },
-    candidates: await Promise.all(users.map((u) => candidateOf(src, u))),
+    candidates,
     ...(reservedBy !== undefined ? { emailReservedBy: reservedBy } : {}),
     ...(externalIdReservedBy !== undefined ? { externalIdReservedBy } : {}),
     division,

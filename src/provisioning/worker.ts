@@ -7,10 +7,10 @@ import type { ScimUser } from '../genesys/types.js'
 import { JobFailed, JobDeferred, RetryLater, type Job } from '../jobs/queue.js'
 import type { PermissionPattern } from './checks/permissions.js'
 import { buildPlan, upstreamIssues } from './checks/upstream-checks.js'
-import { createGroupMembership, type GroupMembership } from './group-membership.js'
+import { createGroupMembership, removeMember, type GroupMembership } from './group-membership.js'
 import { userPatch } from './user-changes.js'
 import type { Delivery } from '../webhooks/ports.js'
-import { candidateOf, divisionIdsOf, gatherFacts, requesterOf, type Directory, type GroupResolver, type ReferenceCache, type Requester } from './facts.js'
+import { candidateOf, divisionIdsOf, gatherFacts, userCandidates, requesterOf, type Directory, type GroupResolver, type ReferenceCache, type Requester } from './facts.js'
 import { adoptionVerdict, OwnedElsewhere, type OwnershipContext, type WorkerEntry, type WorkerRegistry } from './registry.js'
 import { type EmailReservations, type ProvisioningRecord, type RequestStore, type StepRecord } from './ports.js'
 import { TERMINAL_STATUSES, type RequestStatus } from './model.js'
@@ -132,7 +132,7 @@ export function createProvisioningWorker (deps: WorkerDeps) {
       deps.reservations.reserve(record.email, record.id, deps.emailReservationSeconds),
       deps.externalIds.reserve(externalIdOf(record), record.id, deps.emailReservationSeconds),
     ])
-    const facts = await gatherFacts(record.hire, {
+    const sources = {
       directory: t.genesys,
       groups: t.groups,
       cache: t.cache,
@@ -140,8 +140,17 @@ export function createProvisioningWorker (deps: WorkerDeps) {
       requester,
       reservedBy: async () => (holder === record.id ? undefined : holder),
       externalIdReservedBy: async () => (externalIdHolder === record.id ? undefined : externalIdHolder),
-    })
-    const issues = upstreamIssues(record.hire, facts, deps.policy).filter((i) => !(deps.faults?.skipDivisionCheck === true && i.code === 'division.notAllowed'))
+    }
+    // A first attempt does not look up who holds the email or externalId: the create's 409 is the
+    // final word on uniqueness. A request refused for other reasons still lists every reason.
+    const lookUp = !firstAttempt(record)
+    let facts = await gatherFacts(record.hire, sources, { users: lookUp })
+    const issuesOf = () => upstreamIssues(record.hire, facts, deps.policy).filter((i) => !(deps.faults?.skipDivisionCheck === true && i.code === 'division.notAllowed'))
+    let issues = issuesOf()
+    if (issues.length > 0 && !lookUp) {
+      facts = { ...facts, candidates: await userCandidates(record.hire, sources) }
+      issues = issuesOf()
+    }
     if (issues.length > 0) {
       await finish(move(record, 'rejected', { issues }))
       return undefined
@@ -247,7 +256,9 @@ export function createProvisioningWorker (deps: WorkerDeps) {
       // Deleted upstream: the HR id is free to be created anew below.
       if (current) return settle(current)
     }
-    const existing = await genesys.users.findByExternalId(ctx.externalId)
+    // A first attempt creates at once (a taken email or externalId answers 409, then looked up);
+    // a later one may follow a create that reached Genesys without its answer: look first.
+    const existing = firstAttempt(record) ? [] : await genesys.users.findByExternalId(ctx.externalId)
     if (existing.length > 1) {
       throw new JobFailed(`Genesys has ${existing.length} users with this client's externalId for HR id ${record.hrId}; resolve the duplicate by hand`)
     }
@@ -627,24 +638,8 @@ function safeErr (err: unknown): unknown {
 }
 
 /** Group removals read first and write with If-Match: a concurrent change of the group is re-read, never overwritten. */
-async function removeMember (groups: Provisioner['groups'], groupId: string, userId: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    const current = await groups.get(groupId).catch((err: unknown) => {
-      if (isNotFound(err)) return undefined
-      throw err
-    })
-    // A deleted group holds nobody; a user no longer in it is already out.
-    if (!current || !(current.resource.members ?? []).some((m) => m.value === userId)) return
-    try {
-      await groups.patchMembers(groupId, { remove: [userId] }, current.version)
-      return
-    } catch (err) {
-      if (!isVersionConflict(err)) throw err
-      if (attempt >= 5) throw new RetryLater(`group ${groupId} kept changing under concurrent updates`, 1000, { cause: err })
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * 2 ** attempt))
-    }
-  }
-}
+/** The request's first run, first attempt: nothing of it can have reached Genesys yet. */
+const firstAttempt = (record: Pick<ProvisioningRecord, 'attempts' | 'retries'>) => record.attempts <= 1 && record.retries === 0
 
 type Grant = { roleId: string, divisionId: string }
 

@@ -185,7 +185,8 @@ t.test('a tenant whose OAuth client lacks a permission, or is refused, impairs o
 t.test('a 429 on one tenant\'s token holds up only that tenant\'s work', async (t) => {
   // Genesys allows 25 calls a minute per token here; this service's own budget is not the limit.
   const s = await service(t, { simRateLimit: 25 })
-  const a = await Promise.all(Array.from({ length: 8 }, (_, i) => s.call(KEY.a, 'POST', '/v1/provisioning-requests', { hrId: `RL-A${i}`, email: `rl.a${i}@example.com`, givenName: 'A', familyName: 'Burst', division: 'BPO Alpha', roles: ['Agent'] })))
+  // Enough hires that A's calls (two or three per hire) pass the token's 25.
+  const a = await Promise.all(Array.from({ length: 16 }, (_, i) => s.call(KEY.a, 'POST', '/v1/provisioning-requests', { hrId: `RL-A${i}`, email: `rl.a${i}@example.com`, givenName: 'A', familyName: 'Burst', division: 'BPO Alpha', roles: ['Agent'] })))
   t.ok(a.every((r) => r.status === 202), 'A\'s burst is accepted')
   const limited = () => s.sim.requests().some((r) => r.status === 429 && r.clientId === ALPHA)
   for (let i = 0; i < 400 && !limited(); i++) await new Promise((resolve) => setTimeout(resolve, 25))

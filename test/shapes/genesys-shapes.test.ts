@@ -6,7 +6,7 @@ import { rejection } from '../helpers/genesys.js'
 import type { Queue } from '../../src/genesys/types.js'
 import { DEFAULT_DENIED_PERMISSIONS, parsePermission, type PermissionPattern } from '../../src/provisioning/checks/permissions.js'
 import { upstreamIssues } from '../../src/provisioning/checks/upstream-checks.js'
-import { createGroupMembership } from '../../src/provisioning/group-membership.js'
+import { removeMember } from '../../src/provisioning/group-membership.js'
 import { createReferenceCache, gatherFacts, createNameGroupResolver, requesterOf } from '../../src/provisioning/facts.js'
 import { fixture, replay, withBody, type Fixture } from './replay.js'
 
@@ -96,16 +96,18 @@ t.test('a role listed and read by id without permissionPolicies is refused as un
   t.same(upstreamIssues(hire, facts, { denied }).map((i) => i.code), ['role.unverifiable'])
 })
 
+const MEMBER = 'u1'
 for (const [name, status] of [['conflict-scim-400-invalidvers', 400], ['conflict-scim-409-version', 409], ['conflict-errorbody-400-version', 400]] as const) {
   t.test(`${name}: recognised as a stale version; one re-read, then the retry lands`, async (t) => {
     const groupId = 'g0000000-0000-4000-8000-00000000sa01'
-    const group = (fixture('scim-groups-case').body as { Resources: unknown[] }).Resources[0]
-    const got: Fixture = { source: 'GET /api/v2/scim/v2/groups/{id}', status: 200, headers: { 'content-type': 'application/scim+json', etag: '"7"' }, body: group }
+    const group = (fixture('scim-groups-case').body as { Resources: Array<Record<string, unknown>> }).Resources[0]
+    // The recorded group, with the member a removal takes out (removals carry If-Match; adds do not).
+    const got: Fixture = { source: 'GET /api/v2/scim/v2/groups/{id}', status: 200, headers: { 'content-type': 'application/scim+json', etag: '"7"' }, body: { ...group, members: [{ value: MEMBER }] } }
     const { genesys, requests } = await replay(t, {
       [`GET /api/v2/scim/v2/groups/${groupId}`]: got,
       [`PATCH /api/v2/scim/v2/groups/${groupId}`]: [fixture(name), got],
     })
-    await createGroupMembership(genesys.client.groups, { random: () => 0 }).add(groupId, 'u1')
+    await removeMember(genesys.client.groups, groupId, MEMBER, () => 0)
     t.same(requests.map((r) => r.method), ['GET', 'PATCH', 'GET', 'PATCH'], 'read, refused write, one re-read, the retry')
     t.same(requests.filter((r) => r.method === 'PATCH').map((r) => r.headers['if-match']), ['"7"', '"7"'])
     const direct = await replay(t, { [`PATCH /api/v2/scim/v2/groups/${groupId}`]: fixture(name) })

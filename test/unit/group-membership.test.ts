@@ -2,7 +2,7 @@ import t from 'tap'
 import { GenesysError } from '../../src/genesys/errors.js'
 import type { ScimGroup } from '../../src/genesys/types.js'
 import { RetryLater } from '../../src/jobs/queue.js'
-import { createGroupMembership, type GroupWriter } from '../../src/provisioning/group-membership.js'
+import { createGroupMembership, removeMember, type GroupWriter } from '../../src/provisioning/group-membership.js'
 
 /** One group with a version, slow enough that adds pile up behind an in-flight change. */
 function fakeGroup (opts: { conflicts?: number } = {}) {
@@ -25,31 +25,39 @@ function fakeGroup (opts: { conflicts?: number } = {}) {
         throw new GenesysError('stale', { operation: 'scim.groups.patchMembers', failure: 'http', upstreamStatus: 400, scimType: 'invalidVers' })
       }
       version++
-      group.members = [...(group.members ?? []), ...(change.add ?? []).map((value) => ({ value }))]
+      const removed = new Set(change.remove ?? [])
+      const kept = (group.members ?? []).filter((m) => !removed.has(m.value))
+      group.members = [...kept, ...(change.add ?? []).filter((value) => !kept.some((m) => m.value === value)).map((value) => ({ value }))]
       return { resource: group, version: String(version) }
     },
   }
-  return { group, writer, calls }
+  return { group, writer, calls, version: () => version }
 }
 
-t.test('concurrent adds to one group are coalesced into few reads and writes', async (t) => {
+t.test('concurrent adds to one group are coalesced into few writes, none read first, none with If-Match', async (t) => {
   const g = fakeGroup()
   const m = createGroupMembership(g.writer)
+  const versions: Array<string | undefined> = []
+  const patch = g.writer.patchMembers.bind(g.writer)
+  g.writer.patchMembers = async (id, change, v) => { versions.push(v); return patch(id, change, String(g.version())) }
   await Promise.all(Array.from({ length: 30 }, (_, i) => m.add('g', `u${i}`)))
   t.equal(g.group.members?.length, 31, 'everyone joined')
-  t.same(g.calls, ['get', 'patch:1', 'get', 'patch:29'], 'the first add, then one batch of the 29 that waited')
+  t.same(g.calls, ['patch:1', 'patch:29'], 'the first add, then one batch of the 29 that waited')
+  t.same(versions, [undefined, undefined], 'an add is commutative: no If-Match')
   await m.add('g', 'already')
-  t.same(g.calls.slice(-1), ['get'], 'an existing member costs one read and no write')
+  t.same(g.calls.slice(-1), ['patch:1'], 'an existing member costs one write that changes nothing, and no read')
+  t.equal(g.group.members?.filter((x) => x.value === 'already').length, 1)
 })
 
-t.test('a version conflict is read again; a group that never settles hands the job back', async (t) => {
+t.test('a removal reads first and sends If-Match; a version conflict is read again; a group that never settles hands the job back', async (t) => {
   const g = fakeGroup({ conflicts: 2 })
-  const m = createGroupMembership(g.writer, { random: () => 0 })
-  await m.add('g', 'u1')
-  t.same(g.calls, ['get', 'patch:1', 'get', 'patch:1', 'get', 'patch:1'])
+  await removeMember(g.writer, 'g', 'already', () => 0)
+  t.same(g.calls, ['get', 'patch:0', 'get', 'patch:0', 'get', 'patch:0'])
+  t.same(g.group.members, [], 'removed')
+  await removeMember(g.writer, 'g', 'already', () => 0)
+  t.same(g.calls.slice(6), ['get'], 'a user already out costs one read')
   const busy = fakeGroup({ conflicts: 100 })
-  const m2 = createGroupMembership(busy.writer, { random: () => 0 })
-  await t.rejects(m2.add('g', 'u1'), RetryLater)
+  await t.rejects(removeMember(busy.writer, 'g', 'already', () => 0), RetryLater)
 })
 
 t.test('other errors reach every waiter of the batch', async (t) => {

@@ -32,6 +32,15 @@ t.test('happy path: user, division, roles, groups; completed with the Genesys id
   t.equal(p.terminal.length, 1, 'the terminal hook fired once')
 })
 
+t.test('a hire refused for another reason still lists a taken email: the lookup a first attempt skips is made then', async (t) => {
+  const p = await pipeline()
+  t.teardown(p.close)
+  const r = await p.outcome(await p.submit(hire({ email: 'existing.agent@example.com', roles: ['Astronaut'] })))
+  t.equal(r.status, 'rejected')
+  t.same(r.issues?.map((i) => i.code).sort(), ['email.taken', 'role.notFound'])
+  t.same(p.writes(), [], 'nothing sent: the other issue stopped it before any create')
+})
+
 t.test('every upstream rule rejects with its code and writes nothing', async (t) => {
   const p = await pipeline()
   t.teardown(p.close)
@@ -52,7 +61,9 @@ t.test('every upstream rule rejects with its code and writes nothing', async (t)
     t.equal(r.status, 'rejected', code)
     t.same(r.issues?.map((i) => i.code), [code], `${code}: ${JSON.stringify(over)}`)
   }
-  t.same(p.writes(), [], 'the simulator saw no write at all')
+  t.same(p.writes().filter((w) => w.status < 400), [], 'nothing was written')
+  // A taken email is found by the create itself: Genesys refuses it atomically (409), then the holder is looked up.
+  t.same(p.writes().map((w) => `${w.method} ${w.path} ${w.status}`), ['POST /api/v2/scim/v2/users 409', 'POST /api/v2/scim/v2/users 409'], 'the only writes sent were the two refused creates')
 })
 
 t.test('a deleted user does not block the address, and a manager is linked by HR id', async (t) => {
