@@ -7,7 +7,7 @@ import type { ScimUser } from '../genesys/types.js'
 import { JobFailed, JobDeferred, RetryLater, type Job } from '../jobs/queue.js'
 import type { PermissionPattern } from './checks/permissions.js'
 import { buildPlan, upstreamIssues } from './checks/upstream-checks.js'
-import { createGroupMembership, removeMember, type GroupMembership } from './group-membership.js'
+import { createGroupMembership, type GroupMembership } from './group-membership.js'
 import { userPatch } from './user-changes.js'
 import type { Delivery } from '../webhooks/ports.js'
 import { candidateOf, divisionIdsOf, gatherFacts, userCandidates, requesterOf, type Directory, type GroupResolver, type ReferenceCache, type Requester } from './facts.js'
@@ -401,12 +401,13 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     return { status: 'done', detail: { grants: add }, worker: await entryAfter(record, (e) => ({ ...e, grants: [...e.grants, ...add.filter((g) => !e.grants.some((x) => grantKey(x) === grantKey(g)))] })) }
   }
 
-  /** Removes the user from these groups (each read first, with If-Match) and from the worker's record. */
+  /** Removes the user from these groups (each read first, with If-Match, coalesced with other leavers) and from the worker's record. */
   async function leaveGroups (t: TenantGenesys, record: ProvisioningRecord, userId: string, leave: readonly string[]): Promise<StepOutcome> {
     const gone = new Set(leave)
     const worker = await entryAfter(record, (e) => ({ ...e, groups: e.groups.filter((id) => !gone.has(id)) }))
     if (leave.length === 0) return { status: 'skipped', detail: { groupIds: [] }, worker }
-    await Promise.all(leave.map((groupId) => removeMember(t.genesys.groups, groupId, userId)))
+    const membership = membershipOf(t)
+    await Promise.all(leave.map((groupId) => membership.remove(groupId, userId)))
     return { status: 'done', detail: { groupIds: [...leave] }, worker }
   }
 

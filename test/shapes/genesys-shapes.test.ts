@@ -6,7 +6,7 @@ import { rejection } from '../helpers/genesys.js'
 import type { Queue } from '../../src/genesys/types.js'
 import { DEFAULT_DENIED_PERMISSIONS, parsePermission, type PermissionPattern } from '../../src/provisioning/checks/permissions.js'
 import { upstreamIssues } from '../../src/provisioning/checks/upstream-checks.js'
-import { removeMember } from '../../src/provisioning/group-membership.js'
+import { createGroupMembership } from '../../src/provisioning/group-membership.js'
 import { createReferenceCache, gatherFacts, createNameGroupResolver, requesterOf } from '../../src/provisioning/facts.js'
 import { fixture, replay, withBody, type Fixture } from './replay.js'
 
@@ -107,7 +107,7 @@ for (const [name, status] of [['conflict-scim-400-invalidvers', 400], ['conflict
       [`GET /api/v2/scim/v2/groups/${groupId}`]: got,
       [`PATCH /api/v2/scim/v2/groups/${groupId}`]: [fixture(name), got],
     })
-    await removeMember(genesys.client.groups, groupId, MEMBER, () => 0)
+    await createGroupMembership(genesys.client.groups, { random: () => 0 }).remove(groupId, MEMBER)
     t.same(requests.map((r) => r.method), ['GET', 'PATCH', 'GET', 'PATCH'], 'read, refused write, one re-read, the retry')
     t.same(requests.filter((r) => r.method === 'PATCH').map((r) => r.headers['if-match']), ['"7"', '"7"'])
     const direct = await replay(t, { [`PATCH /api/v2/scim/v2/groups/${groupId}`]: fixture(name) })

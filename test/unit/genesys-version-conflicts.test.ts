@@ -1,5 +1,5 @@
 import t from 'tap'
-import { removeMember, type GroupWriter } from '../../src/provisioning/group-membership.js'
+import { createGroupMembership, type GroupWriter } from '../../src/provisioning/group-membership.js'
 import type { Faults } from '../../src/simulator/index.js'
 import { simAndClient } from '../helpers/genesys.js'
 
@@ -24,7 +24,7 @@ for (const shape of ['invalidVers', 'scim409', 'errorBody400'] as Array<Faults['
         return genesys.client.groups.patchMembers(id, change, version)
       },
     }
-    await removeMember(writer, SALES, AGENT, () => 0)
+    await createGroupMembership(writer, { random: () => 0 }).remove(SALES, AGENT)
     t.equal(gets, 2, 'read, conflict, read again')
     t.equal(patches, 2, 'the retry is the only other write')
     t.notOk(sim.state.groups.get(SALES)?.memberIds.includes(AGENT), 'the member was removed')

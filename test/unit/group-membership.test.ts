@@ -2,7 +2,7 @@ import t from 'tap'
 import { GenesysError } from '../../src/genesys/errors.js'
 import type { ScimGroup } from '../../src/genesys/types.js'
 import { RetryLater } from '../../src/jobs/queue.js'
-import { createGroupMembership, removeMember, type GroupWriter } from '../../src/provisioning/group-membership.js'
+import { createGroupMembership, type GroupWriter } from '../../src/provisioning/group-membership.js'
 
 /** One group with a version, slow enough that adds pile up behind an in-flight change. */
 function fakeGroup (opts: { conflicts?: number } = {}) {
@@ -51,13 +51,22 @@ t.test('concurrent adds to one group are coalesced into few writes, none read fi
 
 t.test('a removal reads first and sends If-Match; a version conflict is read again; a group that never settles hands the job back', async (t) => {
   const g = fakeGroup({ conflicts: 2 })
-  await removeMember(g.writer, 'g', 'already', () => 0)
+  await createGroupMembership(g.writer, { random: () => 0 }).remove('g', 'already')
   t.same(g.calls, ['get', 'patch:0', 'get', 'patch:0', 'get', 'patch:0'])
   t.same(g.group.members, [], 'removed')
-  await removeMember(g.writer, 'g', 'already', () => 0)
+  await createGroupMembership(g.writer, { random: () => 0 }).remove('g', 'already')
   t.same(g.calls.slice(6), ['get'], 'a user already out costs one read')
   const busy = fakeGroup({ conflicts: 100 })
-  await t.rejects(removeMember(busy.writer, 'g', 'already', () => 0), RetryLater)
+  await t.rejects(createGroupMembership(busy.writer, { random: () => 0 }).remove('g', 'already'), RetryLater)
+})
+
+t.test('concurrent removals from one group are coalesced: one read and one PATCH with If-Match for those that waited', async (t) => {
+  const g = fakeGroup()
+  g.group.members = Array.from({ length: 31 }, (_, i) => ({ value: `u${i}` }))
+  const m = createGroupMembership(g.writer)
+  await Promise.all(Array.from({ length: 30 }, (_, i) => m.remove('g', `u${i}`)))
+  t.same(g.group.members, [{ value: 'u30' }], 'everyone else is kept')
+  t.same(g.calls, ['get', 'patch:0', 'get', 'patch:0'], 'the first removal, then one batch of the 29 that waited')
 })
 
 t.test('other errors reach every waiter of the batch', async (t) => {
