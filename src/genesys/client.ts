@@ -185,6 +185,19 @@ export function createGenesysClient (call: ApiCaller) {
       })
     },
     /**
+     * Grants one role, in each of the divisions, to every user listed: one
+     * call for many users (`POST /api/v2/authorization/roles/{roleId}?subjectType=PC_USER`).
+     */
+    async roleToUsers (roleId: string, userIds: string[], divisionIds: string[]): Promise<void> {
+      await call('grants.roleToUsers', {
+        method: 'POST',
+        path: `/api/v2/authorization/roles/${encodeURIComponent(roleId)}`,
+        query: { subjectType: 'PC_USER' },
+        body: { subjectIds: userIds, divisionIds },
+        ok: [204, 200],
+      })
+    },
+    /**
      * Removes one grant (role in a division) from a user. One at a time: a bulk
      * remove fails whole when any role or division no longer exists. A grant
      * already gone (404) is removed.

@@ -8,6 +8,7 @@ import { JobFailed, JobDeferred, RetryLater, type Job } from '../jobs/queue.js'
 import type { PermissionPattern } from './checks/permissions.js'
 import { buildPlan, upstreamIssues } from './checks/upstream-checks.js'
 import { createGroupMembership, type GroupMembership } from './group-membership.js'
+import { createRoleGrants, type RoleGrants } from './role-grants.js'
 import { userPatch } from './user-changes.js'
 import type { Delivery } from '../webhooks/ports.js'
 import { candidateOf, divisionIdsOf, gatherFacts, userCandidates, requesterOf, type Directory, type GroupResolver, type ReferenceCache, type Requester } from './facts.js'
@@ -24,7 +25,7 @@ export interface ProvisioningJob {
 export type Provisioner = Directory & {
   users: Pick<GenesysClient['users'], 'findByUserName' | 'findByExternalId' | 'get' | 'create' | 'patch' | 'remove'>
   groups: Pick<GenesysClient['groups'], 'findByDisplayName' | 'get' | 'patchMembers'>
-  grants: Pick<GenesysClient['grants'], 'bulkAdd' | 'remove'>
+  grants: Pick<GenesysClient['grants'], 'bulkAdd' | 'roleToUsers' | 'remove'>
 }
 
 export interface WorkerDeps {
@@ -80,12 +81,19 @@ export function createProvisioningWorker (deps: WorkerDeps) {
   const iso = () => new Date(clock.now()).toISOString()
   // Jobs running in this process per OAuth client (for `slotsPerTenant`).
   const slots = new Map<TenantGenesys, number>()
-  // Group adds are coalesced per group, per OAuth client (each batch goes out with one token).
+  // Group changes are coalesced per group, per OAuth client (each batch goes out with one token).
   const memberships = new WeakMap<Provisioner['groups'], GroupMembership>()
   const membershipOf = (t: TenantGenesys): GroupMembership => {
     let m = memberships.get(t.genesys.groups)
     if (!m) memberships.set(t.genesys.groups, m = createGroupMembership(t.genesys.groups))
     return m
+  }
+  // Role grants are coalesced per grant set, per OAuth client, likewise.
+  const roleGrants = new WeakMap<Provisioner['grants'], RoleGrants>()
+  const roleGrantsOf = (t: TenantGenesys): RoleGrants => {
+    let g = roleGrants.get(t.genesys.grants)
+    if (!g) roleGrants.set(t.genesys.grants, g = createRoleGrants(t.genesys.grants))
+    return g
   }
 
   function move (record: ProvisioningRecord, status: RequestStatus, patch: Partial<ProvisioningRecord> = {}): ProvisioningRecord {
@@ -394,10 +402,10 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     return entry
   }
 
-  /** Grants these roles (one bulkadd) and records them with the worker. */
+  /** Grants these roles (coalesced with other hires wanting the same ones, see role-grants.ts) and records them with the worker. */
   async function grantRoles (t: TenantGenesys, record: ProvisioningRecord, userId: string, add: Grant[]): Promise<StepOutcome> {
     if (add.length === 0) return { status: 'skipped', detail: { grants: [] } }
-    await withFreshIdRetry(t.cache, () => t.genesys.grants.bulkAdd(userId, add))
+    await withFreshIdRetry(t.cache, () => roleGrantsOf(t).grant(userId, add))
     return { status: 'done', detail: { grants: add }, worker: await entryAfter(record, (e) => ({ ...e, grants: [...e.grants, ...add.filter((g) => !e.grants.some((x) => grantKey(x) === grantKey(g)))] })) }
   }
 
@@ -547,6 +555,7 @@ function budgetWait (err: unknown): number | undefined {
 const PERMISSION_OF: Record<string, string> = {
   'scim.users.create': 'directory:user:add',
   'grants.bulkAdd': 'authorization:grant:add',
+  'grants.roleToUsers': 'authorization:grant:add',
   'scim.groups.patchMembers': 'directory:group:edit',
   'scim.users.patch': 'directory:user:edit',
   'grants.remove': 'authorization:grant:delete',
@@ -560,13 +569,14 @@ const PERMISSION_OF: Record<string, string> = {
 function permissionRefusal (record: ProvisioningRecord, err: GenesysError): Issue | undefined {
   if (err.upstreamStatus !== 403) return undefined
   const permission = /permission\(s\):\s*\[([^\]]+)\]/i.exec(err.upstreamMessage ?? '')?.[1] ?? PERMISSION_OF[err.operation] ?? 'unknown'
-  const division = err.operation === 'grants.bulkAdd'
+  const grant = err.operation === 'grants.bulkAdd' || err.operation === 'grants.roleToUsers'
+  const division = grant
     ? [...new Set((record.plan?.grants ?? []).map((g) => g.divisionName))].join(', ')
     : record.plan?.scimUser.enterprise?.division ?? record.division ?? 'home'
   const done = record.genesysUserId === undefined ? 'nothing was written' : `Genesys user ${record.genesysUserId} was created and is kept; the remaining steps were not done`
   return {
     code: 'genesys.permissionDenied',
-    path: err.operation === 'grants.bulkAdd' ? '/roles' : '/division',
+    path: grant ? '/roles' : '/division',
     message: `the Genesys OAuth client lacks permission ${permission} in division "${division}" (${err.operation} answered 403); ${done}. Grant the OAuth client a role with ${permission} in that division, then submit the hire again (the user is adopted by its HR id).`,
   }
 }

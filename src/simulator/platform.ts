@@ -206,6 +206,32 @@ export function registerPlatform (app: FastifyInstance, ctx: SimContext): void {
     for (const g of list) addGrant(state, s.id, g.roleId, g.divisionId, at)
     return reply.code(204).send()
   })
+  // Bulk-grant one role to many subjects in every listed division (SDK postAuthorizationRole);
+  // every subject and division is checked before any grant is made.
+  app.post<{ Params: { id: string }, Querystring: { subjectType?: string } }>(`${V2}/authorization/roles/:id`, perm('authorization:grant:add'), async (req, reply) => {
+    const role = found(state.roles.get(req.params.id), `Role ${req.params.id}`)
+    const type = req.query.subjectType ?? 'PC_USER'
+    if (type !== 'PC_USER' && type !== 'PC_GROUP') throw badRequest(`subjectType ${type} is not supported here`)
+    const b = req.body
+    const ids = (key: string): string[] => {
+      const list = isObj(b) ? b[key] : undefined
+      if (!Array.isArray(list) || list.some((x) => typeof x !== 'string')) throw badRequest(`The body must be {"subjectIds":[…],"divisionIds":[…]} (${key} missing)`)
+      return list as string[]
+    }
+    const subjects = ids('subjectIds').map((id) => {
+      const s = subject(id)
+      if ((type === 'PC_USER') !== (liveUser(state, id) !== undefined)) throw badRequest(`Subject ${id} is not a ${type === 'PC_USER' ? 'user' : 'group'}`)
+      return s
+    })
+    const divisions = ids('divisionIds').map((id) => {
+      if (!state.divisions.has(id)) throw badRequest(`divisionId ${id} is not a division`)
+      return id
+    })
+    for (const d of divisions) requireInDivision(ctx, req, 'authorization:grant:add', d)
+    const at = ctx.nowIso()
+    for (const s of subjects) for (const d of divisions) addGrant(state, s.id, role.id, d, at)
+    return reply.code(204).send()
+  })
   app.post(`${V2}/authorization/subjects/:id/bulkremove`, perm('authorization:grant:delete'), async (req: IdReq, reply) => {
     const s = subject(req.params.id)
     const remove = grantList(req.body)

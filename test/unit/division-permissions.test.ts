@@ -20,7 +20,7 @@ t.test('user created, grant refused in the division: failed, naming the permissi
   t.match(r.issues?.[0]?.message, /lacks permission authorization:grant:add in division "BPO Alpha"/)
   t.match(r.error?.message, /authorization:grant:add.*BPO Alpha/)
   t.equal(p.sim.state.grants.get(r.genesysUserId ?? '')?.length ?? 0, 0, 'no grant upstream')
-  t.equal(p.sim.requests().filter((x) => x.path.endsWith('/bulkadd')).length, 1, 'a refusal is not retried')
+  t.equal(p.sim.requests().filter((x) => x.method === 'POST' && x.path.startsWith('/api/v2/authorization/')).length, 1, 'a refusal is not retried')
 
   // The operator grants the OAuth client what it lacked and submits the hire again.
   p.sim.state.clients[0]?.divisionPermissions?.push({ division: 'BPO Alpha', permissions: ['authorization:grant:add'] })

@@ -141,7 +141,7 @@ t.test('dry run: reads only, the plan, and the issues a real run reaches', async
 t.test('transient upstream failures are retried; exhausted attempts fail with the Genesys code', async (t) => {
   const p = await pipeline({ maxAttempts: 3 })
   t.teardown(p.close)
-  p.sim.setFaults({ rate5xx: 1, match: 'bulkadd' })
+  p.sim.setFaults({ rate5xx: 1, match: '^POST /api/v2/authorization/roles/' })
   const r = await p.outcome(await p.submit(hire()))
   t.equal(r.status, 'failed')
   t.equal(r.error?.genesysCode, 'service.unavailable')

@@ -125,6 +125,7 @@ t.test('permissions: the limited client gets 403 missing.permissions', async (t)
     ['DELETE', `${SCIM}/users/${SEED.users.agent}`, 'directory:user:delete'],
     ['GET', `${SCIM}/groups`, 'directory:group:edit'],
     ['POST', `/api/v2/authorization/subjects/${SEED.users.agent}/bulkadd`, 'authorization:grant:add', { grants: [] }],
+    ['POST', `/api/v2/authorization/roles/${SEED.roles.agent}?subjectType=PC_USER`, 'authorization:grant:add', { subjectIds: [SEED.users.agent], divisionIds: [SEED.home] }],
     ['POST', '/api/v2/groups', 'directory:group:add', { name: 'x' }],
     ['PUT', `/api/v2/routing/queues/${SEED.queues.sales}`, 'routing:queue:edit', { name: 'Sales' }],
   ]

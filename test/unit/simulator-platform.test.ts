@@ -30,6 +30,28 @@ t.test('roles: list, name filter, paging; permissionPolicies only when read by i
   t.match(missing.body, { code: 'not.found', status: 404, details: [], errors: [] })
 })
 
+t.test('bulk role grant: one role to many users in every listed division, all checked before any is made', async (t) => {
+  const h = await startSim(t)
+  const ids = await Promise.all(['bulk.one@example.com', 'bulk.two@example.com'].map(async (email) => (await h.call<Obj>('POST', `${SCIM}/users`, { body: newUser(email) })).body.id as string))
+  const path = `/api/v2/authorization/roles/${SEED.roles.agent}?subjectType=PC_USER`
+  const granted = await h.call('POST', path, { body: { subjectIds: ids, divisionIds: [SEED.bpoAlpha, SEED.home] }, contentType: 'application/json' })
+  t.equal(granted.status, 204)
+  t.equal(granted.text, '', 'no response body')
+  for (const id of ids) {
+    const s = await h.call<{ grants: Array<{ role: Obj, division: Obj }> }>('GET', `/api/v2/authorization/subjects/${id}`)
+    t.same(s.body.grants.map((g) => `${String(g.role.name)}@${String(g.division.name)}`).sort(), ['Agent@BPO Alpha', 'Agent@Home'])
+  }
+  t.equal((await h.call('POST', path, { body: { subjectIds: ids, divisionIds: [SEED.bpoAlpha] }, contentType: 'application/json' })).status, 204, 'granting twice is harmless')
+
+  const before = (await h.call<{ grants: Obj[] }>('GET', `/api/v2/authorization/subjects/${ids[0] ?? ''}`)).body.grants.length
+  t.equal((await h.call('POST', path, { body: { subjectIds: [ids[0], 'nobody'], divisionIds: [SEED.bpoBeta] }, contentType: 'application/json' })).status, 404, 'an unknown subject')
+  t.equal((await h.call('POST', path, { body: { subjectIds: ids, divisionIds: ['nope'] }, contentType: 'application/json' })).status, 400, 'an unknown division')
+  t.equal((await h.call('POST', path, { body: { subjectIds: ids }, contentType: 'application/json' })).status, 400, 'divisionIds missing')
+  t.equal((await h.call('POST', `/api/v2/authorization/roles/${SEED.roles.agent}?subjectType=PC_OAUTH_CLIENT`, { body: { subjectIds: ids, divisionIds: [SEED.home] }, contentType: 'application/json' })).status, 400)
+  t.equal((await h.call('POST', '/api/v2/authorization/roles/nope?subjectType=PC_USER', { body: { subjectIds: ids, divisionIds: [SEED.home] }, contentType: 'application/json' })).status, 404, 'an unknown role')
+  t.equal((await h.call<{ grants: Obj[] }>('GET', `/api/v2/authorization/subjects/${ids[0] ?? ''}`)).body.grants.length, before, 'refused calls granted nothing, not even to the subjects that exist')
+})
+
 t.test('divisions: list, name filter, home, by id', async (t) => {
   const h = await startSim(t)
   const all = await h.call<Page>('GET', '/api/v2/authorization/divisions')

@@ -74,7 +74,14 @@ async function world () {
         },
         patch: async (id, ops, version) => { writes.push({ tenant, kind: 'user', target: id, users: [id] }); return c.users.patch(id, ops, version) },
       },
-      grants: { ...c.grants, bulkAdd: async (id, list) => { writes.push({ tenant, kind: 'user', target: id, users: [id] }); return c.grants.bulkAdd(id, list) } },
+      grants: {
+        ...c.grants,
+        bulkAdd: async (id, list) => { writes.push({ tenant, kind: 'user', target: id, users: [id] }); return c.grants.bulkAdd(id, list) },
+        roleToUsers: async (roleId, ids, divisionIds) => {
+          for (const id of ids) writes.push({ tenant, kind: 'user', target: id, users: [id] })
+          return c.grants.roleToUsers(roleId, ids, divisionIds)
+        },
+      },
       groups: {
         ...c.groups,
         patchMembers: async (id, change, version) => {

@@ -194,8 +194,8 @@ t.test('a move: the division by name, roles granted in the new division before t
   t.equal(scim.resource['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User']?.division, 'BPO Beta')
   const grants = (await p.genesys.client.grants.ofSubject(userId)).grants ?? []
   t.same(grants.map((g) => `${g.role.name}@${g.division.name}`), ['Agent@BPO Beta'])
-  const writes = p.writes().slice(writesBefore).map((w) => `${w.method} ${w.path.replace(userId, 'U').replace(/divisions\/[^/]+\/roles\/[^/]+/, 'divisions/D/roles/R')}`)
-  t.same(writes, ['PATCH /api/v2/scim/v2/users/U', 'POST /api/v2/authorization/subjects/U/bulkadd', 'DELETE /api/v2/authorization/subjects/U/divisions/D/roles/R'], 'never SCIM PUT or roles: PATCH, grant, then remove the old grant')
+  const writes = p.writes().slice(writesBefore).map((w) => `${w.method} ${w.path.replace(userId, 'U').replace(/divisions\/[^/]+\/roles\/[^/]+/, 'divisions/D/roles/R').replace(/^\/api\/v2\/authorization\/roles\/[^/]+$/, '/api/v2/authorization/roles/R')}`)
+  t.same(writes, ['PATCH /api/v2/scim/v2/users/U', 'POST /api/v2/authorization/roles/R', 'DELETE /api/v2/authorization/subjects/U/divisions/D/roles/R'], 'never SCIM PUT or roles: PATCH, grant (the role to the user, in the new division), then remove the old grant')
   t.match(await p.service.worker(CLIENT, h.hrId), { divisionName: 'BPO Beta' })
   const [event] = p.terminal.slice(-1)
   t.equal(event?.kind, 'move')

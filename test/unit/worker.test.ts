@@ -16,6 +16,7 @@ function fakeGenesys (over: { users?: Partial<Provisioner['users']>, groups?: Pa
   const calls: string[] = []
   const group: ScimGroup = { id: 'g-1', displayName: 'Support', members: [] }
   let version = 1
+  let grantError: unknown
   const genesys: Provisioner = {
     users: {
       findByUserName: async () => { calls.push('findByUserName'); return undefined },
@@ -45,9 +46,13 @@ function fakeGenesys (over: { users?: Partial<Provisioner['users']>, groups?: Pa
     },
     divisions: { byName: async (name) => ({ id: 'd-1', name }), home: async () => ({ id: 'd-home', name: 'Home' }) },
     routing: { skillByName: async () => undefined, languageByName: async () => undefined },
-    grants: { bulkAdd: async () => { calls.push('bulkAdd') }, remove: async () => { calls.push('removeGrant') } },
+    grants: {
+      bulkAdd: async () => { calls.push('bulkAdd'); if (grantError) throw grantError },
+      roleToUsers: async () => { calls.push('roleToUsers'); if (grantError) throw grantError },
+      remove: async () => { calls.push('removeGrant') },
+    },
   }
-  return { genesys, calls, bumpGroup: () => { version++ } }
+  return { genesys, calls, bumpGroup: () => { version++ }, failGrants: (err: unknown) => { grantError = err } }
 }
 
 async function setup (_t: unknown, fake = fakeGenesys(), feeds = true) {
@@ -82,7 +87,7 @@ t.test('a full run writes the ledger in order and releases the email', async (t)
   const r = await s.get()
   t.equal(r.status, 'completed')
   t.same(r.steps.map((x) => x.name), ['createUser', 'grantRoles', 'joinGroups'])
-  t.same(s.calls, ['create', 'bulkAdd', 'groups.patch'], 'a first attempt creates at once (no lookup: a taken email or HR id would be its 409) and joins without reading the group')
+  t.same(s.calls, ['create', 'roleToUsers', 'groups.patch'], 'a first attempt creates at once (no lookup: a taken email or HR id would be its 409) and joins without reading the group')
   t.equal(await s.reservations.holder('a@example.com'), undefined)
   await s.run()
   t.equal(s.calls.filter((c) => c === 'create').length, 1, 'a terminal request is not run again')
@@ -203,20 +208,20 @@ t.test('a group another writer just changed is joined all the same: an add carri
 t.test('retryable errors: RetryLater with Retry-After as the floor, a 429 defers only this job, last attempt fails', async (t) => {
   const unavailable = new GenesysError('503', { operation: 'grants.bulkAdd', failure: 'http', upstreamStatus: 503, genesysCode: 'service.unavailable', correlationId: 'corr-1', retryAfterMs: 4000 })
   const fake = fakeGenesys()
-  fake.genesys.grants.bulkAdd = async () => { throw unavailable }
+  fake.failGrants(unavailable)
   const s = await setup(t, fake)
   const err = await s.run(1, 3).catch((e: unknown) => e)
   t.ok(err instanceof RetryLater)
   t.equal((err as RetryLater).delayMs, 4000)
   t.equal((await s.get()).attempts, 1)
 
-  fake.genesys.grants.bulkAdd = async () => { throw new GenesysError('429', { operation: 'grants.bulkAdd', failure: 'http', upstreamStatus: 429, retryAfterMs: 3000 }) }
+  fake.failGrants(new GenesysError('429', { operation: 'grants.bulkAdd', failure: 'http', upstreamStatus: 429, retryAfterMs: 3000 }))
   const limited = await s.run(2, 3).catch((e: unknown) => e)
   t.ok(limited instanceof JobDeferred)
   t.ok((limited as JobDeferred).delayMs >= 3000 && (limited as JobDeferred).delayMs < 3250, 'Retry-After, with a little jitter')
   t.equal((await s.get()).attempts, 1, 'a deferral spends no attempt')
 
-  fake.genesys.grants.bulkAdd = async () => { throw unavailable }
+  fake.failGrants(unavailable)
   await t.rejects(s.run(3, 3), JobFailed)
   const r = await s.get()
   t.equal(r.status, 'failed')
@@ -227,12 +232,12 @@ t.test('retryable errors: RetryLater with Retry-After as the floor, a 429 defers
 
 t.test('a 429 or a paused budget on the last attempt defers the job instead of failing it', async (t) => {
   const fake = fakeGenesys()
-  fake.genesys.grants.bulkAdd = async () => { throw new GenesysError('429', { operation: 'grants.bulkAdd', failure: 'http', upstreamStatus: 429, retryAfterMs: 5000 }) }
+  fake.failGrants(new GenesysError('429', { operation: 'grants.bulkAdd', failure: 'http', upstreamStatus: 429, retryAfterMs: 5000 }))
   const s = await setup(t, fake)
   const err = await s.run(3, 3).catch((e: unknown) => e)
   t.ok(err instanceof JobDeferred, 'deferred, not failed')
   t.not((await s.get()).status, 'failed')
-  fake.genesys.grants.bulkAdd = async () => { throw new GenesysError('the Genesys rate budget is exhausted; grants.bulkAdd not sent', { operation: 'grants.bulkAdd', failure: 'rate-budget', retryAfterMs: 40_000 }) }
+  fake.failGrants(new GenesysError('the Genesys rate budget is exhausted; grants.bulkAdd not sent', { operation: 'grants.bulkAdd', failure: 'rate-budget', retryAfterMs: 40_000 }))
   const paused = await s.run(3, 3).catch((e: unknown) => e)
   t.ok(paused instanceof JobDeferred, 'a budget paused past the wait bound defers too')
   t.ok((paused as JobDeferred).delayMs >= 40_000)
