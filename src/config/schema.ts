@@ -55,7 +55,7 @@ export const EnvSchema = Type.Object({
   WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 1000, maximum: 30_000, default: 15_000, description: 'Total time allowed for one webhook POST.' }),
   WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 8, description: 'Webhook deliveries in flight at once per worker process.' }),
   LIFECYCLE_BRAKE_PERCENT: Type.Integer({ minimum: 0, maximum: 100, default: 10, description: 'Terminations and moves of one client within an hour beyond this share of its managed workers wait in status held for an admin confirm.' }),
-  TERMINATION_DELETE_AFTER_DAYS: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'Days after a termination takes effect when the terminated Genesys user is deleted for good (a scheduled change; unset = never).' })),
+  TERMINATION_DELETE_AFTER_DAYS: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 3650, description: 'Days (fractions allowed, e.g. 0.5) after a termination takes effect when the terminated Genesys user is deleted for good (a scheduled change; unset = never).' })),
   HR_TIME_ZONE: Type.String({ minLength: 1, maxLength: 64, default: 'UTC', description: 'IANA time zone (e.g. Europe/Dublin) in which an effectiveAt given as a bare date (2027-01-04) starts.' }),
   LIFECYCLE_BRAKE_COUNT: Type.Integer({ minimum: 0, maximum: 100_000, default: 25, description: 'Terminations and moves of one client within an hour beyond this count wait in status held for an admin confirm.' }),
   GROUP_SYNC_MAX_REMOVALS_PERCENT: Type.Integer({ minimum: 0, maximum: 100, default: 20, description: 'A membership sync removing more than this share of a group waits for ?confirm=true.' }),

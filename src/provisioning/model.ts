@@ -101,7 +101,7 @@ export const WorkerDesiredSchema = Type.Object({
   effectiveAt: Type.Optional(Type.String({
     maxLength: 40,
     pattern: EFFECTIVE_AT_PATTERN,
-    description: 'When the change takes effect: an RFC 3339 date-time, or a date (`2027-01-04`), which means its midnight in `HR_TIME_ZONE` (default UTC). A time in the past or within a minute runs at once; a later one schedules the change (status `scheduled`).',
+    description: 'When the change takes effect: an RFC 3339 date-time, or a date (`2027-01-04`), which means its midnight in `HR_TIME_ZONE` (default UTC). A time in the past (or now) runs at once; a future one schedules the change (status `scheduled`), started within about a second of its time.',
   })),
   supersede: Type.Optional(Type.Boolean({ description: 'Cancel this worker\'s scheduled changes effective at the same time as this one or later (all of them, when this one runs now). Without it they are kept and run in effective order.' })),
 }, {

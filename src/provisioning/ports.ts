@@ -125,8 +125,12 @@ export interface RequestStore {
 
 /** Terminations and moves per client over a sliding window, for the mass-change brake. */
 export interface ChangeWindow {
-  /** Records a change at `atMs` and answers how many the client made within the `windowMs` before it, this one included. */
-  add (clientId: string, requestId: string, atMs: number, windowMs: number): Promise<number>
+  /**
+   * Records a change of one worker at `atMs` and answers how many workers the
+   * client changed within the `windowMs` before it, this one included (a worker
+   * moved and then terminated is one worker: the brake is against mass changes).
+   */
+  add (clientId: string, worker: string, atMs: number, windowMs: number): Promise<number>
 }
 
 export interface EmailReservations {

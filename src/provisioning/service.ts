@@ -100,10 +100,10 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
   const iso = () => new Date(clock.now()).toISOString()
 
   /** True when this change takes the client past the brake (the change is counted either way). */
-  async function braked (clientId: string, id: string, kind: RequestKind): Promise<{ changes: number, limit: number } | undefined> {
+  async function braked (clientId: string, hrId: string, kind: RequestKind): Promise<{ changes: number, limit: number } | undefined> {
     const brake = deps.brake
     if (!brake || (kind !== 'terminate' && kind !== 'move')) return undefined
-    const [changes, managed] = await Promise.all([brake.changes.add(clientId, id, clock.now(), BRAKE_WINDOW_MS), deps.registry.count(clientId)])
+    const [changes, managed] = await Promise.all([brake.changes.add(clientId, hrId, clock.now(), BRAKE_WINDOW_MS), deps.registry.count(clientId)])
     const limit = Math.min(brake.count, Math.max(1, Math.ceil((brake.percent / 100) * managed)))
     return changes > limit ? { changes, limit } : undefined
   }
@@ -114,7 +114,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
     const { worker } = change
     const id = newId('prq', nowMs)
     // A scheduled change meets the brake when it takes effect.
-    const held = change.effectiveAt === undefined ? await braked(client.id, id, change.kind) : undefined
+    const held = change.effectiveAt === undefined ? await braked(client.id, hire.hrId, change.kind) : undefined
     const status = change.effectiveAt !== undefined ? 'scheduled' as const : held ? 'held' as const : 'accepted' as const
     const newRecord = (recordId: string, recordStatus: RequestStatus, extra: Partial<ProvisioningRecord>): ProvisioningRecord => ({
       id: recordId,
@@ -184,7 +184,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
       const ended: ProvisioningRecord = { ...record, status: 'cancelled', notes: [...(record.notes ?? []), why], updatedAt: now, transitions: [...record.transitions, { status: 'cancelled', at: now }] }
       return (await requests.unschedule(ended, clock.now())).state !== 'busy'
     }
-    const held = await braked(record.clientId, record.id, derived.change)
+    const held = await braked(record.clientId, record.hrId, derived.change)
     const status = held ? 'held' as const : 'accepted' as const
     const next: ProvisioningRecord = {
       ...record,
@@ -330,7 +330,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
       const path = `${WORKERS_PATH}/${hrId}`
       return withIdempotency(client, idempotencyKey, fingerprint(change.method, path, change.body), async () => {
         const effectiveMs = effectiveOf(change.body.effectiveAt, deps.config.hrTimeZone ?? 'UTC')
-        const scheduled = effectiveMs !== undefined && effectiveMs > clock.now() + EFFECTIVE_NOW_MS
+        const scheduled = effectiveMs !== undefined && effectiveMs > clock.now()
         if (!scheduled) {
           // A change that runs now is derived from a settled worker: one in progress is finished
           // first (a termination and a rehire never interleave).
@@ -608,8 +608,6 @@ export function toWorkerView (e: WorkerEntry, scheduled?: ProvisioningRecord[]) 
 /** Another client's worker is indistinguishable from none. */
 const noWorker = (hrId: string) => errors.notFound(`No managed worker with HR id ${hrId}.`)
 
-/** A change whose effective time is at most this far ahead runs now (clock skew between HR and here). */
-const EFFECTIVE_NOW_MS = 60_000
 /** Statuses that wait for a time or an operator rather than for the worker. */
 const WAITING_STATUSES: ReadonlySet<RequestStatus> = new Set(['scheduled', 'held'])
 const DAY_MS = 86_400_000

@@ -198,16 +198,16 @@ function contract (t: Tap, name: string, make: () => Promise<Stores & { close ()
     t.same((await s.registry.list('hris-a', { limit: 1, cursor: Buffer.from('E998').toString('base64url') })).items.map((e) => e.hrId), ['E999'], 'an entry written with a ledger step is listed too')
   })
 
-  t.test(`${name}: the mass-change window counts one client's changes within the window`, async (t) => {
+  t.test(`${name}: the mass-change window counts the workers one client changed within the window`, async (t) => {
     const s = await make()
     t.teardown(() => s.close())
     const hour = 3600_000
     const t0 = 1_800_000_000_000
-    t.equal(await s.changes.add('hris-a', 'prq_1', t0, hour), 1)
-    t.equal(await s.changes.add('hris-a', 'prq_2', t0 + 1000, hour), 2)
-    t.equal(await s.changes.add('hris-a', 'prq_2', t0 + 2000, hour), 2, 'the same request counts once')
-    t.equal(await s.changes.add('hris-b', 'prq_3', t0 + 2000, hour), 1, 'per client')
-    t.equal(await s.changes.add('hris-a', 'prq_4', t0 + hour + 500, hour), 2, 'changes older than the window drop out')
+    t.equal(await s.changes.add('hris-a', 'E1', t0, hour), 1)
+    t.equal(await s.changes.add('hris-a', 'E2', t0 + 1000, hour), 2)
+    t.equal(await s.changes.add('hris-a', 'E2', t0 + 2000, hour), 2, 'a worker moved, then terminated, is one worker changed')
+    t.equal(await s.changes.add('hris-b', 'E3', t0 + 2000, hour), 1, 'per client')
+    t.equal(await s.changes.add('hris-a', 'E4', t0 + hour + 500, hour), 2, 'changes older than the window drop out (E2 was counted again at its latest change)')
   })
 
   t.test(`${name}: idempotency keys`, async (t) => {

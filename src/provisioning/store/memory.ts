@@ -154,9 +154,9 @@ export function createMemoryWorkerRegistry (): MemoryWorkerRegistry {
 export function createMemoryChangeWindow (): ChangeWindow {
   const changes = new Map<string, Array<{ id: string, at: number }>>()
   return {
-    async add (clientId, requestId, atMs, windowMs) {
-      const kept = (changes.get(clientId) ?? []).filter((c) => c.at > atMs - windowMs && c.id !== requestId)
-      kept.push({ id: requestId, at: atMs })
+    async add (clientId, worker, atMs, windowMs) {
+      const kept = (changes.get(clientId) ?? []).filter((c) => c.at > atMs - windowMs && c.id !== worker)
+      kept.push({ id: worker, at: atMs })
       changes.set(clientId, kept)
       return kept.length
     },

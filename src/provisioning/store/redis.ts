@@ -189,11 +189,11 @@ export function createRedisWorkerRegistry (redisConn: RedisClient): WorkerRegist
 /** Redis adapter of the mass-change window: one sorted set per client, trimmed to the window on each change. */
 export function createRedisChangeWindow (redis: RedisClient): ChangeWindow {
   return {
-    async add (clientId, requestId, atMs, windowMs) {
+    async add (clientId, worker, atMs, windowMs) {
       const key = keys.changeWindow(clientId)
       const replies = await redis.multi()
         .zremrangebyscore(key, '-inf', atMs - windowMs)
-        .zadd(key, atMs, requestId)
+        .zadd(key, atMs, worker)
         .zcard(key)
         .pexpire(key, windowMs)
         .exec()
