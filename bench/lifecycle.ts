@@ -28,7 +28,9 @@ const scheduled = Number(values.scheduled)
 const LIMIT = 300
 const LATENCY = 50
 
-interface View { id: string, kind: string, status: string, createdAt: string, transitions: Array<{ status: string, at: string }> }
+interface View { id: string, kind: string, status: string, createdAt: string, transitions: Array<{ status: string, at: string }>, steps?: Array<{ name: string, detail: Record<string, unknown> }> }
+/** When Genesys confirmed the deactivation (the user can no longer log in). */
+const inactiveAt = (v: View) => Date.parse(String(v.steps?.find((s) => s.name === 'deactivate')?.detail.deactivatedAt ?? ''))
 const terminalAt = (v: View) => Date.parse(v.transitions.at(-1)?.at ?? v.createdAt)
 const worker = (n: number) => ({ email: `leaver.${n}@example.com`, givenName: 'Lea', familyName: `Ver ${n}`, division: 'BPO Alpha', roles: ['Agent'], groups: ['Ops/Support'] })
 
@@ -92,8 +94,9 @@ async function main (): Promise<void> {
 
     const stats = (runs: typeof calm) => {
       const latencies = runs.map((r) => terminalAt(r.view) - Date.parse(r.view.createdAt))
+      const inactive = runs.map((r) => inactiveAt(r.view) - Date.parse(r.view.createdAt))
       const completed = runs.filter((r) => r.view.status === 'completed').length
-      return `${completed}/${runs.length} completed; request→completed p50 ${(median(latencies) / 1000).toFixed(2)} s, p95 ${(percentile(latencies, 95) / 1000).toFixed(2)} s, max ${(Math.max(...latencies) / 1000).toFixed(2)} s; answered p50 ${(median(runs.map((r) => r.waitedMs)) / 1000).toFixed(2)} s; upstream calls while it ran: median ${median(runs.map((r) => r.calls))}`
+      return `${completed}/${runs.length} completed; request→inactive in Genesys p50 ${(median(inactive) / 1000).toFixed(2)} s, p95 ${(percentile(inactive, 95) / 1000).toFixed(2)} s; request→completed p50 ${(median(latencies) / 1000).toFixed(2)} s, p95 ${(percentile(latencies, 95) / 1000).toFixed(2)} s, max ${(Math.max(...latencies) / 1000).toFixed(2)} s; answered p50 ${(median(runs.map((r) => r.waitedMs)) / 1000).toFixed(2)} s; upstream calls while it ran: median ${median(runs.map((r) => r.calls))}`
     }
     const counters = sim.counters()
     console.log([

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Queue } from 'bullmq'
 import type { Config } from '../config/load-config.js'
@@ -18,11 +19,11 @@ import { RetryLater, type BackoffPolicy, type JobQueue } from '../jobs/queue.js'
 import type { FailureLog } from '../lib/failure-log.js'
 import type { ReadinessCheck } from '../lib/readiness.js'
 import type { Clock } from '../lib/timers.js'
-import type { ChangeWindow, EmailReservations, IdempotencyStore, RequestStore } from '../provisioning/ports.js'
+import type { ChangeWindow, EmailReservations, IdempotencyStore, RequestStore, SharedDirectoryCache } from '../provisioning/ports.js'
 import type { WorkerRegistry } from '../provisioning/registry.js'
 import { provisioningKeys } from '../provisioning/store/keys.js'
 import { createMemoryChangeWindow, createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore, createMemoryWorkerRegistry } from '../provisioning/store/memory.js'
-import { createRedisChangeWindow, createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore, createRedisWorkerRegistry } from '../provisioning/store/redis.js'
+import { createRedisChangeWindow, createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore, createRedisWorkerRegistry, createRedisDirectoryCache } from '../provisioning/store/redis.js'
 import { openRedis, redisTarget, type RedisClient } from '../redis/connection.js'
 import { guardRedisUnavailable, isRedisConnectionError } from '../redis/unavailable.js'
 import type { DeliveryStore } from '../webhooks/ports.js'
@@ -48,6 +49,8 @@ export interface Adapters {
   }
   /** One OAuth client's token cache and rate budget (shared by the fleet with Redis). */
   genesysState (ref: { clientId: string, clientSecret: string }, logger: FastifyBaseLogger, listen: { tokenEvent: (e: TokenEvent) => void, budgetEvent: (e: RateBudgetEvent) => void }): { tokenProvider: (fetchToken: FetchToken) => TokenProvider, budget: RateBudget }
+  /** With Redis: the directory cache one OAuth client's replicas share (without, each process's own cache is the only one). */
+  directoryCache?: (genesysClientId: string) => SharedDirectoryCache
   /** A job queue (BullMQ with Redis, in-process without); the caller registers its close, as the order matters. */
   jobQueue<T> (name: string, opts: { maxAttempts: number, backoff?: BackoffPolicy }): JobQueue<T>
   /** BullMQ queues, for the dashboard. */
@@ -130,6 +133,8 @@ async function redisAdapters (config: Readonly<Config>, settings: NonNullable<Co
       tokenProvider: (fetchToken) => createRedisTokenProvider({ redis, clientId: ref.clientId, sealKey: sealKeyFor(ref.clientId, ref.clientSecret), fetchToken, logger, onEvent: listen.tokenEvent }),
       budget: createRedisRateBudget({ redis, clientId: ref.clientId, perMinute: config.genesys.rateLimitPerMinute, logger, onEvent: listen.budgetEvent }),
     }),
+    // Named by a digest of the Genesys client id: two orgs sharing one Redis never share names.
+    directoryCache: (genesysClientId) => createRedisDirectoryCache(redis, createHash('sha256').update(genesysClientId).digest('hex').slice(0, 24), ctx.clock),
     jobQueue: <T>(name: string, opts: { maxAttempts: number, backoff?: BackoffPolicy }) => {
       const bull = createBullQueue<T>({
         name,

@@ -84,6 +84,7 @@ export async function createGenesysSide (config: Readonly<Config>, clients: read
     mappings: adapters.stores.mappings,
     clock: ctx.clock,
     cacheTtlMs: config.directoryCacheTtlMs,
+    sharedCache: (ref) => adapters.directoryCache?.(ref.clientId),
     logger: ctx.logger,
     loginOrigin: new URL(target.loginUrl).origin,
     credentialsIntervalMs: CREDENTIALS_CHECK_INTERVAL_MS,

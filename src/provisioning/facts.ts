@@ -7,6 +7,7 @@ import { groupPathSegments, normalizeGroupPath } from './checks/static-checks.js
 import type { UpstreamFacts } from './checks/upstream-checks.js'
 import type { Clock } from '../lib/timers.js'
 import type { Candidate, WorkerOwner, WorkerRegistry } from './registry.js'
+import type { SharedDirectoryCache } from './ports.js'
 
 /** The slice of the Genesys client the validation reads (never writes). */
 export type Directory = {
@@ -80,30 +81,49 @@ export function createMappedGroupResolver (mappings: { get (hrPath: string): Pro
   }
 }
 
+/** A name Genesys does not know is looked up again after this long at most (a role created a moment ago is found soon). */
+export const MISS_TTL_MS = 5000
+
 /**
  * Reference data (roles, divisions, groups, skills, languages) changes rarely
- * while every hire needs it: found entries are reused for `ttlMs`, concurrent
- * lookups of one name share a call, and misses are never cached (a role created
- * a second ago must be found).
+ * while every hire needs it: found entries are reused for `ttlMs`, misses for
+ * at most `MISS_TTL_MS`, and concurrent lookups of one name share a call. With
+ * a `shared` cache (Redis), what one replica found serves the others: a name
+ * is read from Genesys once per TTL for the whole fleet. A shared cache that
+ * cannot be reached is passed by, never a reason to fail.
  */
-export function createReferenceCache (clock: Clock, ttlMs: number) {
-  const entries = new Map<string, { at: number, value: Promise<unknown> }>()
+export function createReferenceCache (clock: Clock, ttlMs: number, shared?: SharedDirectoryCache) {
+  const missTtlMs = Math.min(ttlMs, MISS_TTL_MS)
+  const entries = new Map<string, { until: number, value: Promise<unknown> }>()
+  async function fetched<T> (key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
+    if (!shared || ttlMs === 0) return load()
+    const hit = await shared.get(key).catch(() => undefined)
+    if (hit) return hit.found ? hit.value as T : undefined
+    const loaded = await load()
+    await shared.set(key, loaded === undefined ? { found: false } : { found: true, value: loaded }, loaded === undefined ? missTtlMs : ttlMs).catch(() => {})
+    return loaded
+  }
   async function cached<T> (key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
     const hit = entries.get(key)
-    if (hit && clock.now() - hit.at < ttlMs) return hit.value as Promise<T | undefined>
-    const value = load()
-    entries.set(key, { at: clock.now(), value })
+    if (hit && clock.now() < hit.until) return hit.value as Promise<T | undefined>
+    const value = fetched(key, load)
+    entries.set(key, { until: clock.now() + ttlMs, value })
     try {
       const result = await value
-      if (result === undefined) entries.delete(key)
+      if (result === undefined) entries.set(key, { until: clock.now() + missTtlMs, value })
       return result
     } catch (err) {
       entries.delete(key)
       throw err
     }
   }
-  /** Forgets everything: an id taken from the cache answered 404 (deleted or renamed upstream). */
-  return Object.assign(cached, { clear: () => entries.clear() })
+  /** Forgets everything, here and fleet-wide: an id taken from the cache answered 404 (deleted or renamed upstream). */
+  return Object.assign(cached, {
+    clear: async () => {
+      entries.clear()
+      await shared?.clear().catch(() => {})
+    },
+  })
 }
 
 export type ReferenceCache = ReturnType<typeof createReferenceCache>

@@ -133,6 +133,18 @@ export interface ChangeWindow {
   add (clientId: string, worker: string, atMs: number, windowMs: number): Promise<number>
 }
 
+/**
+ * The directory names the fleet found (roles, divisions, groups, skills,
+ * languages), shared by the replicas of one Genesys OAuth client so that each
+ * name is read once per TTL, not once per replica. A miss is stored too.
+ */
+export interface SharedDirectoryCache {
+  get (key: string): Promise<{ found: true, value: unknown } | { found: false } | undefined>
+  set (key: string, entry: { found: true, value: unknown } | { found: false }, ttlMs: number): Promise<void>
+  /** Forgets every entry (an id from the cache answered 404). */
+  clear (): Promise<void>
+}
+
 export interface EmailReservations {
   /** Reserves the address for a request; returns the id of the request holding it (possibly this one). */
   reserve (email: string, requestId: string, ttlSeconds: number): Promise<string>

@@ -10,6 +10,7 @@ import { createCredentialsCheck, type CredentialsCheck } from './credentials-che
 import { createMappedGroupResolver, createNameGroupResolver, createReferenceCache } from './facts.js'
 import type { Clock } from '../lib/timers.js'
 import type { TenantGenesys } from './worker.js'
+import type { SharedDirectoryCache } from './ports.js'
 
 /**
  * One Genesys OAuth client and what is kept per OAuth client: its connection
@@ -48,6 +49,8 @@ export interface TenantsOptions {
   mappings: MappingStore
   clock: Clock
   cacheTtlMs: number
+  /** The directory cache an OAuth client's replicas share (Redis); none in the embedded mode. */
+  sharedCache?: (ref: OAuthClientRef) => SharedDirectoryCache | undefined
   logger: FastifyBaseLogger
   /** The login origin, for log lines. */
   loginOrigin: string
@@ -68,7 +71,7 @@ export async function createTenants (opts: TenantsOptions): Promise<Tenants> {
         apiClients: ref.apiClients,
         connection,
         genesys: connection.client,
-        cache: createReferenceCache(opts.clock, opts.cacheTtlMs),
+        cache: createReferenceCache(opts.clock, opts.cacheTtlMs, opts.sharedCache?.(ref)),
         groups: createMappedGroupResolver(opts.mappings, createNameGroupResolver(connection.client, opts.mappings)),
         credentials: createCredentialsCheck({
           probe: () => connection.tokens.getToken(),

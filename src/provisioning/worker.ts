@@ -610,7 +610,7 @@ async function withFreshIdRetry<T> (cache: Pick<ReferenceCache, 'clear'>, fn: ()
     return await fn()
   } catch (err) {
     if (isNotFound(err)) {
-      cache.clear()
+      await cache.clear()
       throw new RetryLater('a resource is not visible (a just-created user, or a role or group deleted upstream)', 2000, { cause: err })
     }
     throw err

@@ -1,10 +1,10 @@
 import t, { type Test as Tap } from 'tap'
-import type { ChangeWindow, EmailReservations, IdempotencyStore, ProvisioningRecord, RequestStore } from '../../src/provisioning/ports.js'
+import type { ChangeWindow, EmailReservations, IdempotencyStore, ProvisioningRecord, RequestStore, SharedDirectoryCache } from '../../src/provisioning/ports.js'
 import type { WorkerEntry, WorkerRegistry } from '../../src/provisioning/registry.js'
-import { createMemoryChangeWindow, createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore, createMemoryWorkerRegistry } from '../../src/provisioning/store/memory.js'
+import { createMemoryChangeWindow, createMemoryDirectoryCache, createMemoryEmailReservations, createMemoryIdempotencyStore, createMemoryRequestStore, createMemoryWorkerRegistry } from '../../src/provisioning/store/memory.js'
 import { Cluster } from 'ioredis'
 import { provisioningKeys } from '../../src/provisioning/store/keys.js'
-import { createRedisChangeWindow, indexRegistryEntries, createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore, createRedisWorkerRegistry } from '../../src/provisioning/store/redis.js'
+import { createRedisChangeWindow, createRedisDirectoryCache, indexRegistryEntries, createRedisEmailReservations, createRedisIdempotencyStore, createRedisRequestStore, createRedisWorkerRegistry } from '../../src/provisioning/store/redis.js'
 import { requestRecord } from '../helpers/records.js'
 import { redisTwin } from '../helpers/redis.js'
 
@@ -14,6 +14,7 @@ interface Stores {
   idempotency: IdempotencyStore
   registry: WorkerRegistry
   changes: ChangeWindow
+  directory: SharedDirectoryCache
   /** Redis only: drops a client's worker index (as before the upgrade) and rebuilds every index. */
   upgrade?: { dropIndex (clientId: string): Promise<void>, reindex (): Promise<{ entries: number, clients: number }> }
 }
@@ -210,6 +211,22 @@ function contract (t: Tap, name: string, make: () => Promise<Stores & { close ()
     t.equal(await s.changes.add('hris-a', 'E4', t0 + hour + 500, hour), 2, 'changes older than the window drop out (E2 was counted again at its latest change)')
   })
 
+  t.test(`${name}: the shared directory cache keeps found names and misses for their TTL; clear drops all`, async (t) => {
+    const s = await make()
+    t.teardown(() => s.close())
+    t.equal(await s.directory.get('role:Agent'), undefined)
+    await s.directory.set('role:Agent', { found: true, value: { id: 'r1', permissionPolicies: [{ domain: 'routing', actionSet: ['*'] }] } }, 60_000)
+    await s.directory.set('role:Nope', { found: false }, 60_000)
+    t.same(await s.directory.get('role:Agent'), { found: true, value: { id: 'r1', permissionPolicies: [{ domain: 'routing', actionSet: ['*'] }] } }, 'round trip')
+    t.same(await s.directory.get('role:Nope'), { found: false }, 'a miss is an entry too')
+    await s.directory.set('group:brief', { found: true, value: 'x' }, 30)
+    await new Promise((resolve) => setTimeout(resolve, 60))
+    t.equal(await s.directory.get('group:brief'), undefined, 'expired')
+    await s.directory.clear()
+    t.equal(await s.directory.get('role:Agent'), undefined, 'cleared')
+    t.equal(await s.directory.get('role:Nope'), undefined)
+  })
+
   t.test(`${name}: idempotency keys`, async (t) => {
     const s = await make()
     t.teardown(() => s.close())
@@ -250,7 +267,7 @@ function upgradeContract (t: Tap, name: string, make: () => Promise<Stores & { c
 contract(t, 'memory', async () => {
   const clock = { now: () => Date.now() }
   const registry = createMemoryWorkerRegistry()
-  return { requests: createMemoryRequestStore({ registry }), reservations: createMemoryEmailReservations(clock), idempotency: createMemoryIdempotencyStore(clock), registry, changes: createMemoryChangeWindow(), close: async () => {} }
+  return { requests: createMemoryRequestStore({ registry }), reservations: createMemoryEmailReservations(clock), idempotency: createMemoryIdempotencyStore(clock), registry, changes: createMemoryChangeWindow(), directory: createMemoryDirectoryCache(clock), close: async () => {} }
 })
 
 type Made = Stores & { close (): Promise<void> }
@@ -261,6 +278,7 @@ redisTwin<Made>(t, (t, name, make) => { contract(t, name, make); upgradeContract
   idempotency: createRedisIdempotencyStore(redis),
   registry: createRedisWorkerRegistry(redis),
   changes: createRedisChangeWindow(redis),
+  directory: createRedisDirectoryCache(redis, 'contract', { now: Date.now }),
   upgrade: {
     dropIndex: async (clientId) => { await redis.del(provisioningKeys.workerIndex(clientId)) },
     reindex: () => indexRegistryEntries(redis instanceof Cluster ? redis.nodes('master') : [redis]),

@@ -32,6 +32,8 @@ export const provisioningKeys = {
   workerPattern: () => `${R}prov:worker:*`,
   /** Sorted set (all scores 0, so in HR id order): a client's HR ids that have a registry entry. */
   workerIndex: (clientId: string) => `${R}prov:workers:${clientId}`,
+  /** Hash: the directory names one Genesys OAuth client's replicas found, each field {e: expiry ms, entry}; expires when unused. */
+  directoryCache: (oauthClient: string) => `prov:dir:${oauthClient}`,
   /** Sorted set: a client's terminations and moves by time (ms), the last hour's, for the mass-change brake. */
   changeWindow: (clientId: string) => `prov:changes:${clientId}`,
   /** JSON {clientId, hrId} owning a Genesys user id. */

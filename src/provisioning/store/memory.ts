@@ -1,4 +1,4 @@
-import type { ChangeWindow, EmailReservations, IdempotencyBegin, IdempotencyStore, ListQuery, ProvisioningRecord, RequestStore, StoredResponse } from '../ports.js'
+import type { ChangeWindow, EmailReservations, SharedDirectoryCache, IdempotencyBegin, IdempotencyStore, ListQuery, ProvisioningRecord, RequestStore, StoredResponse } from '../ports.js'
 import type { Clock } from '../../lib/timers.js'
 import { TERMINAL_STATUSES } from '../model.js'
 import { OwnedElsewhere, workerCursor, workerMatches, type WorkerEntry, type WorkerOwner, type WorkerRegistry } from '../registry.js'
@@ -204,6 +204,23 @@ export function createMemoryIdempotencyStore (clock: Clock): IdempotencyStore {
     async abandon (clientId, key) {
       const entry = entries.get(k(clientId, key))
       if (entry && !entry.response) entries.delete(k(clientId, key))
+    },
+  }
+}
+
+/** The memory twin of the fleet's directory cache (one process: the same contract, nothing shared). */
+export function createMemoryDirectoryCache (clock: Clock): SharedDirectoryCache {
+  const entries = new Map<string, { until: number, entry: { found: true, value: unknown } | { found: false } }>()
+  return {
+    async get (key) {
+      const hit = entries.get(key)
+      return hit && hit.until > clock.now() ? structuredClone(hit.entry) : undefined
+    },
+    async set (key, entry, ttlMs) {
+      entries.set(key, { until: clock.now() + ttlMs, entry: structuredClone(entry) })
+    },
+    async clear () {
+      entries.clear()
     },
   }
 }

@@ -1,5 +1,5 @@
 import { NO_DURABILITY, type Durability, type RedisClient } from '../../redis/connection.js'
-import type { ChangeWindow, EmailReservations, IdempotencyBegin, IdempotencyStore, ProvisioningRecord, RequestStore, StoredResponse } from '../ports.js'
+import type { ChangeWindow, EmailReservations, SharedDirectoryCache, IdempotencyBegin, IdempotencyStore, ProvisioningRecord, RequestStore, StoredResponse } from '../ports.js'
 import { TERMINAL_STATUSES } from '../model.js'
 import { OwnedElsewhere, workerCursor, workerMatches, type WorkerEntry, type WorkerOwner, type WorkerRegistry } from '../registry.js'
 import { pageFromIndex } from '../../redis/index-page.js'
@@ -253,4 +253,28 @@ export async function indexRegistryEntries (nodes: readonly RedisClient[]): Prom
     } while (cursor !== '0')
   }
   return { entries, clients: clients.size }
+}
+
+/**
+ * Redis adapter of the fleet's directory cache: one hash per OAuth client,
+ * each field an entry with its expiry; the hash itself expires when nothing
+ * is written to it for a while, and `clear` drops it whole.
+ */
+export function createRedisDirectoryCache (redis: RedisClient, oauthClient: string, clock: { now (): number }): SharedDirectoryCache {
+  const key = keys.directoryCache(oauthClient)
+  type Stored = { e: number, entry: { found: true, value: unknown } | { found: false } }
+  return {
+    async get (field) {
+      const json = await redis.hget(key, field)
+      if (json === null) return undefined
+      const stored = JSON.parse(json) as Stored
+      return stored.e > clock.now() ? stored.entry : undefined
+    },
+    async set (field, entry, ttlMs) {
+      await redis.multi().hset(key, field, JSON.stringify({ e: clock.now() + ttlMs, entry })).pexpire(key, Math.max(ttlMs * 2, 60_000)).exec()
+    },
+    async clear () {
+      await redis.del(key)
+    },
+  }
 }
