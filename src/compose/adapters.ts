@@ -77,7 +77,7 @@ function memoryAdapters (config: Readonly<Config>, clock: Clock): Adapters {
   const registry = createMemoryWorkerRegistry()
   return {
     stores: {
-      requests: createMemoryRequestStore({ outbox: deliveries, registry }),
+      requests: createMemoryRequestStore({ outbox: deliveries, registry, clock }),
       reservations: createMemoryEmailReservations(clock),
       externalIds: createMemoryEmailReservations(clock),
       registry,

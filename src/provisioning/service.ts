@@ -281,7 +281,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
       // Anything transient frees the key for the caller's retry.
       if (key !== undefined) {
         if (isProvisioningError(err) && err.status === 422) {
-          await idempotency.complete(client.id, key, print, { status: 422, headers: {}, body: problemBody(err) }, idempotencyTtlSeconds)
+          await idempotency.complete(client.id, key, print, { status: 422, headers: {}, body: refusalSummary(problemBody(err)) }, idempotencyTtlSeconds)
         } else {
           await idempotency.abandon(client.id, key)
         }
@@ -551,6 +551,16 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
 }
 
 export type ProvisioningService = ReturnType<typeof createProvisioningService>
+
+/** A refusal kept under an Idempotency-Key keeps this many issues (the first answer listed them all). */
+export const STORED_ISSUES = 10
+
+/** What is kept of a refusal for its replays: small whatever the body was (a 64 KiB body can hold thousands of issues). */
+function refusalSummary (body: ReturnType<typeof problemBody>): ReturnType<typeof problemBody> & { issuesTruncated?: number } {
+  const issues = body.issues ?? []
+  if (issues.length <= STORED_ISSUES) return body
+  return { ...body, issues: issues.slice(0, STORED_ISSUES), issuesTruncated: issues.length - STORED_ISSUES }
+}
 
 function requestIdOf (response: StoredResponse): string | undefined {
   const body = response.body as { id?: unknown } | undefined

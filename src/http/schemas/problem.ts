@@ -15,6 +15,7 @@ export const ProblemSchema = Type.Object({
   code: Type.String({ description: 'PROV_ERR_* code.' }),
   requestId: Type.String({ description: 'Echoes the x-request-id response header; quote it in support requests.' }),
   issues: Type.Optional(Type.Array(Type.Ref('Issue'))),
+  issuesTruncated: Type.Optional(Type.Integer({ minimum: 1, description: 'On an Idempotency-Key replay of a refusal: how many more issues the first answer listed (a replay keeps the first 10).' })),
 }, {
   $id: 'Problem',
   additionalProperties: false,

@@ -5,6 +5,7 @@ import { OwnedElsewhere, workerCursor, workerMatches, type WorkerEntry, type Wor
 import type { MemoryDeliveryStore } from '../../webhooks/store/memory.js'
 import { keysetPage } from '../../lib/cursor.js'
 import { byEffectiveTime } from '../lifecycle.js'
+import { REQUEST_RETENTION_SECONDS } from './keys.js'
 
 /**
  * In-memory twins of the provisioning stores for the embedded single-process
@@ -12,8 +13,25 @@ import { byEffectiveTime } from '../lifecycle.js'
  * survives a restart.
  */
 
-export function createMemoryRequestStore (opts: { outbox?: Pick<MemoryDeliveryStore, 'insertNow'>, registry?: Pick<MemoryWorkerRegistry, 'putNow'> } = {}): RequestStore {
+/** The embedded mode keeps at most this many terminal requests (the oldest go first), each at most the retention period. */
+export const MEMORY_MAX_TERMINAL = 10_000
+/** The embedded mode keeps at most this many Idempotency-Key outcomes (the soonest to expire go first). */
+export const MEMORY_MAX_IDEMPOTENCY = 10_000
+
+export function createMemoryRequestStore (opts: { outbox?: Pick<MemoryDeliveryStore, 'insertNow'>, registry?: Pick<MemoryWorkerRegistry, 'putNow'>, clock?: Clock, maxTerminal?: number, retentionMs?: number } = {}): RequestStore {
   const records = new Map<string, ProvisioningRecord>()
+  // Terminal requests in the order they ended: a bounded memory, like the Redis records' retention.
+  const ended = new Map<string, number>()
+  const now = () => (opts.clock ?? { now: Date.now }).now()
+  const maxTerminal = opts.maxTerminal ?? MEMORY_MAX_TERMINAL
+  const retentionMs = opts.retentionMs ?? REQUEST_RETENTION_SECONDS * 1000
+  function forgetOldTerminal (): void {
+    for (const [id, at] of ended) {
+      if (ended.size <= maxTerminal && at > now() - retentionMs) break
+      ended.delete(id)
+      records.delete(id)
+    }
+  }
   const activeHr = new Map<string, string>()
   const hrKey = (r: Pick<ProvisioningRecord, 'clientId' | 'hrId'>) => `${r.clientId}\u0000${r.hrId}`
   const copy = (r: ProvisioningRecord): ProvisioningRecord => structuredClone(r)
@@ -49,7 +67,14 @@ export function createMemoryRequestStore (opts: { outbox?: Pick<MemoryDeliverySt
         opts.outbox.insertNow(outbox)
       }
       records.set(record.id, copy(record))
-      if (TERMINAL_STATUSES.has(record.status) && activeHr.get(hrKey(record)) === record.id) activeHr.delete(hrKey(record))
+      if (TERMINAL_STATUSES.has(record.status)) {
+        if (activeHr.get(hrKey(record)) === record.id) activeHr.delete(hrKey(record))
+        ended.delete(record.id)
+        ended.set(record.id, now())
+        forgetOldTerminal()
+      } else {
+        ended.delete(record.id)
+      }
     },
     async list (clientId, query) {
       return listFrom([...records.values()].filter((r) => r.clientId === clientId), query, copy)
@@ -97,6 +122,10 @@ export function createMemoryRequestStore (opts: { outbox?: Pick<MemoryDeliverySt
       }
       schedule.delete(next.id)
       records.set(next.id, copy(next))
+      if (TERMINAL_STATUSES.has(next.status)) {
+        ended.set(next.id, now())
+        forgetOldTerminal()
+      }
       return { state: 'done' }
     },
   }
@@ -184,10 +213,20 @@ export function createMemoryEmailReservations (clock: Clock): EmailReservations 
   }
 }
 
-export function createMemoryIdempotencyStore (clock: Clock): IdempotencyStore {
+export function createMemoryIdempotencyStore (clock: Clock, opts: { maxEntries?: number } = {}): IdempotencyStore {
   type Entry = { fingerprint: string, expiresAt: number, response?: StoredResponse }
   const entries = new Map<string, Entry>()
   const k = (clientId: string, key: string) => `${clientId}\u0000${key}`
+  const maxEntries = opts.maxEntries ?? MEMORY_MAX_IDEMPOTENCY
+  /** Past the cap, expired entries go, then those closest to expiring, down to 90 % of it (not one at every call). */
+  function prune (): void {
+    if (entries.size <= maxEntries) return
+    for (const [key, entry] of entries) if (entry.expiresAt <= clock.now()) entries.delete(key)
+    const keep = Math.floor(maxEntries * 0.9)
+    if (entries.size <= keep) return
+    const bySoonest = [...entries.entries()].sort((a, b) => a[1].expiresAt - b[1].expiresAt)
+    for (const [key] of bySoonest.slice(0, entries.size - keep)) entries.delete(key)
+  }
   return {
     async begin (clientId, key, fingerprint, lockSeconds): Promise<IdempotencyBegin> {
       const entry = entries.get(k(clientId, key))
@@ -196,6 +235,7 @@ export function createMemoryIdempotencyStore (clock: Clock): IdempotencyStore {
         return entry.response ? { state: 'replay', response: structuredClone(entry.response) } : { state: 'in-flight' }
       }
       entries.set(k(clientId, key), { fingerprint, expiresAt: clock.now() + lockSeconds * 1000 })
+      prune()
       return { state: 'new' }
     },
     async complete (clientId, key, fingerprint, response, ttlSeconds) {
