@@ -15,7 +15,7 @@
 import { parseArgs } from 'node:util'
 import { createSimulator, defaultSeed } from '../src/simulator/index.js'
 import { startRedis } from '../test/helpers/redis.js'
-import { BENCH_KEY, benchClientsFile, fleetEnv, machine, median, percentile, runBench, startServer, type ServiceProcess } from './lib.js'
+import { BENCH_KEY, benchClientsFile, fleetEnv, machine, median, percentile, rssMiB, runBench, startServer, type ServiceProcess } from './lib.js'
 
 const { values } = parseArgs({ options: { hires: { type: 'string', default: '500' }, 'spread-hires': { type: 'string', default: '300' }, replicas: { type: 'string', default: '3' } } })
 const LIMIT = 300
@@ -72,11 +72,13 @@ async function run (name: string, hires: Hire[], replicas: number, seedExtra?: (
     for (const r of log) byKind.set(kindOf(r.method, r.path), (byKind.get(kindOf(r.method, r.path)) ?? 0) + 1)
     const latencies = completed.map((v) => Date.parse(v.transitions.at(-1)?.at ?? v.createdAt) - Date.parse(v.createdAt))
     const n = hires.length
+    const rss = await Promise.all(servers.map((s) => rssMiB(s.child.pid)))
     return [
       `  ${name}: ${completed.length}/${n} completed (${views.length - completed.length} not), ${replicas} replicas`,
       `    upstream calls: ${log.length} = ${(log.length / n).toFixed(2)} per hire; by kind per hire: ${[...byKind.entries()].sort((a, b) => b[1] - a[1]).map(([k, c]) => `${k} ${(c / n).toFixed(2)}`).join(', ')}`,
       `    ${(completed.length / minutes).toFixed(0)} hires/min over ${(minutes * 60).toFixed(0)} s (first accepted to last completed); budget used ${(100 * log.length / (LIMIT * minutes)).toFixed(1)} %; 429s: ${log.filter((r) => r.status === 429).length}`,
       `    request→completed p50 ${(median(latencies) / 1000).toFixed(1)} s, p95 ${(percentile(latencies, 95) / 1000).toFixed(1)} s`,
+      `    RSS of each replica (api and worker in one process) after the run: ${rss.map((r) => `${r.toFixed(0)} MiB`).join(', ')}`,
     ]
   } finally {
     await Promise.all(servers.map((s) => s.stop()))
