@@ -4,7 +4,7 @@ import { requireInDivision, type SimContext } from './context.js'
 import { hasPermission, holdsIn } from './tokens.js'
 import { badRequest, conflict, notFound } from './errors.js'
 import {
-  addGrant, findGroupByName, grantsOf, liveUser, queueMemberCount,
+  addGrant, findGroupByName, grantsOf, groupsOf, liveUser, queueMemberCount,
   type SimCgrRule, type SimDivision, type SimGrant, type SimGroup, type SimMemberGroup, type SimNamed, type SimQueue, type SimRing, type SimRole,
 } from './state.js'
 
@@ -181,9 +181,12 @@ export function registerPlatform (app: FastifyInstance, ctx: SimContext): void {
   })
 
   // ---- grants -----------------------------------------------------------------
+  // A user's answer includes the grants it inherits from its groups, each with the group as `subjectId`,
+  // as Genesys answers: a caller keeps the direct ones by comparing `subjectId`.
   app.get(`${V2}/authorization/subjects/:id`, perm('authorization:grant:view'), async (req: IdReq) => {
     const s = subject(req.params.id)
-    return { id: s.id, name: s.name, grants: grantsOf(state, s.id).map(grant), selfUri: `${V2}/authorization/subjects/${s.id}` }
+    const inherited = liveUser(state, s.id) === undefined ? [] : groupsOf(state, s.id).flatMap((g) => grantsOf(state, g.id))
+    return { id: s.id, name: s.name, grants: [...grantsOf(state, s.id), ...inherited].map(grant), selfUri: `${V2}/authorization/subjects/${s.id}` }
   })
 
   /** Validates `{grants:[{roleId, divisionId}]}`; unknown roles or divisions are a 400, checked before anything changes. */

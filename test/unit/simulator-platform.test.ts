@@ -30,6 +30,21 @@ t.test('roles: list, name filter, paging; permissionPolicies only when read by i
   t.match(missing.body, { code: 'not.found', status: 404, details: [], errors: [] })
 })
 
+t.test('a user\'s grants include those inherited from its groups, marked with the group as subjectId', async (t) => {
+  const h = await startSim(t)
+  const u = await h.call<Obj>('POST', `${SCIM}/users`, { body: newUser('inherits@example.com') })
+  const id = u.body.id as string
+  t.equal((await h.call('POST', `/api/v2/authorization/subjects/${id}/bulkadd`, { body: { grants: [{ roleId: SEED.roles.agent, divisionId: SEED.bpoAlpha }] }, contentType: 'application/json' })).status, 204)
+  t.equal((await h.call('POST', `/api/v2/authorization/subjects/${SEED.groups.sales}/bulkadd`, { body: { grants: [{ roleId: SEED.roles.supervisor, divisionId: SEED.bpoBeta }] }, contentType: 'application/json' })).status, 204, 'a group can hold grants')
+  const before = await h.call<{ grants: Obj[] }>('GET', `/api/v2/authorization/subjects/${id}`)
+  t.equal(before.body.grants.length, 1, 'not a member yet: only its own grant')
+  h.sim.state.groups.get(SEED.groups.sales)?.memberIds.push(id)
+  const after = await h.call<{ grants: Array<{ subjectId: string, role: Obj }> }>('GET', `/api/v2/authorization/subjects/${id}`)
+  t.same(after.body.grants.map((g) => [g.subjectId === id ? 'direct' : g.subjectId, g.role.name]), [['direct', 'Agent'], [SEED.groups.sales, 'Supervisor']])
+  const group = await h.call<{ grants: Obj[] }>('GET', `/api/v2/authorization/subjects/${SEED.groups.sales}`)
+  t.equal(group.body.grants.length, 1, 'a group\'s own answer holds its own grants')
+})
+
 t.test('bulk role grant: one role to many users in every listed division, all checked before any is made', async (t) => {
   const h = await startSim(t)
   const ids = await Promise.all(['bulk.one@example.com', 'bulk.two@example.com'].map(async (email) => (await h.call<Obj>('POST', `${SCIM}/users`, { body: newUser(email) })).body.id as string))

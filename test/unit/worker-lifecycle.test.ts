@@ -184,6 +184,12 @@ t.test('a move: the division by name, roles granted in the new division before t
   const h = hire({ groups: [] })
   const hired = await p.outcome(await p.submit(h))
   const userId = hired.genesysUserId ?? ''
+  // A grant the user inherits from a group an administrator put it in: not the service's to touch.
+  const sales = await p.genesys.client.groups.findByDisplayName('Sales')
+  const teamLead = await p.genesys.client.roles.byName('Team Lead')
+  const alpha = await p.genesys.client.divisions.byName('BPO Alpha')
+  await p.genesys.client.grants.bulkAdd(sales?.id ?? '', [{ roleId: teamLead?.id ?? '', divisionId: alpha?.id ?? '' }])
+  await p.genesys.client.groups.patchMembers(sales?.id ?? '', { add: [userId] })
   const writesBefore = p.writes().length
   const accepted = await p.service.desire(CLIENT, h.hrId, { method: 'PATCH', body: { division: 'BPO Beta' } })
   t.match(accepted.response.body, { kind: 'move' })
@@ -193,7 +199,8 @@ t.test('a move: the division by name, roles granted in the new division before t
   const scim = await p.genesys.client.users.get(userId)
   t.equal(scim.resource['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User']?.division, 'BPO Beta')
   const grants = (await p.genesys.client.grants.ofSubject(userId)).grants ?? []
-  t.same(grants.map((g) => `${g.role.name}@${g.division.name}`), ['Agent@BPO Beta'])
+  t.same(grants.filter((g) => g.subjectId === userId).map((g) => `${g.role.name}@${g.division.name}`), ['Agent@BPO Beta'], 'its direct grants: only in the new division')
+  t.same(grants.filter((g) => g.subjectId !== userId).map((g) => `${g.role.name}@${g.division.name}`), ['Team Lead@BPO Alpha'], 'the grant inherited from its group is untouched')
   const writes = p.writes().slice(writesBefore).map((w) => `${w.method} ${w.path.replace(userId, 'U').replace(/divisions\/[^/]+\/roles\/[^/]+/, 'divisions/D/roles/R').replace(/^\/api\/v2\/authorization\/roles\/[^/]+$/, '/api/v2/authorization/roles/R')}`)
   t.same(writes, ['PATCH /api/v2/scim/v2/users/U', 'POST /api/v2/authorization/roles/R', 'DELETE /api/v2/authorization/subjects/U/divisions/D/roles/R'], 'never SCIM PUT or roles: PATCH, grant (the role to the user, in the new division), then remove the old grant')
   t.match(await p.service.worker(CLIENT, h.hrId), { divisionName: 'BPO Beta' })
