@@ -133,7 +133,9 @@ export const QueuePageSchema = page(QueueSchema)
 
 export const SubjectSchema = Open({
   id: Type.String(),
+  // A user's answer includes grants inherited from its groups: `subjectId` is the group's id on those.
   grants: Type.Optional(Type.Array(Open({
+    subjectId: Type.Optional(Type.String()),
     role: Open({ id: Type.String(), name: Type.Optional(Type.String()) }),
     division: Open({ id: Type.String(), name: Type.Optional(Type.String()) }),
   }))),

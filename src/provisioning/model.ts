@@ -125,6 +125,9 @@ export type WorkerPatch = Static<typeof WorkerPatchSchema>
  */
 export const REQUEST_STATUSES = ['scheduled', 'held', 'accepted', 'validating', 'provisioning', 'completed', 'rejected', 'failed', 'cancelled'] as const
 export type RequestStatus = typeof REQUEST_STATUSES[number]
+/** Terminal requests are kept this long for status queries and audits (both twins). */
+export const REQUEST_RETENTION_SECONDS = 30 * 24 * 3600
+
 export const TERMINAL_STATUSES: ReadonlySet<RequestStatus> = new Set(['completed', 'rejected', 'failed', 'cancelled'])
 export const RequestStatusSchema = Type.Unsafe<RequestStatus>({ type: 'string', enum: [...REQUEST_STATUSES] })
 

@@ -42,7 +42,6 @@ export const provisioningKeys = {
   idempotency: (clientId: string, key: string) => `${R}prov:idem:${clientId}:${h(key)}`,
 }
 
-/** Terminal records are kept this long for status queries and audits. */
-export const REQUEST_RETENTION_SECONDS = 30 * 24 * 3600
+export { REQUEST_RETENTION_SECONDS } from '../model.js'
 /** An email reservation outlives any single request run; released at the terminal state. */
 export const EMAIL_RESERVATION_SECONDS = 24 * 3600

@@ -1,11 +1,10 @@
 import type { ChangeWindow, EmailReservations, SharedDirectoryCache, IdempotencyBegin, IdempotencyStore, ListQuery, ProvisioningRecord, RequestStore, StoredResponse } from '../ports.js'
 import type { Clock } from '../../lib/timers.js'
-import { TERMINAL_STATUSES } from '../model.js'
+import { REQUEST_RETENTION_SECONDS, TERMINAL_STATUSES } from '../model.js'
 import { OwnedElsewhere, workerCursor, workerMatches, type WorkerEntry, type WorkerOwner, type WorkerRegistry } from '../registry.js'
 import type { MemoryDeliveryStore } from '../../webhooks/store/memory.js'
 import { keysetPage } from '../../lib/cursor.js'
 import { byEffectiveTime } from '../lifecycle.js'
-import { REQUEST_RETENTION_SECONDS } from './keys.js'
 
 /**
  * In-memory twins of the provisioning stores for the embedded single-process
