@@ -50,6 +50,13 @@ export interface WorkerDeps {
    * leaves slots for the others.
    */
   slotsPerTenant?: number
+  /**
+   * Most jobs of one API client this process runs at once (absent: no cap).
+   * Tenants sharing an OAuth client share its budget, and a job books its
+   * calls in it: one tenant's bulk load held to a share leaves slots, and the
+   * budget's near future, for the others. Terminations are never deferred by it.
+   */
+  slotsPerClient?: number
   /** Test-only: `skipDivisionCheck` leaves the division to Genesys' own permissions. */
   faults?: { skipDivisionCheck: boolean }
   emailReservationSeconds: number
@@ -81,6 +88,8 @@ export function createProvisioningWorker (deps: WorkerDeps) {
   const iso = () => new Date(clock.now()).toISOString()
   // Jobs running in this process per OAuth client (for `slotsPerTenant`).
   const slots = new Map<TenantGenesys, number>()
+  // Jobs running in this process per API client (for `slotsPerClient`).
+  const clientSlots = new Map<string, number>()
   // Group changes are coalesced per group, per OAuth client (each batch goes out with one token).
   const memberships = new WeakMap<Provisioner['groups'], GroupMembership>()
   const membershipOf = (t: TenantGenesys): GroupMembership => {
@@ -496,7 +505,13 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     if (deps.slotsPerTenant !== undefined && held >= deps.slotsPerTenant) {
       throw new JobDeferred('its Genesys OAuth client already holds its share of this worker\'s slots', SLOT_RETRY_MS + Math.floor(Math.random() * SLOT_RETRY_MS))
     }
+    const mine = clientSlots.get(record.clientId) ?? 0
+    if (deps.slotsPerClient !== undefined && record.kind !== 'terminate' && mine >= deps.slotsPerClient) {
+      throw new JobDeferred('its API client already holds its share of this worker\'s slots', SLOT_RETRY_MS + Math.floor(Math.random() * SLOT_RETRY_MS))
+    }
     slots.set(t, held + 1)
+    clientSlots.set(record.clientId, mine + 1)
+    const clientId = record.clientId
     try {
       if (record.kind === 'terminate') {
         await terminate(t, record)
@@ -536,6 +551,9 @@ export function createProvisioningWorker (deps: WorkerDeps) {
       const left = (slots.get(t) ?? 1) - 1
       if (left > 0) slots.set(t, left)
       else slots.delete(t)
+      const mineLeft = (clientSlots.get(clientId) ?? 1) - 1
+      if (mineLeft > 0) clientSlots.set(clientId, mineLeft)
+      else clientSlots.delete(clientId)
     }
   }
 }

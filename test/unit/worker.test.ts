@@ -309,3 +309,46 @@ t.test('a group whose mapping moved after validation is not joined; the request 
   t.match(r.error?.message, /HR group "Support" no longer feeds Genesys group "Support"/)
   t.notOk(fake.calls.includes('groups.patch'), 'no group was written')
 })
+
+t.test('one API client\'s jobs hold at most their share of the slots; another API client\'s job, and the first one\'s termination, still run', async (t) => {
+  const clock = { now: Date.now }
+  const registry = createMemoryWorkerRegistry()
+  const requests = createMemoryRequestStore({ registry })
+  let release: () => void = () => {}
+  const blocked = new Promise<void>((resolve) => { release = resolve })
+  // One OAuth client for both API clients: only the per-client share can keep them apart.
+  const shared = fakeGenesys({ users: { create: async (input: ScimUserInput) => { shared.calls.push('create'); if (input.userName.startsWith('a1')) await blocked; return { resource: { id: `u-${input.userName}`, userName: input.userName }, version: '1' } } } })
+  const tenant = { genesys: shared.genesys, groups: { resolve: async (p: string) => ({ groupName: p }), stillFeeds: async () => true }, cache: createReferenceCache(clock, 0) }
+  const handle = createProvisioningWorker({
+    requests, reservations: createMemoryEmailReservations(clock), externalIds: createMemoryEmailReservations(clock), registry,
+    clients: { get: (id) => ({ id, name: id, keySha256: '0'.repeat(64), scopes: ['provisioning:write'], divisions: ['Ops'], externalIdPrefix: '' }) },
+    genesysFor: () => tenant,
+    slotsPerClient: 1,
+    clock, logger: pino({ enabled: false }), policy: { denied: DENIED }, emailReservationSeconds: 60,
+  })
+  const at = new Date().toISOString()
+  const record = (id: string, clientId: string, email: string, kind?: 'terminate'): ProvisioningRecord => ({
+    id, clientId, hrId: email, email, status: 'accepted', ...(kind ? { kind } : {}),
+    hire: { hrId: email, email, displayName: 'P', division: 'Ops', roles: ['Agent'] },
+    createdAt: at, updatedAt: at, transitions: [{ status: 'accepted', at }], steps: [], attempts: 0, retries: 0,
+  })
+  const ids = ['prq_01TEST0000000000000000011A', 'prq_01TEST0000000000000000012A', 'prq_01TEST0000000000000000013B', 'prq_01TEST0000000000000000014A']
+  await requests.insert(record(ids[0] ?? '', 'a', 'a1@example.com'))
+  await requests.insert(record(ids[1] ?? '', 'a', 'a2@example.com'))
+  await requests.insert(record(ids[2] ?? '', 'b', 'b1@example.com'))
+  await requests.insert(record(ids[3] ?? '', 'a', 'a3@example.com', 'terminate'))
+  const run = (id: string) => handle({ id, data: { requestId: id }, attempt: 1, maxAttempts: 5 })
+  const first = run(ids[0] ?? '')
+  while (!shared.calls.includes('create')) await new Promise((resolve) => setImmediate(resolve))
+  const second = await run(ids[1] ?? '').catch((e: unknown) => e)
+  t.ok(second instanceof JobDeferred, 'A\'s second hire is deferred while A\'s first holds A\'s share')
+  t.equal((await requests.get(ids[1] ?? ''))?.attempts, 0, 'untouched, no attempt spent')
+  await run(ids[2] ?? '')
+  t.equal((await requests.get(ids[2] ?? ''))?.status, 'completed', 'B\'s hire ran meanwhile, on the same OAuth client')
+  const leaver = await run(ids[3] ?? '').catch((e: unknown) => e)
+  t.notOk(leaver instanceof JobDeferred, 'A\'s termination is not held back by A\'s share')
+  release()
+  await first
+  await run(ids[1] ?? '')
+  t.equal((await requests.get(ids[1] ?? ''))?.status, 'completed', 'A\'s slot is free again once its job ended')
+})
