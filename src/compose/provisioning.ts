@@ -96,8 +96,8 @@ export function createProvisioningFeature (config: Readonly<Config>, ctx: Provis
         genesysFor: (apiClientId) => tenants.for(apiClientId),
         // Several OAuth clients: none may hold more than half of this process's slots.
         ...(tenants.all().length > 1 ? { slotsPerTenant: Math.max(1, Math.ceil(config.provisioning.workerConcurrency / 2)) } : {}),
-        // Several API clients: none may hold more than a quarter (terminations excepted).
-        ...(ctx.clients.list().length > 1 ? { slotsPerClient: Math.max(1, Math.ceil(config.provisioning.workerConcurrency / 4)) } : {}),
+        // Several API clients that provision: none may hold more than a quarter (terminations excepted).
+        ...(ctx.clients.list().filter((c) => c.scopes.includes('provisioning:write')).length > 1 ? { slotsPerClient: Math.max(1, Math.ceil(config.provisioning.workerConcurrency / 4)) } : {}),
         clock,
         logger: ctx.logger.child({ module: 'worker' }),
         policy,

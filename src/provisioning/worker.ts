@@ -507,7 +507,8 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     }
     const mine = clientSlots.get(record.clientId) ?? 0
     if (deps.slotsPerClient !== undefined && record.kind !== 'terminate' && mine >= deps.slotsPerClient) {
-      throw new JobDeferred('its API client already holds its share of this worker\'s slots', SLOT_RETRY_MS + Math.floor(Math.random() * SLOT_RETRY_MS))
+      // Sooner than an OAuth client's: the slot is free again within a job's time, and idle slots waste the shared budget.
+      throw new JobDeferred('its API client already holds its share of this worker\'s slots', CLIENT_SLOT_RETRY_MS + Math.floor(Math.random() * CLIENT_SLOT_RETRY_MS))
     }
     slots.set(t, held + 1)
     clientSlots.set(record.clientId, mine + 1)
@@ -560,6 +561,8 @@ export function createProvisioningWorker (deps: WorkerDeps) {
 
 /** How long a job whose OAuth client holds its share of the slots waits before it asks again (plus up to as much jitter). */
 const SLOT_RETRY_MS = 2000
+/** The same for a job whose API client holds its share (plus up to as much jitter). */
+const CLIENT_SLOT_RETRY_MS = 500
 
 /** The wait a rate limit imposes on this job (a 429, or a budget paused or booked past the wait bound); undefined for other errors. */
 function budgetWait (err: unknown): number | undefined {
