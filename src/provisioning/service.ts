@@ -596,7 +596,7 @@ export function statusCodeForTerminal (status: RequestStatus): number {
   return status === 'completed' ? 201 : TERMINAL_STATUSES.has(status) ? 200 : 202
 }
 
-/** The public view of a managed worker: what the service knows of it, what it granted, and (when read alone) its scheduled changes. */
+/** The public view of a managed worker: what the service knows of it, what it granted, and its scheduled changes. */
 export function toWorkerView (e: WorkerEntry, scheduled?: ProvisioningRecord[]) {
   return {
     hrId: e.hrId,

@@ -158,6 +158,8 @@ t.test('a future termination is scheduled: listed on the worker, nothing written
     { id: leaving.body.id, kind: 'terminate', effectiveAt: '2099-01-04T00:00:00.000Z' },
   ], 'both kept, in effective order')
   t.match((await s.call(KEY_A, 'GET', '/v1/provisioning-requests?status=scheduled')).body, { items: [{ status: 'scheduled' }, { status: 'scheduled' }] })
+  const listed = (await s.call(KEY_A, 'GET', '/v1/workers')).body.items as Array<{ hrId: string, scheduled: unknown[] }>
+  t.same(listed.find((w) => w.hrId === 'W-5')?.scheduled, worker.body.scheduled, 'the list shows them too')
   t.equal((await s.call(KEY_B, 'POST', `/v1/provisioning-requests/${String(leaving.body.id)}/cancel`)).status, 404, "another tenant cannot cancel it")
 
   const replacing = await s.call(KEY_A, 'PATCH', '/v1/workers/W-5', { status: 'terminated', effectiveAt: '2098-12-31T17:00:00Z', supersede: true }, MERGE)

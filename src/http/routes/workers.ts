@@ -137,7 +137,9 @@ export async function workerRoutes (base: FastifyInstance, opts: ProvisioningRou
       },
     },
   }, async (request) => {
-    const { items, nextCursor } = await service.workers(requireClient(request), request.query)
-    return { items: items.map((entry) => toWorkerView(entry)), ...(nextCursor ? { nextCursor } : {}) }
+    const client = requireClient(request)
+    const { items, nextCursor } = await service.workers(client, request.query)
+    const views = await Promise.all(items.map(async (entry) => toWorkerView(entry, await service.scheduled(client, entry.hrId))))
+    return { items: views, ...(nextCursor ? { nextCursor } : {}) }
   })
 }

@@ -113,7 +113,7 @@ export const WorkerSchema = Type.Object({
     kind: RequestKindSchema,
     effectiveAt: Type.String({ format: 'date-time' }),
     hardDelete: Type.Optional(Type.Literal(true)),
-  }, { additionalProperties: false }), { description: 'Changes waiting for their effective time, in the order they take effect (on the single-worker read).' })),
+  }, { additionalProperties: false }), { description: 'Changes waiting for their effective time, in the order they take effect.' })),
   updatedAt: Type.String({ format: 'date-time' }),
 }, {
   additionalProperties: false,
