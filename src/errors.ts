@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'PROV_ERR_IDEMPOTENCY_IN_FLIGHT'
   | 'PROV_ERR_PAYLOAD_TOO_LARGE'
   | 'PROV_ERR_UNSUPPORTED_MEDIA_TYPE'
+  | 'PROV_ERR_TOO_COSTLY'
   | 'PROV_ERR_RATE_LIMITED'
   | 'PROV_ERR_UPSTREAM'
   | 'PROV_ERR_UPSTREAM_TIMEOUT'
@@ -93,6 +94,8 @@ export const errors = {
     new ProvisioningError('PROV_ERR_PAYLOAD_TOO_LARGE', 413, 'Payload too large', `The request body exceeds ${limit} bytes.`),
   unsupportedMediaType: (type: string) =>
     new ProvisioningError('PROV_ERR_UNSUPPORTED_MEDIA_TYPE', 415, 'Unsupported media type', `Content-Type ${type} is not supported; send application/json.`),
+  tooCostly: (message: string) =>
+    new ProvisioningError('PROV_ERR_TOO_COSTLY', 422, 'Request too costly', message, { retryable: false }),
   rateLimited: (retryAfter: number) =>
     new ProvisioningError('PROV_ERR_RATE_LIMITED', 429, 'Too many requests', `Rate limit exceeded; retry in ${retryAfter} s.`, { retryAfter }),
   unavailable: (message: string, retryAfter?: number, cause?: unknown) =>

@@ -16,7 +16,7 @@ import type { RequestKind } from '../provisioning/model.js'
 import { createProvisioningService, jobIdFor } from '../provisioning/service.js'
 import { EMAIL_RESERVATION_SECONDS } from '../provisioning/store/keys.js'
 import type { Tenants } from '../provisioning/tenants.js'
-import { createProvisioningWorker, type ProvisioningJob } from '../provisioning/worker.js'
+import { clientSlotLimits, createProvisioningWorker, type ProvisioningJob } from '../provisioning/worker.js'
 import type { ProvisioningRoutesOptions } from '../http/routes/provisioning.js'
 import type { DeliveryStore } from '../webhooks/ports.js'
 import { summarize } from '../webhooks/service.js'
@@ -72,7 +72,7 @@ export function createProvisioningFeature (config: Readonly<Config>, ctx: Provis
   })
   const dryRunFor: DryRun = (client, body) => {
     const t = tenants.for(client.id)
-    return dryRun({ directory: t.connection.client, groups: t.groups, cache: t.cache, reservations: stores.reservations, externalIds: stores.externalIds, registry: stores.registry, policy, maxGroupDepth }, client, body)
+    return dryRun({ directory: t.connection.client, groups: t.groups, cache: t.cache, reservations: stores.reservations, externalIds: stores.externalIds, registry: stores.registry, policy, maxGroupDepth, maxUpstreamCalls: config.provisioning.dryRunMaxUpstreamCalls }, client, body)
   }
   return {
     routes: {
@@ -96,8 +96,8 @@ export function createProvisioningFeature (config: Readonly<Config>, ctx: Provis
         genesysFor: (apiClientId) => tenants.for(apiClientId),
         // Several OAuth clients: none may hold more than half of this process's slots.
         ...(tenants.all().length > 1 ? { slotsPerTenant: Math.max(1, Math.ceil(config.provisioning.workerConcurrency / 2)) } : {}),
-        // Several API clients that provision: none may hold more than a quarter (terminations excepted).
-        ...(ctx.clients.list().filter((c) => c.scopes.includes('provisioning:write')).length > 1 ? { slotsPerClient: Math.max(1, Math.ceil(config.provisioning.workerConcurrency / 4)) } : {}),
+        // Each API client holds at most its share (terminations excepted).
+        slotsPerClient: clientSlotLimits(ctx.clients.list(), config.provisioning.workerConcurrency),
         clock,
         logger: ctx.logger.child({ module: 'worker' }),
         policy,

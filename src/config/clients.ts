@@ -41,6 +41,10 @@ export const ApiClientSchema = Type.Object({
     clientIdEnv: Type.String({ pattern: ENV_NAME, description: 'Environment variable holding the Genesys OAuth client id this client\'s work goes out with.' }),
     clientSecretEnv: Type.String({ pattern: ENV_NAME, description: 'Environment variable holding that OAuth client\'s secret.' }),
   }, { additionalProperties: false, description: 'The Genesys OAuth client (by environment variable names, never values) for this client\'s work; absent = GENESYS_CLIENT_ID / GENESYS_CLIENT_SECRET.' })),
+  upstream: Type.Optional(Type.Object({
+    share: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'The share of a worker process\'s job slots this client\'s jobs may hold at once (terminations excepted). Default: 1/4 when several clients provision, else all.' })),
+    maxCallsPerDryRun: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Most Genesys calls one dry run of this client may make, when lower than DRY_RUN_MAX_UPSTREAM_CALLS.' })),
+  }, { additionalProperties: false, description: 'This client\'s quota of the shared Genesys rate budget.' })),
   rateLimit: Type.Optional(Type.Object({
     max: Type.Integer({ minimum: 1 }),
     timeWindowSeconds: Type.Integer({ minimum: 1, maximum: 86_400 }),

@@ -53,6 +53,8 @@ export interface Config {
     /** Days after a termination when its user is deleted for good; undefined = never. */
     deleteAfterDays?: number
     workerConcurrency: number
+    /** Most Genesys calls one dry run may make. */
+    dryRunMaxUpstreamCalls: number
     jobMaxAttempts: number
     jobLockMs: number
   }
@@ -381,6 +383,7 @@ function toConfig (env: Env, isTTY: boolean): Config {
       hrTimeZone: env.HR_TIME_ZONE,
       ...(env.TERMINATION_DELETE_AFTER_DAYS !== undefined ? { deleteAfterDays: env.TERMINATION_DELETE_AFTER_DAYS } : {}),
       workerConcurrency: env.WORKER_CONCURRENCY,
+      dryRunMaxUpstreamCalls: env.DRY_RUN_MAX_UPSTREAM_CALLS,
       jobMaxAttempts: env.JOB_MAX_ATTEMPTS,
       jobLockMs: env.JOB_LOCK_MS,
     },

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { errors as undiciErrors, Pool } from 'undici'
 import { retryAfterMs } from '../lib/retry-after.js'
+import { chargeCall } from './call-limit.js'
 import { GenesysError, type GenesysFailure } from './errors.js'
 import { RateBudgetExceeded, type RateBudget, type TokenProvider } from './ports.js'
 
@@ -174,6 +175,7 @@ export function createApiCaller (opts: ApiCallerOptions) {
   const event = opts.onEvent ?? (() => {})
 
   async function once<T> (operation: string, req: ApiRequest<T>, path: string, body: string | undefined): Promise<{ res: RawResponse, token: string }> {
+    chargeCall(operation)
     const waitStarted = performance.now()
     try {
       await opts.budget.acquire({ maxWaitMs: budgetWaitMs })

@@ -1,4 +1,6 @@
 import type { AuthenticatedClient } from '../config/clients.js'
+import { errors } from '../errors.js'
+import { CallLimitExceeded, withCallLimit } from '../genesys/call-limit.js'
 import { scimUserBody } from '../genesys/client.js'
 import type { DryRunResult, NewHireBody } from './model.js'
 import type { PermissionPattern } from './checks/permissions.js'
@@ -17,6 +19,8 @@ export interface DryRunDeps {
   registry: Pick<WorkerRegistry, 'get' | 'ownerOf'>
   policy: { denied: readonly PermissionPattern[] }
   maxGroupDepth: number
+  /** Most Genesys calls one dry run may make (the client's own cap, if lower, wins). */
+  maxUpstreamCalls: number
 }
 
 /**
@@ -30,7 +34,8 @@ export async function dryRun (deps: DryRunDeps, client: AuthenticatedClient, bod
     return { dryRun: true, valid: false, issues, plan: { scimUser: {}, grants: [], groups: [] } }
   }
   const requester = requesterOf(client)
-  const facts = await gatherFacts(normalized, {
+  const limit = Math.min(deps.maxUpstreamCalls, client.upstream?.maxCallsPerDryRun ?? Infinity)
+  const facts = await withCallLimit(limit, () => gatherFacts(normalized, {
     directory: deps.directory,
     groups: deps.groups,
     cache: deps.cache,
@@ -38,6 +43,9 @@ export async function dryRun (deps: DryRunDeps, client: AuthenticatedClient, bod
     requester,
     reservedBy: () => deps.reservations.holder(normalized.email),
     externalIdReservedBy: () => deps.externalIds.holder(requester.externalIdOf(normalized.hrId)),
+  })).then((r) => r.value, (err: unknown) => {
+    if (!(err instanceof CallLimitExceeded)) throw err
+    throw errors.tooCostly(`This dry run needs more than ${limit} Genesys lookups (each role, group, skill and language not recently looked up costs one or two); validate fewer at once.`)
   })
   const all = [...issues, ...upstreamIssues(normalized, facts, deps.policy)]
   const plan = buildPlan(normalized, facts)

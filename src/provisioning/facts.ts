@@ -6,6 +6,7 @@ import type { RolePolicy } from './checks/permissions.js'
 import { groupPathSegments, normalizeGroupPath } from './checks/static-checks.js'
 import type { UpstreamFacts } from './checks/upstream-checks.js'
 import type { Clock } from '../lib/timers.js'
+import { isOthersCallLimit } from '../genesys/call-limit.js'
 import type { Candidate, WorkerOwner, WorkerRegistry } from './registry.js'
 import type { SharedDirectoryCache } from './ports.js'
 
@@ -105,7 +106,13 @@ export function createReferenceCache (clock: Clock, ttlMs: number, shared?: Shar
   }
   async function cached<T> (key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
     const hit = entries.get(key)
-    if (hit && clock.now() < hit.until) return hit.value as Promise<T | undefined>
+    if (hit && clock.now() < hit.until) {
+      return (hit.value as Promise<T | undefined>).catch((err: unknown) => {
+        // Started by work that ran out of Genesys calls: this caller loads it itself.
+        if (isOthersCallLimit(err)) return cached(key, load)
+        throw err
+      })
+    }
     const value = fetched(key, load)
     entries.set(key, { until: clock.now() + ttlMs, value })
     try {

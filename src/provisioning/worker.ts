@@ -51,12 +51,12 @@ export interface WorkerDeps {
    */
   slotsPerTenant?: number
   /**
-   * Most jobs of one API client this process runs at once (absent: no cap).
+   * Most jobs of an API client this process runs at once (undefined: no cap).
    * Tenants sharing an OAuth client share its budget, and a job books its
    * calls in it: one tenant's bulk load held to a share leaves slots, and the
    * budget's near future, for the others. Terminations are never deferred by it.
    */
-  slotsPerClient?: number
+  slotsPerClient?: (apiClientId: string) => number | undefined
   /** Test-only: `skipDivisionCheck` leaves the division to Genesys' own permissions. */
   faults?: { skipDivisionCheck: boolean }
   emailReservationSeconds: number
@@ -86,10 +86,9 @@ export interface TenantGenesys {
 export function createProvisioningWorker (deps: WorkerDeps) {
   const { requests, clock } = deps
   const iso = () => new Date(clock.now()).toISOString()
-  // Jobs running in this process per OAuth client (for `slotsPerTenant`).
-  const slots = new Map<TenantGenesys, number>()
-  // Jobs running in this process per API client (for `slotsPerClient`).
-  const clientSlots = new Map<string, number>()
+  // Jobs running in this process per OAuth client (for `slotsPerTenant`) and per API client (for `slotsPerClient`).
+  const tenantSlots = createSlots<TenantGenesys>()
+  const clientSlots = createSlots<string>()
   // Group changes are coalesced per group, per OAuth client (each batch goes out with one token).
   const memberships = new WeakMap<Provisioner['groups'], GroupMembership>()
   const membershipOf = (t: TenantGenesys): GroupMembership => {
@@ -501,18 +500,16 @@ export function createProvisioningWorker (deps: WorkerDeps) {
     const t = deps.genesysFor(record.clientId)
     // One OAuth client's backlog, paced by its own budget, must not hold every
     // slot of this process while other tenants' budgets sit idle.
-    const held = slots.get(t) ?? 0
-    if (deps.slotsPerTenant !== undefined && held >= deps.slotsPerTenant) {
+    if (tenantSlots.full(t, deps.slotsPerTenant)) {
       throw new JobDeferred('its Genesys OAuth client already holds its share of this worker\'s slots', SLOT_RETRY_MS + Math.floor(Math.random() * SLOT_RETRY_MS))
     }
-    const mine = clientSlots.get(record.clientId) ?? 0
-    if (deps.slotsPerClient !== undefined && record.kind !== 'terminate' && mine >= deps.slotsPerClient) {
+    const clientId = record.clientId
+    if (record.kind !== 'terminate' && clientSlots.full(clientId, deps.slotsPerClient?.(clientId))) {
       // Sooner than an OAuth client's: the slot is free again within a job's time, and idle slots waste the shared budget.
       throw new JobDeferred('its API client already holds its share of this worker\'s slots', CLIENT_SLOT_RETRY_MS + Math.floor(Math.random() * CLIENT_SLOT_RETRY_MS))
     }
-    slots.set(t, held + 1)
-    clientSlots.set(record.clientId, mine + 1)
-    const clientId = record.clientId
+    tenantSlots.enter(t)
+    clientSlots.enter(clientId)
     try {
       if (record.kind === 'terminate') {
         await terminate(t, record)
@@ -549,13 +546,40 @@ export function createProvisioningWorker (deps: WorkerDeps) {
       log.info({ err: safeErr(err) }, 'provisioning attempt failed; will retry')
       throw new RetryLater(err instanceof Error ? err.message : String(err), retryDelay(err), { cause: err })
     } finally {
-      const left = (slots.get(t) ?? 1) - 1
-      if (left > 0) slots.set(t, left)
-      else slots.delete(t)
-      const mineLeft = (clientSlots.get(clientId) ?? 1) - 1
-      if (mineLeft > 0) clientSlots.set(clientId, mineLeft)
-      else clientSlots.delete(clientId)
+      tenantSlots.leave(t)
+      clientSlots.leave(clientId)
     }
+  }
+}
+
+/** Jobs running per key; a key is full at its limit (an undefined limit never is). */
+function createSlots<K> () {
+  const held = new Map<K, number>()
+  return {
+    full: (key: K, limit: number | undefined) => limit !== undefined && (held.get(key) ?? 0) >= limit,
+    enter: (key: K) => { held.set(key, (held.get(key) ?? 0) + 1) },
+    leave: (key: K) => {
+      const left = (held.get(key) ?? 1) - 1
+      if (left > 0) held.set(key, left)
+      else held.delete(key)
+    },
+  }
+}
+
+/** A client's default share of a process's slots while several clients provision. */
+export const DEFAULT_CLIENT_SHARE = 0.25
+
+/**
+ * The slots each API client's jobs may hold at once in a process of
+ * `concurrency` slots: its `upstream.share` from the clients file, else a
+ * quarter while several clients provision; a lone client, no cap.
+ */
+export function clientSlotLimits (clients: readonly Pick<ApiClient, 'id' | 'scopes' | 'upstream'>[], concurrency: number): (apiClientId: string) => number | undefined {
+  const several = clients.filter((c) => c.scopes.includes('provisioning:write')).length > 1
+  const byId = new Map(clients.map((c) => [c.id, c]))
+  return (apiClientId) => {
+    const share = byId.get(apiClientId)?.upstream?.share ?? (several ? DEFAULT_CLIENT_SHARE : undefined)
+    return share === undefined ? undefined : Math.max(1, Math.ceil(concurrency * share))
   }
 }
 

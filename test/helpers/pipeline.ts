@@ -20,7 +20,7 @@ export const CLIENT: AuthenticatedClient = { id: 'hris-a', name: 'HRIS A', scope
 export const DENIED = DEFAULT_DENIED_PERMISSIONS.map((p) => parsePermission(p) as PermissionPattern)
 
 /** Service + worker on memory adapters, talking to a simulator over HTTP. */
-export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: number, mappings?: MappingStore, brake?: { percent: number, count: number }, client?: AuthenticatedClient, now?: () => number, hrTimeZone?: string, deleteAfterDays?: number } = {}) {
+export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: number, mappings?: MappingStore, brake?: { percent: number, count: number }, client?: AuthenticatedClient, now?: () => number, hrTimeZone?: string, deleteAfterDays?: number, dryRunMaxCalls?: number } = {}) {
   const client = opts.client ?? CLIENT
   const { sim, genesys, close } = await simAndClient({ sim: opts.sim })
   const clock = { now: opts.now ?? Date.now }
@@ -79,7 +79,7 @@ export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: nu
       if (!r) throw new Error(`request ${id} vanished`)
       return r
     },
-    dryRun: (hire: NewHireBody) => dryRun({ directory: genesys.client, groups, cache: createReferenceCache(clock, 0), reservations, externalIds, registry, policy: { denied: DENIED }, maxGroupDepth: 5 }, client, hire),
+    dryRun: (hire: NewHireBody) => dryRun({ directory: genesys.client, groups, cache: createReferenceCache(clock, 0), reservations, externalIds, registry, policy: { denied: DENIED }, maxGroupDepth: 5, maxUpstreamCalls: opts.dryRunMaxCalls ?? 50 }, client, hire),
     /** Upstream writes seen by the simulator (anything but GET and the token). */
     writes: () => sim.requests().filter((r) => r.method !== 'GET' && r.path !== '/oauth/token'),
     async close () {

@@ -30,6 +30,13 @@ t.test('clients file is validated with paths', async (t) => {
   const bad = join(dir, 'bad.json')
   await writeFile(bad, JSON.stringify({ clients: [{ id: 'Workday!', name: 'W', key: 'plaintext', scopes: ['root'], divisions: [] }] }))
   t.throws(() => loadClientsFile(bad), /client "Workday!" \(clients\[0\]\)/)
+  const quota = join(dir, 'quota.json')
+  await writeFile(quota, JSON.stringify({ clients: [{ id: 'workday', name: 'Workday', keySha256: sha256Hex('x'), scopes: ['provisioning:write'], divisions: ['BPO-A'], upstream: { share: 0.5, maxCallsPerDryRun: 20 } }] }))
+  t.same(loadClientsFile(quota)[0]?.upstream, { share: 0.5, maxCallsPerDryRun: 20 }, 'an upstream quota is read')
+  for (const upstream of [{ share: 0 }, { share: 1.5 }, { maxCallsPerDryRun: 0 }, { calls: 3 }]) {
+    await writeFile(quota, JSON.stringify({ clients: [{ id: 'workday', name: 'Workday', keySha256: sha256Hex('x'), scopes: ['provisioning:write'], divisions: ['BPO-A'], upstream }] }))
+    t.throws(() => loadClientsFile(quota), /client "workday" \(clients\[0\]\).*upstream/, `refused: ${JSON.stringify(upstream)}`)
+  }
   const notJson = join(dir, 'broken.json')
   await writeFile(notJson, '{')
   t.throws(() => loadClientsFile(notJson), /is not valid JSON/)

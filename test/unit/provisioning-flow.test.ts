@@ -138,6 +138,23 @@ t.test('dry run: reads only, the plan, and the issues a real run reaches', async
   t.same(dry.issues.map((i) => i.code).sort(), (real.issues ?? []).map((i) => i.code).sort(), 'same issues as the real run')
 })
 
+t.test('a dry run past its Genesys call cap answers 422 PROV_ERR_TOO_COSTLY and sends nothing more; one within it, and a real run, are untouched', async (t) => {
+  const p = await pipeline({ dryRunMaxCalls: 10 })
+  t.teardown(p.close)
+  const calls = () => p.sim.requests().filter((r) => r.path !== '/oauth/token').length
+  const before = calls()
+  const costly = hire({ roles: Array.from({ length: 40 }, (_, i) => `Role ${i}`), groups: Array.from({ length: 30 }, (_, i) => `Ops/Team ${i}`) })
+  const err = await p.dryRun(costly).then(() => undefined, (e: unknown) => e)
+  t.match(err, { code: 'PROV_ERR_TOO_COSTLY', status: 422 })
+  t.match((err as Error).message, /more than 10 Genesys lookups/)
+  // Calls already sent when the cap was reached may still be answering: let them land.
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.equal(calls() - before, 10, 'exactly the cap went out, nothing past it')
+  t.equal((await p.dryRun(hire())).valid, true, 'a dry run within the cap answers as before')
+  const real = await p.outcome(await p.submit(hire({ roles: ['Agent', 'Supervisor'] })))
+  t.equal(real.status, 'completed', 'real runs are not capped by the dry-run allowance')
+})
+
 t.test('transient upstream failures are retried; exhausted attempts fail with the Genesys code', async (t) => {
   const p = await pipeline({ maxAttempts: 3 })
   t.teardown(p.close)

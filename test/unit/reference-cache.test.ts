@@ -1,4 +1,5 @@
 import t from 'tap'
+import { CallLimitExceeded, chargeCall, withCallLimit } from '../../src/genesys/call-limit.js'
 import { createReferenceCache, MISS_TTL_MS } from '../../src/provisioning/facts.js'
 import { createMemoryDirectoryCache } from '../../src/provisioning/store/memory.js'
 
@@ -58,4 +59,16 @@ t.test('a shared cache: what one replica found serves the others; a miss too, br
   await off('role:Agent', load)
   await off('role:Agent', load)
   t.equal(loads, 4, 'TTL 0: every lookup reads Genesys, the shared cache is not used')
+})
+
+t.test('a lookup shared with work that ran out of Genesys calls is loaded again by the caller that still may call', async (t) => {
+  const cache = createReferenceCache({ now: Date.now }, 60_000)
+  let sent = 0
+  const load = async () => { chargeCall('roles.byName'); sent++; await new Promise((resolve) => setTimeout(resolve, 5)); return { id: 'r1' } }
+  // The capped work starts the load; the other joins it before it fails.
+  const capped = withCallLimit(0, () => cache('role:Agent', load))
+  const other = cache('role:Agent', load)
+  await t.rejects(capped, CallLimitExceeded, 'the capped work is refused its call')
+  t.same(await other, { id: 'r1' }, 'the other caller gets the role, from its own load')
+  t.equal(sent, 1, 'one call went out, the other caller\'s')
 })

@@ -3,9 +3,11 @@ import t from 'tap'
 import { GenesysError } from '../../src/genesys/errors.js'
 import { SCIM_ENTERPRISE_USER, type ScimGroup, type ScimUser, type ScimUserInput, type Versioned } from '../../src/genesys/types.js'
 import { JobDeferred, JobFailed, RetryLater } from '../../src/jobs/queue.js'
+import { createMemoryQueue } from '../../src/jobs/memory-queue.js'
+import { createFakeTimers } from '../helpers/fake-timers.js'
 import { createReferenceCache } from '../../src/provisioning/facts.js'
 import type { ProvisioningRecord } from '../../src/provisioning/ports.js'
-import { CREDENTIALS_RETRY_MS, createProvisioningWorker, type Provisioner } from '../../src/provisioning/worker.js'
+import { clientSlotLimits, CREDENTIALS_RETRY_MS, createProvisioningWorker, type Provisioner } from '../../src/provisioning/worker.js'
 import { createMemoryEmailReservations, createMemoryRequestStore, createMemoryWorkerRegistry } from '../../src/provisioning/store/memory.js'
 import { DEFAULT_DENIED_PERMISSIONS, parsePermission, type PermissionPattern } from '../../src/provisioning/checks/permissions.js'
 
@@ -323,7 +325,7 @@ t.test('one API client\'s jobs hold at most their share of the slots; another AP
     requests, reservations: createMemoryEmailReservations(clock), externalIds: createMemoryEmailReservations(clock), registry,
     clients: { get: (id) => ({ id, name: id, keySha256: '0'.repeat(64), scopes: ['provisioning:write'], divisions: ['Ops'], externalIdPrefix: '' }) },
     genesysFor: () => tenant,
-    slotsPerClient: 1,
+    slotsPerClient: () => 1,
     clock, logger: pino({ enabled: false }), policy: { denied: DENIED }, emailReservationSeconds: 60,
   })
   const at = new Date().toISOString()
@@ -351,4 +353,80 @@ t.test('one API client\'s jobs hold at most their share of the slots; another AP
   await first
   await run(ids[1] ?? '')
   t.equal((await requests.get(ids[1] ?? ''))?.status, 'completed', 'A\'s slot is free again once its job ended')
+})
+
+t.test('slot shares: a client\'s upstream.share of the slots, else a quarter while several clients provision; a lone client is not capped', async (t) => {
+  const w = ['provisioning:write' as const]
+  const limits = clientSlotLimits([
+    { id: 'bulk', scopes: w, upstream: { share: 0.5 } },
+    { id: 'portal', scopes: w },
+    { id: 'tiny', scopes: w, upstream: { share: 0.01 } },
+    { id: 'reader', scopes: ['provisioning:read'] },
+  ], 16)
+  t.equal(limits('bulk'), 8, 'its configured share')
+  t.equal(limits('portal'), 4, 'the default quarter')
+  t.equal(limits('tiny'), 1, 'never less than one slot')
+  t.equal(limits('jwt-caller'), 4, 'a caller not in the file: the default')
+  t.equal(clientSlotLimits([{ id: 'hris', scopes: w }, { id: 'reader', scopes: ['provisioning:read'] }], 16)('hris'), undefined, 'the only client that provisions is not capped')
+  t.equal(clientSlotLimits([{ id: 'hris', scopes: w, upstream: { share: 0.25 } }], 16)('hris'), 4, 'unless its share says so')
+})
+
+t.test('under contention two API clients are served alternately: A\'s backlog, queued first, never holds both slots while B waits', async (t) => {
+  const timers = createFakeTimers()
+  const clock = { now: () => timers.now() }
+  const registry = createMemoryWorkerRegistry()
+  const requests = createMemoryRequestStore({ registry })
+  const started: string[] = []
+  let running = { a: 0, b: 0 }
+  let most = { a: 0, b: 0 }
+  let done = 0
+  // Each create takes a second of (virtual) time: the two slots stay busy.
+  const fake = fakeGenesys({
+    users: {
+      create: async (input: ScimUserInput) => {
+        const who = input.userName.startsWith('a') ? 'a' : 'b'
+        started.push(who)
+        running = { ...running, [who]: running[who] + 1 }
+        most = { a: Math.max(most.a, running.a), b: Math.max(most.b, running.b) }
+        await new Promise((resolve) => timers.setTimeout(() => resolve(undefined), 1000))
+        running = { ...running, [who]: running[who] - 1 }
+        return { resource: { id: `u-${input.userName}`, userName: input.userName }, version: '1' }
+      },
+    },
+  })
+  const tenant = { genesys: fake.genesys, groups: { resolve: async (p: string) => ({ groupName: p }), stillFeeds: async () => true }, cache: createReferenceCache(clock, 0) }
+  const queue = createMemoryQueue<{ requestId: string }>({ maxAttempts: 5, timers })
+  t.teardown(() => queue.close())
+  const at = new Date(timers.now()).toISOString()
+  const ids: string[] = []
+  for (const [clientId, n] of [['a', 6], ['b', 3]] as const) {
+    for (let i = 0; i < n; i++) {
+      const email = `${clientId}${i}@example.com`
+      const id = `prq_01TEST00000000000000000${clientId.toUpperCase()}${i}`
+      ids.push(id)
+      await requests.insert({
+        id, clientId, hrId: email, email, status: 'accepted',
+        hire: { hrId: email, email, displayName: 'P', division: 'Ops', roles: ['Agent'] },
+        createdAt: at, updatedAt: at, transitions: [{ status: 'accepted', at }], steps: [], attempts: 0, retries: 0,
+      })
+    }
+  }
+  const handle = createProvisioningWorker({
+    requests, reservations: createMemoryEmailReservations(clock), externalIds: createMemoryEmailReservations(clock), registry,
+    clients: { get: (id) => ({ id, name: id, keySha256: '0'.repeat(64), scopes: ['provisioning:write'], divisions: ['Ops'], externalIdPrefix: '' }) },
+    genesysFor: () => tenant,
+    slotsPerClient: () => 1,
+    clock, logger: pino({ enabled: false }), policy: { denied: DENIED }, emailReservationSeconds: 60,
+    onTerminal: () => { done++ },
+  })
+  // A's six hires are queued before B's three.
+  for (const id of ids) await queue.add(id, { requestId: id })
+  queue.process(handle, { concurrency: 2 })
+  for (let turns = 0; done < ids.length && turns < 10_000; turns++) {
+    if (!(await timers.next())) await new Promise((resolve) => setImmediate(resolve))
+  }
+  t.equal(done, 9, 'every hire finished')
+  t.same(most, { a: 1, b: 1 }, 'neither client ever held both slots')
+  t.same(started.slice(0, 6).filter((w) => w === 'b').length, 3, 'B\'s three hires ran among the first six, not after A\'s backlog')
+  for (let i = 0; i < 6; i += 2) t.same([...started.slice(i, i + 2)].sort(), ['a', 'b'], `slot round ${i / 2 + 1}: one of each`)
 })

@@ -55,7 +55,7 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
         '',
         `**Prefer: wait=<seconds>** (≤ ${MAX_WAIT_SECONDS}) waits for the outcome: 201 when completed, 200 with the rejected or failed request, else 202.`,
         '',
-        '**?dryRun=true** runs every check against live Genesys Cloud and returns the plan (the SCIM user that would be sent, grants with division ids, group memberships) and `issues[]`, writing nothing.',
+        '**?dryRun=true** runs every check against live Genesys Cloud and returns the plan (the SCIM user that would be sent, grants with division ids, group memberships) and `issues[]`, writing nothing. A dry run that would need more Genesys calls than its allowance (`DRY_RUN_MAX_UPSTREAM_CALLS`, or the client\'s `upstream.maxCallsPerDryRun`) answers 422 `PROV_ERR_TOO_COSTLY` and sends nothing past it.',
         '',
         'A second request for an `hrId` that already has one in progress is 409 with the `Location` of the existing request.',
       ].join('\n'),
