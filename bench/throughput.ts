@@ -8,16 +8,18 @@
  * request→completed.
  *
  *   1. one division, one role, one group: the bulk load batching is made for;
- *   2. spread: hires over 5 divisions, 3 roles and 10 groups (batches are smaller).
+ *   2. spread: hires over 5 divisions, 3 roles and 10 groups (batches are smaller);
+ *   3. single hires one every `--single-every` seconds, the budget far from
+ *      saturated: request→completed of a hire that queues behind nothing.
  *
- *   npx tsx bench/throughput.ts [--hires 500] [--spread-hires 300] [--replicas 3]
+ *   npx tsx bench/throughput.ts [--hires 500] [--spread-hires 300] [--single-hires 20] [--single-every 3] [--replicas 3]
  */
 import { parseArgs } from 'node:util'
 import { createSimulator, defaultSeed } from '../src/simulator/index.js'
 import { startRedis } from '../test/helpers/redis.js'
 import { BENCH_KEY, benchClientsFile, fleetEnv, machine, median, percentile, rssMiB, runBench, startServer, type ServiceProcess } from './lib.js'
 
-const { values } = parseArgs({ options: { hires: { type: 'string', default: '500' }, 'spread-hires': { type: 'string', default: '300' }, replicas: { type: 'string', default: '3' } } })
+const { values } = parseArgs({ options: { hires: { type: 'string', default: '500' }, 'spread-hires': { type: 'string', default: '300' }, replicas: { type: 'string', default: '3' }, 'single-hires': { type: 'string', default: '20' }, 'single-every': { type: 'string', default: '3' } } })
 const LIMIT = 300
 const LATENCY = 50
 
@@ -32,7 +34,7 @@ function kindOf (method: string, path: string): string {
   return `${method} ${p}`
 }
 
-async function run (name: string, hires: Hire[], replicas: number, seedExtra?: (seed: ReturnType<typeof defaultSeed>) => void): Promise<string[]> {
+async function run (name: string, hires: Hire[], replicas: number, seedExtra?: (seed: ReturnType<typeof defaultSeed>) => void, everyMs?: number): Promise<string[]> {
   const seed = defaultSeed()
   seedExtra?.(seed)
   const sim = await createSimulator({ seed, rateLimitPerMinute: LIMIT, faults: { latencyMs: LATENCY, jitterMs: LATENCY / 5 } })
@@ -44,8 +46,11 @@ async function run (name: string, hires: Hire[], replicas: number, seedExtra?: (
     sim.resetLog()
     const started = Date.now()
     const ids: Array<[ServiceProcess, string]> = []
-    for (let i = 0; i < hires.length; i += 50) {
-      ids.push(...await Promise.all(hires.slice(i, i + 50).map(async (hire, j) => {
+    // All at once in bursts of 50, or (paced) one every `everyMs`.
+    const burst = everyMs === undefined ? 50 : 1
+    for (let i = 0; i < hires.length; i += burst) {
+      if (everyMs !== undefined && i > 0) await new Promise((resolve) => setTimeout(resolve, everyMs))
+      ids.push(...await Promise.all(hires.slice(i, i + burst).map(async (hire, j) => {
         const server = servers[(i + j) % servers.length] as ServiceProcess
         const res = await fetch(`${server.url}/v1/provisioning-requests`, { method: 'POST', headers, body: JSON.stringify(hire) })
         if (res.status !== 202) throw new Error(`intake answered ${res.status}: ${await res.text()}`)
@@ -97,6 +102,8 @@ async function main (): Promise<void> {
     hrId: `SP-${i}`, email: `spread.${i}@example.com`, givenName: 'Spread', familyName: `Hire ${i}`,
     division: divisions[i % divisions.length], roles: [roles[i % roles.length]], groups: [`Ops/${groups[i % groups.length] ?? ''}`],
   }))
+  const single = Array.from({ length: Number(values['single-hires']) }, (_, i): Hire => ({ hrId: `SG-${i}`, email: `single.${i}@example.com`, givenName: 'Single', familyName: `Hire ${i}`, division: 'BPO Alpha', roles: ['Agent'], groups: ['Ops/Support'] }))
+  const every = Number(values['single-every']) * 1000
   const report = [
     `throughput (${new Date().toISOString().slice(0, 10)}, ${machine()}; simulator ${LATENCY} ± ${LATENCY / 5} ms, limit ${LIMIT}/min = the service's budget)`,
     ...await run(`one division, one role, one group (${bulk.length} hires)`, bulk, replicas),
@@ -104,6 +111,7 @@ async function main (): Promise<void> {
       for (const [i, name] of divisions.slice(2).entries()) seed.divisions.push({ id: `1d000000-0000-4000-8000-00000000010${i}`, name, description: name, homeDivision: false })
       for (const [i, name] of groups.slice(4).entries()) seed.groups.push({ id: `3a000000-0000-4000-8000-00000000010${i}`, name, description: name, memberIds: [] })
     }),
+    ...await run(`single hires, one every ${every / 1000} s, budget not saturated (${single.length} hires)`, single, replicas, undefined, every),
   ]
   console.log(report.join('\n'))
 }

@@ -6,13 +6,16 @@ type Grant = { roleId: string, divisionId: string }
 
 /** Users per bulk role grant (Genesys documents no limit; this keeps one refusal's blast radius small). */
 const MAX_USERS = 50
+/** How long the first grant of a set waits for others to join it (hires created together are granted together). */
+export const GRANT_WINDOW_MS = 10
 
 interface Waiter { userId: string, resolve: () => void, reject: (err: unknown) => void }
 
 /**
  * Grants roles to new hires, coalesced across hires: the hires that want the
  * same grants (the same roles in the same divisions, the usual case in a bulk
- * load) while a grant of that set is in flight share the next call, one
+ * load) within `GRANT_WINDOW_MS` of each other, or while a grant of that set
+ * is in flight, share one call, one
  * `POST /api/v2/authorization/roles/{roleId}?subjectType=PC_USER` per role for
  * up to 50 users. A lone hire costs what it always did: one call per role,
  * or one `bulkadd` when it wants more roles than there are users to share them.
@@ -27,7 +30,6 @@ export function createRoleGrants (grants: GrantWriter) {
   const running = new Set<string>()
 
   async function flush (key: string): Promise<void> {
-    running.add(key)
     try {
       for (;;) {
         const queue = queues.get(key)
@@ -71,7 +73,10 @@ export function createRoleGrants (grants: GrantWriter) {
         const queue = queues.get(key) ?? { list, waiters: [] }
         queue.waiters.push({ userId, resolve, reject })
         queues.set(key, queue)
-        if (!running.has(key)) void flush(key)
+        if (!running.has(key)) {
+          running.add(key)
+          setTimeout(() => { void flush(key) }, GRANT_WINDOW_MS)
+        }
       })
     },
   }
