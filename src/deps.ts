@@ -3,6 +3,7 @@ import { createAdapters } from './compose/adapters.js'
 import { createClosers } from './compose/closers.js'
 import { loadClients } from './compose/clients.js'
 import { createGenesysSide } from './compose/genesys.js'
+import { createBatchesFeature } from './compose/batches.js'
 import { createGroupsFeature, workersCheck } from './compose/groups.js'
 import { createProvisioningFeature } from './compose/provisioning.js'
 import { createWebhooksFeature } from './compose/webhooks.js'
@@ -69,8 +70,10 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     const webhooks = createWebhooksFeature(config, { ...base, deliveries: adapters.stores.deliveries, alsoAllowed: demoAllowed })
     const provisioning = createProvisioningFeature(config, { ...base, stores: adapters.stores, tenants: side.tenants, skipDivisionCheck: options.faults?.skipDivisionCheck === true })
     const groups = createGroupsFeature(config, { ...base, stores: adapters.stores, directoryFor: (id) => side.tenants.for(id).connection.client })
+    const batches = createBatchesFeature({ ...base, stores: adapters.stores, desire: provisioning.routes.service.desire, dispatch: webhooks.dispatch })
     if (config.role !== 'api') {
-      provisioning.startWorker(webhooks.dispatch)
+      provisioning.startWorker(webhooks.dispatch, (record) => batches.service.settle(record))
+      batches.startSweep()
       webhooks.startWorker()
       readiness.push(workersCheck(config, [provisioning.queue, webhooks.queue, groups.queue]))
       groups.startWorker(webhooks.dispatch)
@@ -86,6 +89,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       provisioning: provisioning.routes,
       webhooks: { service: webhooks.service },
       groups: { mappings: groups.mappings, syncs: groups.syncs, maxRemovalsPercent: config.groups.maxRemovalsPercent },
+      batches: { batches: batches.service },
       metrics,
       variablesRead: clients.flatMap((c) => (c.genesys ? [c.genesys.clientIdEnv, c.genesys.clientSecretEnv] : [])),
       queues: adapters.dashboardQueues,

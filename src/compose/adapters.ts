@@ -12,6 +12,9 @@ import type { GroupSyncStore, MappingStore, QueueLock } from '../groups/ports.js
 import { createMemoryQueueLock } from '../groups/lock/memory.js'
 import { createRedisQueueLock } from '../groups/lock/redis.js'
 import { createMemoryGroupSyncStore, createMemoryMappingStore } from '../groups/store/memory.js'
+import { createMemoryBatchStore } from '../batches/store/memory.js'
+import { createRedisBatchStore } from '../batches/store/redis.js'
+import type { BatchStore } from '../batches/ports.js'
 import { createRedisGroupSyncStore, createRedisMappingStore } from '../groups/store/redis.js'
 import { createBullQueue } from '../jobs/bullmq-queue.js'
 import { createMemoryQueue } from '../jobs/memory-queue.js'
@@ -43,6 +46,7 @@ export interface Adapters {
     idempotency: IdempotencyStore
     syncs: GroupSyncStore
     mappings: MappingStore
+    batches: BatchStore
     deliveries: DeliveryStore
     /** Queues carry no version: their read-modify-writes are serialised across the fleet. */
     queueLock: QueueLock
@@ -84,6 +88,7 @@ function memoryAdapters (config: Readonly<Config>, clock: Clock): Adapters {
       changes: createMemoryChangeWindow(),
       idempotency: createMemoryIdempotencyStore(clock),
       syncs: createMemoryGroupSyncStore({ outbox: deliveries }),
+      batches: createMemoryBatchStore({ outbox: deliveries, now: clock.now }),
       mappings: createMemoryMappingStore(),
       deliveries,
       queueLock: createMemoryQueueLock(),
@@ -125,6 +130,7 @@ async function redisAdapters (config: Readonly<Config>, settings: NonNullable<Co
       changes: guardRedisUnavailable(createRedisChangeWindow(redis)),
       idempotency: guardRedisUnavailable(createRedisIdempotencyStore(redis, durability)),
       syncs: guardRedisUnavailable(createRedisGroupSyncStore(redis, durability)),
+      batches: guardRedisUnavailable(createRedisBatchStore(redis, durability)),
       mappings: guardRedisUnavailable(createRedisMappingStore(redis)),
       deliveries: guardRedisUnavailable(createRedisDeliveryStore(redis, durability)),
       queueLock: createRedisQueueLock(redis),

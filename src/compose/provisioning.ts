@@ -10,7 +10,7 @@ import { createDispatcher } from '../provisioning/dispatcher.js'
 import { periodic } from '../lib/periodic.js'
 import { dryRun, type DryRun } from '../provisioning/dry-run.js'
 import { deliveryFor } from '../provisioning/events.js'
-import type { ChangeWindow, EmailReservations, IdempotencyStore, RequestStore } from '../provisioning/ports.js'
+import type { ChangeWindow, EmailReservations, IdempotencyStore, ProvisioningRecord, RequestStore } from '../provisioning/ports.js'
 import type { WorkerRegistry } from '../provisioning/registry.js'
 import type { RequestKind } from '../provisioning/model.js'
 import { createProvisioningService, jobIdFor } from '../provisioning/service.js'
@@ -27,7 +27,7 @@ export interface ProvisioningFeature {
   routes: ProvisioningRoutesOptions
   queue: JobQueue<ProvisioningJob>
   /** Runs provisioning jobs; each terminal request's webhook is handed to `dispatch`. */
-  startWorker (dispatch: (deliveryId: string) => Promise<void>): void
+  startWorker (dispatch: (deliveryId: string) => Promise<void>, afterTerminal?: (record: ProvisioningRecord) => Promise<void>): void
   /** Re-queues requests a crash left accepted but not queued, and starts scheduled changes when due; registered to close first. */
   startDispatcher (): void
 }
@@ -86,7 +86,7 @@ export function createProvisioningFeature (config: Readonly<Config>, ctx: Provis
       },
     },
     queue,
-    startWorker (dispatch) {
+    startWorker (dispatch, afterTerminal) {
       queue.process(createProvisioningWorker({
         requests: stores.requests,
         reservations: stores.reservations,
@@ -107,6 +107,7 @@ export function createProvisioningFeature (config: Readonly<Config>, ctx: Provis
         onTerminal: async (record) => {
           ctx.metrics.provisioningOutcome(record)
           if (record.webhookId !== undefined) await dispatch(record.webhookId)
+          await afterTerminal?.(record)
         },
       }), { concurrency: config.provisioning.workerConcurrency })
     },

@@ -60,6 +60,8 @@ export interface Config {
   }
   http: {
     bodyLimit: number
+    /** The body limit of POST /v1/worker-batches. */
+    batchBodyLimit: number
     requestTimeoutMs: number
     connectionTimeoutMs: number
     keepAliveTimeoutMs: number
@@ -389,6 +391,7 @@ function toConfig (env: Env, isTTY: boolean): Config {
     },
     http: {
       bodyLimit: env.BODY_LIMIT_BYTES,
+      batchBodyLimit: env.WORKER_BATCH_BODY_LIMIT_BYTES,
       requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
       connectionTimeoutMs: env.CONNECTION_TIMEOUT_MS,
       keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,

@@ -1,6 +1,4 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import { Ajv, type Options as AjvOptions } from 'ajv'
-import addFormatsModule from 'ajv-formats'
 import { pino } from 'pino'
 import type { Config } from '../config/load-config.js'
 import type { ClientRegistry } from '../config/clients.js'
@@ -22,7 +20,9 @@ import { registerRateLimits } from './plugins/rate-limit.js'
 import { registerSecurityHeaders } from './plugins/security.js'
 import { provisioningRoutes, type ProvisioningRoutesOptions } from './routes/provisioning.js'
 import { workerRoutes } from './routes/workers.js'
+import { batchRoutes, type BatchRoutesOptions } from './routes/batches.js'
 import { webhookRoutes, type WebhookRoutesOptions } from './routes/webhooks.js'
+import { bodyAjv, otherAjv } from './ajv.js'
 import { IssueSchema, ProblemSchema } from './schemas/problem.js'
 
 /** What the HTTP layer needs from the composition root; tests pass fakes. */
@@ -35,6 +35,8 @@ export interface AppDeps {
   webhooks?: WebhookRoutesOptions
   /** HR group mappings and membership syncs. */
   groups?: GroupRoutesOptions
+  /** Worker batches (`POST /v1/worker-batches`). */
+  batches?: Omit<BatchRoutesOptions, 'bodyLimit'>
   /** Prometheus metrics (`/metrics`, admin scope) and HTTP request timings. */
   metrics?: Metrics
   /** BullMQ queues for the operators' dashboard at /admin/queues (Redis mode). */
@@ -53,24 +55,6 @@ export interface BuildAppOptions {
   /** Root logger; defaults to a disabled one. */
   logger?: FastifyBaseLogger
 }
-
-// ajv-formats ships CommonJS with a default export under ESM interop.
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
-
-function makeAjv (opts: AjvOptions): Ajv {
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, ...opts })
-  addFormats(ajv)
-  for (const schema of [IssueSchema, ProblemSchema]) ajv.addSchema(schema)
-  return ajv
-}
-
-// Bodies are validated strictly: unknown properties are errors, not silently
-// dropped, and "42" is not a number. Query strings and params are strings on
-// the wire, so they alone are coerced. The route schemas are module constants
-// and Ajv caches what it compiled by schema, so one pair per process serves
-// every app built in it.
-const bodyAjv = makeAjv({ removeAdditional: false, coerceTypes: false })
-const otherAjv = makeAjv({ removeAdditional: false, coerceTypes: 'array' })
 
 /**
  * Builds the HTTP application. No environment reads and no client construction:
@@ -133,5 +117,6 @@ export async function buildApp ({ config, deps, logger, surface = 'all' }: Build
   }
   if (deps.webhooks) await app.register(webhookRoutes, deps.webhooks)
   if (deps.groups) await app.register(groupRoutes, deps.groups)
+  if (deps.batches) await app.register(batchRoutes, { ...deps.batches, bodyLimit: config.http.batchBodyLimit })
   return app
 }

@@ -70,6 +70,8 @@ export interface ProvisioningRecord {
   webhookId?: string
   /** The x-request-id of the HTTP request that submitted it, so worker log lines lead back to it. */
   originRequestId?: string
+  /** The worker batch (`POST /v1/worker-batches`) this request came in with. */
+  batchId?: string
 }
 
 export interface ListQuery {

@@ -33,6 +33,13 @@ export interface AcceptResult {
 
 export const WORKERS_PATH = '/v1/workers'
 
+export interface DesireOptions {
+  /** The worker batch the change comes in with (recorded on its request). */
+  batchId?: string
+  /** Derive the change only: answers 200 with `{ change }` (hire, update, move, terminate, rehire or none) and stores nothing. */
+  dryRun?: boolean
+}
+
 export interface BulkRetryFilter {
   status: 'failed' | 'rejected'
   /** The `error.code` of the requests, e.g. PROV_ERR_CONFIGURATION. */
@@ -108,7 +115,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
     return changes > limit ? { changes, limit } : undefined
   }
 
-  async function createRecord (client: AuthenticatedClient, hire: NewHireBody, originRequestId?: string, change: { kind: RequestKind, worker?: WorkerEntry, effectiveAt?: string } = { kind: 'hire' }): Promise<StoredResponse> {
+  async function createRecord (client: AuthenticatedClient, hire: NewHireBody, originRequestId?: string, change: { kind: RequestKind, worker?: WorkerEntry, effectiveAt?: string, batchId?: string } = { kind: 'hire' }): Promise<StoredResponse> {
     const nowMs = clock.now()
     const now = new Date(nowMs).toISOString()
     const { worker } = change
@@ -133,6 +140,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
       attempts: 0,
       retries: 0,
       ...(originRequestId !== undefined ? { originRequestId } : {}),
+      ...(change.batchId !== undefined ? { batchId: change.batchId } : {}),
       ...extra,
     })
     // A termination brings its hard delete, scheduled first so that no crash leaves a termination without it
@@ -326,7 +334,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
      * with the registry, it becomes a hire, update, move, termination or rehire
      * request (202), or no change (200 with the worker). Idempotency-Key as on intake.
      */
-    async desire (client: AuthenticatedClient, hrId: string, change: { method: 'PUT', body: WorkerDesired } | { method: 'PATCH', body: WorkerPatch }, idempotencyKey?: string, originRequestId?: string): Promise<AcceptResult> {
+    async desire (client: AuthenticatedClient, hrId: string, change: { method: 'PUT', body: WorkerDesired } | { method: 'PATCH', body: WorkerPatch }, idempotencyKey?: string, originRequestId?: string, opts: DesireOptions = {}): Promise<AcceptResult> {
       const path = `${WORKERS_PATH}/${hrId}`
       return withIdempotency(client, idempotencyKey, fingerprint(change.method, path, change.body), async () => {
         const effectiveMs = effectiveOf(change.body.effectiveAt, deps.config.hrTimeZone ?? 'UTC')
@@ -367,6 +375,8 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
         // A termination keeps the worker's recorded state; everything else is checked like a new hire.
         const normalized = desire.status === 'terminated' && base.hire ? base.hire : checkedHire(client, desire.hire, 'worker')
         const derived = deriveChange(base.exists ? base : undefined, normalized, desire.status, base.hire)
+        // A preview stops here: what the change would be, nothing stored.
+        if (opts.dryRun === true) return { status: 200, headers: {}, body: { change: derived.change } }
         if (derived.change === 'none') {
           await supersedeAll(superseded, undefined)
           if (!entry) throw noWorker(hrId)
@@ -376,6 +386,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
           kind: derived.change,
           ...(entry ? { worker: entry } : {}),
           ...(scheduled ? { effectiveAt: new Date(effectiveMs).toISOString() } : {}),
+          ...(opts.batchId !== undefined ? { batchId: opts.batchId } : {}),
         })
         await supersedeAll(superseded, requestIdOf(response))
         // A rehire that runs now makes the worker's scheduled hard delete moot.
@@ -575,6 +586,7 @@ export function toView (r: ProvisioningRecord, webhook?: WebhookSummary) {
     status: r.status,
     ...(r.effectiveAt !== undefined ? { effectiveAt: r.effectiveAt } : {}),
     ...(r.hardDelete === true ? { hardDelete: true as const } : {}),
+    ...(r.batchId !== undefined ? { batchId: r.batchId } : {}),
     hrId: r.hrId,
     email: r.email,
     ...(r.division !== undefined ? { division: r.division } : {}),

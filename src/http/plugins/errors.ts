@@ -84,7 +84,8 @@ export function sendProblem (reply: FastifyReply, err: ProvisioningError, reques
 
 export function registerErrorHandling (app: FastifyInstance, opts: { bodyLimit: number }): void {
   app.setErrorHandler((raw: FastifyError | ProvisioningError, request: FastifyRequest, reply: FastifyReply) => {
-    const err = isProvisioningError(raw) ? raw : fromFastifyError(raw, opts.bodyLimit)
+    // A route with a body limit of its own (worker batches) names that one.
+    const err = isProvisioningError(raw) ? raw : fromFastifyError(raw, request.routeOptions.bodyLimit ?? opts.bodyLimit)
     if (err.status >= 500) {
       request.log.error({ err: raw, code: err.code }, 'request failed')
     } else {

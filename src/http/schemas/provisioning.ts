@@ -16,6 +16,7 @@ export const ProvisioningRequestSchema = Type.Object({
   status: StatusSchema,
   effectiveAt: Type.Optional(Type.String({ format: 'date-time', description: 'When a scheduled change takes effect (status `scheduled` until then).' })),
   hardDelete: Type.Optional(Type.Literal(true, { description: 'A termination that deletes the terminated Genesys user for good (`TERMINATION_DELETE_AFTER_DAYS` after its termination).' })),
+  batchId: Type.Optional(Type.String({ description: 'The worker batch (`POST /v1/worker-batches`) this request came in with.' })),
   hrId: Type.String(),
   email: Type.String(),
   division: Type.Optional(Type.String()),
