@@ -1,11 +1,8 @@
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { sha256Hex } from '../../src/config/clients.js'
-import { serveEmbedded, type Answer } from '../helpers/embedded.js'
-import { simAndClient, simulatorEnv } from '../helpers/genesys.js'
-import { startReceiver, verifyWith } from '../helpers/receiver.js'
+import type { Answer } from '../helpers/embedded.js'
+import { verifyWith } from '../helpers/receiver.js'
+import { serveTenants } from '../helpers/tenants.js'
 
 /**
  * Worker batches through the real service (memory stores) and the simulator
@@ -20,20 +17,10 @@ const SECRET = 'whsec_' + Buffer.from('batch test webhook secret 32 by').toStrin
 const scopes = ['provisioning:write', 'provisioning:read']
 
 async function service (t: Test, env: Record<string, string> = {}) {
-  const { sim, close } = await simAndClient({ sim: { rateLimitPerMinute: 100_000 } })
-  t.teardown(close)
-  const receiver = await startReceiver()
-  t.teardown(() => receiver.close())
-  const dir = await mkdtemp(join(tmpdir(), 'prov-batches-'))
-  const clientsFile = join(dir, 'clients.json')
-  await writeFile(clientsFile, JSON.stringify({
-    clients: [
-      { id: 'hris-a', name: 'A', keySha256: sha256Hex(KEY_A), scopes, divisions: ['BPO Alpha'], webhook: { url: receiver.url, secrets: [SECRET], events: ['worker-batch.completed'] } },
-      { id: 'hris-b', name: 'B', keySha256: sha256Hex(KEY_B), scopes, divisions: ['BPO Beta'] },
-    ],
-  }))
-  const { call } = await serveEmbedded(t, { ...simulatorEnv(sim), CLIENTS_FILE: clientsFile, ...env })
-  const writes = () => sim.requests().filter((r) => r.method !== 'GET' && r.path !== '/oauth/token')
+  const { sim, call, writes, receiver } = await serveTenants(t, (url) => [
+    { id: 'hris-a', name: 'A', keySha256: sha256Hex(KEY_A), scopes, divisions: ['BPO Alpha'], webhook: { url, secrets: [SECRET], events: ['worker-batch.completed'] } },
+    { id: 'hris-b', name: 'B', keySha256: sha256Hex(KEY_B), scopes, divisions: ['BPO Beta'] },
+  ], { env })
   /** Polls the batch until it is completed (bounded). */
   const settled = async (id: string, key = KEY_A): Promise<Answer> => {
     for (let i = 0; i < 600; i++) {

@@ -1,11 +1,7 @@
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { sha256Hex } from '../../src/config/clients.js'
-import { serveEmbedded } from '../helpers/embedded.js'
-import { simAndClient, simulatorEnv } from '../helpers/genesys.js'
-import { startReceiver, verifyWith } from '../helpers/receiver.js'
+import { verifyWith } from '../helpers/receiver.js'
+import { serveTenants } from '../helpers/tenants.js'
 
 /**
  * The worker lifecycle over HTTP, through the real service (memory stores)
@@ -20,21 +16,11 @@ const KEY_READ = 'gpk_workers_reader_0123456789abcdefghijklmno'
 const SECRET = 'whsec_' + Buffer.from('workers test webhook secret 0032').toString('base64')
 
 async function service (t: Test) {
-  const { sim, close } = await simAndClient({ sim: { rateLimitPerMinute: 100_000 } })
-  t.teardown(close)
-  const receiver = await startReceiver()
-  t.teardown(() => receiver.close())
-  const dir = await mkdtemp(join(tmpdir(), 'prov-workers-'))
-  const clientsFile = join(dir, 'clients.json')
-  await writeFile(clientsFile, JSON.stringify({
-    clients: [
-      { id: 'bpo-a', name: 'BPO A', keySha256: sha256Hex(KEY_A), scopes: ['provisioning:write', 'provisioning:read', 'groups:write'], divisions: ['BPO Alpha'], externalIdPrefix: 'bpo-a:', webhook: { url: receiver.url, secrets: [SECRET] } },
-      { id: 'bpo-b', name: 'BPO B', keySha256: sha256Hex(KEY_B), scopes: ['provisioning:write', 'provisioning:read'], divisions: ['BPO Beta'], externalIdPrefix: 'bpo-b:' },
-      { id: 'bpo-a-reader', name: 'BPO A dashboards', keySha256: sha256Hex(KEY_READ), scopes: ['provisioning:read'], divisions: ['BPO Alpha'] },
-    ],
-  }))
-  const { call, logs } = await serveEmbedded(t, { ...simulatorEnv(sim), CLIENTS_FILE: clientsFile })
-  const writes = () => sim.requests().filter((r) => r.method !== 'GET' && r.path !== '/oauth/token')
+  const { sim, call, writes, receiver, logs } = await serveTenants(t, (url) => [
+    { id: 'bpo-a', name: 'BPO A', keySha256: sha256Hex(KEY_A), scopes: ['provisioning:write', 'provisioning:read', 'groups:write'], divisions: ['BPO Alpha'], externalIdPrefix: 'bpo-a:', webhook: { url, secrets: [SECRET] } },
+    { id: 'bpo-b', name: 'BPO B', keySha256: sha256Hex(KEY_B), scopes: ['provisioning:write', 'provisioning:read'], divisions: ['BPO Beta'], externalIdPrefix: 'bpo-b:' },
+    { id: 'bpo-a-reader', name: 'BPO A dashboards', keySha256: sha256Hex(KEY_READ), scopes: ['provisioning:read'], divisions: ['BPO Alpha'] },
+  ])
   // Tenant A's HR group feeds a group of its own (created in its division).
   const mapped = await call(KEY_A, 'PUT', `/v1/group-mappings/${encodeURIComponent('Ops/Care')}`, { genesysGroup: 'Alpha Care', create: true })
   if (mapped.status >= 300) throw new Error(`mapping: ${JSON.stringify(mapped.body)}`)
@@ -126,12 +112,7 @@ t.test('scopes, tenants and bad input: refused, nothing written', async (t) => {
 
 t.test('Prefer: wait longer than the idle-socket deadline: the connection is held for the wait, then the deadline applies again', async (t) => {
   // Each upstream call takes ~400 ms, so a hire takes seconds: well past a 1 s idle deadline.
-  const { sim, close } = await simAndClient({ sim: { rateLimitPerMinute: 100_000, faults: { latencyMs: 400 } } })
-  t.teardown(close)
-  const dir = await mkdtemp(join(tmpdir(), 'prov-workers-'))
-  const clientsFile = join(dir, 'clients.json')
-  await writeFile(clientsFile, JSON.stringify({ clients: [{ id: 'bpo-a', name: 'BPO A', keySha256: sha256Hex(KEY_A), scopes: ['provisioning:write', 'provisioning:read'], divisions: ['BPO Alpha'] }] }))
-  const { call } = await serveEmbedded(t, { ...simulatorEnv(sim), CLIENTS_FILE: clientsFile, CONNECTION_TIMEOUT_MS: '1000' })
+  const { call } = await serveTenants(t, () => [{ id: 'bpo-a', name: 'BPO A', keySha256: sha256Hex(KEY_A), scopes: ['provisioning:write', 'provisioning:read'], divisions: ['BPO Alpha'] }], { sim: { faults: { latencyMs: 400 } }, env: { CONNECTION_TIMEOUT_MS: '1000' } })
   const started = Date.now()
   const hired = await call(KEY_A, 'PUT', '/v1/workers/W-SLOW', { email: 'slow.worker@example.com', givenName: 'Slow', familyName: 'Worker', division: 'BPO Alpha', roles: ['Agent'] }, { prefer: 'wait=20' })
   t.equal(hired.status, 201, `answered after ${Date.now() - started} ms: ${JSON.stringify(hired.body)}`)

@@ -312,6 +312,27 @@ t.test('a group whose mapping moved after validation is not joined; the request 
   t.notOk(fake.calls.includes('groups.patch'), 'no group was written')
 })
 
+/** A worker over one shared OAuth client whose API clients each hold at most one slot. */
+function oneSlotPerClientWorker (deps: Pick<Parameters<typeof createProvisioningWorker>[0], 'requests' | 'registry' | 'clock' | 'onTerminal'> & { tenant: ReturnType<Parameters<typeof createProvisioningWorker>[0]['genesysFor']> }) {
+  return createProvisioningWorker({
+    requests: deps.requests, registry: deps.registry, reservations: createMemoryEmailReservations(deps.clock), externalIds: createMemoryEmailReservations(deps.clock),
+    clients: { get: (id) => ({ id, name: id, keySha256: '0'.repeat(64), scopes: ['provisioning:write'], divisions: ['Ops'], externalIdPrefix: '' }) },
+    genesysFor: () => deps.tenant,
+    slotsPerClient: () => 1,
+    clock: deps.clock, logger: pino({ enabled: false }), policy: { denied: DENIED }, emailReservationSeconds: 60,
+    ...(deps.onTerminal ? { onTerminal: deps.onTerminal } : {}),
+  })
+}
+
+/** An accepted hire (or termination) of one client, its HR id its email. */
+function acceptedRecord (r: { id: string, clientId: string, email: string, at: string, kind?: 'terminate' }): ProvisioningRecord {
+  return {
+    id: r.id, clientId: r.clientId, hrId: r.email, email: r.email, status: 'accepted', ...(r.kind ? { kind: r.kind } : {}),
+    hire: { hrId: r.email, email: r.email, displayName: 'P', division: 'Ops', roles: ['Agent'] },
+    createdAt: r.at, updatedAt: r.at, transitions: [{ status: 'accepted', at: r.at }], steps: [], attempts: 0, retries: 0,
+  }
+}
+
 t.test('one API client\'s jobs hold at most their share of the slots; another API client\'s job, and the first one\'s termination, still run', async (t) => {
   const clock = { now: Date.now }
   const registry = createMemoryWorkerRegistry()
@@ -321,19 +342,9 @@ t.test('one API client\'s jobs hold at most their share of the slots; another AP
   // One OAuth client for both API clients: only the per-client share can keep them apart.
   const shared = fakeGenesys({ users: { create: async (input: ScimUserInput) => { shared.calls.push('create'); if (input.userName.startsWith('a1')) await blocked; return { resource: { id: `u-${input.userName}`, userName: input.userName }, version: '1' } } } })
   const tenant = { genesys: shared.genesys, groups: { resolve: async (p: string) => ({ groupName: p }), stillFeeds: async () => true }, cache: createReferenceCache(clock, 0) }
-  const handle = createProvisioningWorker({
-    requests, reservations: createMemoryEmailReservations(clock), externalIds: createMemoryEmailReservations(clock), registry,
-    clients: { get: (id) => ({ id, name: id, keySha256: '0'.repeat(64), scopes: ['provisioning:write'], divisions: ['Ops'], externalIdPrefix: '' }) },
-    genesysFor: () => tenant,
-    slotsPerClient: () => 1,
-    clock, logger: pino({ enabled: false }), policy: { denied: DENIED }, emailReservationSeconds: 60,
-  })
+  const handle = oneSlotPerClientWorker({ requests, registry, clock, tenant })
   const at = new Date().toISOString()
-  const record = (id: string, clientId: string, email: string, kind?: 'terminate'): ProvisioningRecord => ({
-    id, clientId, hrId: email, email, status: 'accepted', ...(kind ? { kind } : {}),
-    hire: { hrId: email, email, displayName: 'P', division: 'Ops', roles: ['Agent'] },
-    createdAt: at, updatedAt: at, transitions: [{ status: 'accepted', at }], steps: [], attempts: 0, retries: 0,
-  })
+  const record = (id: string, clientId: string, email: string, kind?: 'terminate') => acceptedRecord({ id, clientId, email, at, ...(kind ? { kind } : {}) })
   const ids = ['prq_01TEST0000000000000000011A', 'prq_01TEST0000000000000000012A', 'prq_01TEST0000000000000000013B', 'prq_01TEST0000000000000000014A']
   await requests.insert(record(ids[0] ?? '', 'a', 'a1@example.com'))
   await requests.insert(record(ids[1] ?? '', 'a', 'a2@example.com'))
@@ -404,21 +415,10 @@ t.test('under contention two API clients are served alternately: A\'s backlog, q
       const email = `${clientId}${i}@example.com`
       const id = `prq_01TEST00000000000000000${clientId.toUpperCase()}${i}`
       ids.push(id)
-      await requests.insert({
-        id, clientId, hrId: email, email, status: 'accepted',
-        hire: { hrId: email, email, displayName: 'P', division: 'Ops', roles: ['Agent'] },
-        createdAt: at, updatedAt: at, transitions: [{ status: 'accepted', at }], steps: [], attempts: 0, retries: 0,
-      })
+      await requests.insert(acceptedRecord({ id, clientId, email, at }))
     }
   }
-  const handle = createProvisioningWorker({
-    requests, reservations: createMemoryEmailReservations(clock), externalIds: createMemoryEmailReservations(clock), registry,
-    clients: { get: (id) => ({ id, name: id, keySha256: '0'.repeat(64), scopes: ['provisioning:write'], divisions: ['Ops'], externalIdPrefix: '' }) },
-    genesysFor: () => tenant,
-    slotsPerClient: () => 1,
-    clock, logger: pino({ enabled: false }), policy: { denied: DENIED }, emailReservationSeconds: 60,
-    onTerminal: () => { done++ },
-  })
+  const handle = oneSlotPerClientWorker({ requests, registry, clock, tenant, onTerminal: () => { done++ } })
   // A's six hires are queued before B's three.
   for (const id of ids) await queue.add(id, { requestId: id })
   queue.process(handle, { concurrency: 2 })
