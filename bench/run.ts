@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-const all = ['token', 'intake', 'end-to-end', 'fleet', 'tenants', 'budget', 'failover', 'lifecycle', 'throughput', 'fairness', 'memory']
+const all = ['token', 'intake', 'end-to-end', 'fleet', 'tenants', 'budget', 'failover', 'lifecycle', 'throughput', 'fairness', 'memory', 'batch']
 const wanted = process.argv.slice(2).filter((a) => all.includes(a))
 for (const name of wanted.length > 0 ? wanted : all) {
   const script = fileURLToPath(new URL(`./${name}.ts`, import.meta.url))

@@ -1,0 +1,63 @@
+/**
+ * One 1,000-record worker batch through one Genesys rate limit: three service
+ * processes (ROLE=all) on one Redis, the simulator with 50 ± 10 ms latency and
+ * a 300/min limit equal to the service's budget. The batch is posted to one
+ * replica; the report gives the intake time (the 202), the time until every
+ * record's request is terminal (the batch `completed`), the upstream calls per
+ * record by kind, and the batch's counts.
+ *
+ *   npx tsx bench/batch.ts [--records 1000] [--replicas 3]
+ */
+import { parseArgs } from 'node:util'
+import { createSimulator, defaultSeed } from '../src/simulator/index.js'
+import { startRedis } from '../test/helpers/redis.js'
+import { BENCH_KEY, benchClientsFile, fleetEnv, machine, runBench, startServer, type ServiceProcess } from './lib.js'
+
+const { values } = parseArgs({ options: { records: { type: 'string', default: '1000' }, replicas: { type: 'string', default: '3' } } })
+const LIMIT = 300
+const LATENCY = 50
+
+async function main (): Promise<void> {
+  const n = Number(values.records)
+  const sim = await createSimulator({ seed: defaultSeed(), rateLimitPerMinute: LIMIT, faults: { latencyMs: LATENCY, jitterMs: LATENCY / 5 } })
+  const redis = await startRedis({ appendonly: true })
+  const env = fleetEnv({ sim, redisUrl: redis.url, clientsFile: await benchClientsFile(), limit: LIMIT })
+  const servers: ServiceProcess[] = await Promise.all(Array.from({ length: Number(values.replicas) }, () => startServer(env)))
+  const headers = { authorization: `Bearer ${BENCH_KEY}`, 'content-type': 'application/json' }
+  try {
+    const workers = Array.from({ length: n }, (_, i) => ({ hrId: `WB-${i}`, email: `batch.${i}@example.com`, givenName: 'Batch', familyName: `Record ${i}`, division: 'BPO Alpha', roles: ['Agent'], groups: ['Ops/Support'] }))
+    const body = JSON.stringify({ workers })
+    sim.resetLog()
+    const started = performance.now()
+    const res = await fetch(`${servers[0]?.url ?? ''}/v1/worker-batches`, { method: 'POST', headers, body })
+    const intakeMs = performance.now() - started
+    if (res.status !== 202) throw new Error(`intake answered ${res.status}: ${await res.text()}`)
+    const id = ((await res.json()) as { id: string }).id
+    let view: { status: string, counts: Record<string, number> } | undefined
+    const deadline = Date.now() + 15 * 60_000
+    while (Date.now() < deadline) {
+      view = (await (await fetch(`${servers[1 % servers.length]?.url ?? ''}/v1/worker-batches/${id}?limit=1`, { headers })).json()) as { status: string, counts: Record<string, number> }
+      if (view.status === 'completed') break
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+    }
+    const doneMs = performance.now() - started
+    const log = sim.requests().filter((r) => r.path !== '/oauth/token')
+    const byKind = new Map<string, number>()
+    for (const r of log) {
+      const k = `${r.method} ${r.path.replace(/\/(users|groups|roles)\/[^/]+$/, '/$1/{id}')}`
+      byKind.set(k, (byKind.get(k) ?? 0) + 1)
+    }
+    console.log([
+      `batch (${new Date().toISOString().slice(0, 10)}, ${machine()}; ${servers.length} replicas on one Redis; simulator ${LATENCY} ± ${LATENCY / 5} ms, limit ${LIMIT}/min = the service's budget)`,
+      `  ${n} records (${(Buffer.byteLength(body) / 1024).toFixed(0)} KiB): intake answered 202 in ${(intakeMs / 1000).toFixed(2)} s; batch ${view?.status ?? 'unknown'} after ${(doneMs / 1000).toFixed(1)} s (${(n / (doneMs / 60_000)).toFixed(0)} records/min)`,
+      `  counts: ${JSON.stringify(view?.counts ?? {})}`,
+      `  upstream calls: ${log.length} = ${(log.length / n).toFixed(2)} per record; by kind: ${[...byKind.entries()].sort((a, b) => b[1] - a[1]).map(([k, c]) => `${k} ${(c / n).toFixed(2)}`).join(', ')}; 429s: ${log.filter((r) => r.status === 429).length}`,
+    ].join('\n'))
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()))
+    await redis.stop()
+    await sim.close()
+  }
+}
+
+runBench(main)
