@@ -2,7 +2,7 @@
  * Import rules of src/ (see the README's architecture section). Run by
  * `npm run lint`; a violation fails it.
  */
-const FEATURES = '(provisioning|groups|batches|webhooks|genesys|jobs)'
+const FEATURES = '(provisioning|groups|batches|imports|webhooks|genesys|jobs)'
 /** Adapters that may speak Redis: the plumbing, each feature's Redis twin, the BullMQ queue. */
 const REDIS_ADAPTER = '^src/(redis/|jobs/bullmq-queue[.]ts$|.*/(redis|keys)[.]ts$)'
 

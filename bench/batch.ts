@@ -41,6 +41,14 @@ async function main (): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 1000))
     }
     const doneMs = performance.now() - started
+    // Why the requests that did not complete ended as they did.
+    const page = (await (await fetch(`${servers[0]?.url ?? ''}/v1/worker-batches/${id}?limit=1000`, { headers })).json()) as { results: Array<{ requestId?: string, requestStatus?: string }> }
+    const reasons = new Map<string, number>()
+    for (const r of page.results.filter((x) => x.requestStatus !== undefined && x.requestStatus !== 'completed')) {
+      const req = (await (await fetch(`${servers[0]?.url ?? ''}/v1/provisioning-requests/${r.requestId ?? ''}`, { headers })).json()) as { status: string, error?: { code: string, message: string }, issues?: Array<{ code: string }> }
+      const why = `${req.status}: ${req.error ? `${req.error.code} ${req.error.message}` : (req.issues ?? []).map((i) => i.code).join(' ')}`
+      reasons.set(why, (reasons.get(why) ?? 0) + 1)
+    }
     const log = sim.requests().filter((r) => r.path !== '/oauth/token')
     const byKind = new Map<string, number>()
     for (const r of log) {
@@ -50,7 +58,7 @@ async function main (): Promise<void> {
     console.log([
       `batch (${new Date().toISOString().slice(0, 10)}, ${machine()}; ${servers.length} replicas on one Redis; simulator ${LATENCY} ± ${LATENCY / 5} ms, limit ${LIMIT}/min = the service's budget)`,
       `  ${n} records (${(Buffer.byteLength(body) / 1024).toFixed(0)} KiB): intake answered 202 in ${(intakeMs / 1000).toFixed(2)} s; batch ${view?.status ?? 'unknown'} after ${(doneMs / 1000).toFixed(1)} s (${(n / (doneMs / 60_000)).toFixed(0)} records/min)`,
-      `  counts: ${JSON.stringify(view?.counts ?? {})}`,
+      `  counts: ${JSON.stringify(view?.counts ?? {})}${reasons.size > 0 ? `; not completed: ${[...reasons].map(([k, c]) => `${c} × ${k}`).join('; ')}` : ''}`,
       `  upstream calls: ${log.length} = ${(log.length / n).toFixed(2)} per record; by kind: ${[...byKind.entries()].sort((a, b) => b[1] - a[1]).map(([k, c]) => `${k} ${(c / n).toFixed(2)}`).join(', ')}; 429s: ${log.filter((r) => r.status === 429).length}`,
     ].join('\n'))
   } finally {

@@ -5,6 +5,7 @@ import { loadClients } from './compose/clients.js'
 import { createGenesysSide } from './compose/genesys.js'
 import { createBatchesFeature } from './compose/batches.js'
 import { createGroupsFeature, workersCheck } from './compose/groups.js'
+import { createImportsFeature } from './compose/imports.js'
 import { createProvisioningFeature } from './compose/provisioning.js'
 import { createWebhooksFeature } from './compose/webhooks.js'
 import { createClientRegistry } from './config/clients.js'
@@ -71,6 +72,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     const provisioning = createProvisioningFeature(config, { ...base, stores: adapters.stores, tenants: side.tenants, skipDivisionCheck: options.faults?.skipDivisionCheck === true })
     const groups = createGroupsFeature(config, { ...base, stores: adapters.stores, directoryFor: (id) => side.tenants.for(id).connection.client })
     const batches = createBatchesFeature({ ...base, stores: adapters.stores, desire: provisioning.routes.service.desire, dispatch: webhooks.dispatch })
+    const imports = createImportsFeature({ ...base, stores: adapters.stores, tenants: side.tenants, desire: provisioning.routes.service.desire })
     if (config.role !== 'api') {
       provisioning.startWorker(webhooks.dispatch, (record) => batches.service.settle(record))
       batches.startSweep()
@@ -90,6 +92,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       webhooks: { service: webhooks.service },
       groups: { mappings: groups.mappings, syncs: groups.syncs, maxRemovalsPercent: config.groups.maxRemovalsPercent },
       batches: { batches: batches.service },
+      imports: { imports: imports.service },
       metrics,
       variablesRead: clients.flatMap((c) => (c.genesys ? [c.genesys.clientIdEnv, c.genesys.clientSecretEnv] : [])),
       queues: adapters.dashboardQueues,

@@ -15,6 +15,9 @@ import { createMemoryGroupSyncStore, createMemoryMappingStore } from '../groups/
 import { createMemoryBatchStore } from '../batches/store/memory.js'
 import { createRedisBatchStore } from '../batches/store/redis.js'
 import type { BatchStore } from '../batches/ports.js'
+import type { ImportStore } from '../imports/ports.js'
+import { createMemoryImportStore } from '../imports/store/memory.js'
+import { createRedisImportStore } from '../imports/store/redis.js'
 import { createRedisGroupSyncStore, createRedisMappingStore } from '../groups/store/redis.js'
 import { createBullQueue } from '../jobs/bullmq-queue.js'
 import { createMemoryQueue } from '../jobs/memory-queue.js'
@@ -47,6 +50,7 @@ export interface Adapters {
     syncs: GroupSyncStore
     mappings: MappingStore
     batches: BatchStore
+    imports: ImportStore
     deliveries: DeliveryStore
     /** Queues carry no version: their read-modify-writes are serialised across the fleet. */
     queueLock: QueueLock
@@ -89,6 +93,7 @@ function memoryAdapters (config: Readonly<Config>, clock: Clock): Adapters {
       idempotency: createMemoryIdempotencyStore(clock),
       syncs: createMemoryGroupSyncStore({ outbox: deliveries }),
       batches: createMemoryBatchStore({ outbox: deliveries, now: clock.now }),
+      imports: createMemoryImportStore({ now: clock.now }),
       mappings: createMemoryMappingStore(),
       deliveries,
       queueLock: createMemoryQueueLock(),
@@ -131,6 +136,7 @@ async function redisAdapters (config: Readonly<Config>, settings: NonNullable<Co
       idempotency: guardRedisUnavailable(createRedisIdempotencyStore(redis, durability)),
       syncs: guardRedisUnavailable(createRedisGroupSyncStore(redis, durability)),
       batches: guardRedisUnavailable(createRedisBatchStore(redis, durability)),
+      imports: guardRedisUnavailable(createRedisImportStore(redis, durability)),
       mappings: guardRedisUnavailable(createRedisMappingStore(redis)),
       deliveries: guardRedisUnavailable(createRedisDeliveryStore(redis, durability)),
       queueLock: createRedisQueueLock(redis),

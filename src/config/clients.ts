@@ -36,6 +36,7 @@ export const ApiClientSchema = Type.Object({
     pattern: '^[A-Za-z0-9._:-]{0,32}$',
     description: 'Prefix that namespaces this client\'s HR ids in the Genesys `externalId`; default "<id>:". "" keeps bare HR ids (an org migrating from another provisioner).',
   })),
+  matchBareHrIds: Type.Optional(Type.Boolean({ description: 'Whether an import (POST /v1/imports) may match a Genesys user carrying this client\'s HR id in bare form (the form another provisioner wrote) to a roster record (default false).' })),
   groupFallback: Type.Optional(Type.Boolean({ description: 'Whether an unmapped HR group path may feed a Genesys group named like its last segment that this client\'s division owns (default true).' })),
   genesys: Type.Optional(Type.Object({
     clientIdEnv: Type.String({ pattern: ENV_NAME, description: 'Environment variable holding the Genesys OAuth client id this client\'s work goes out with.' }),

@@ -82,6 +82,15 @@ export function createGenesysClient (call: ApiCaller) {
       return found.filter((u) => u.externalId === externalId)
     },
 
+    /**
+     * One page (25, 1-based `startIndex`) of the users a SCIM filter selects,
+     * e.g. `division eq "BPO Alpha"`, and how many it selects in all.
+     */
+    async page (filter: string, startIndex: number): Promise<{ users: ScimUser[], total: number }> {
+      const res = await call('scim.users.page', { method: 'GET', path: `${SCIM}/users`, query: { filter, startIndex, count: SCIM_PAGE }, ok: [200], validator: validators.scimUserList })
+      return { users: res.body.Resources ?? [], total: res.body.totalResults }
+    },
+
     async get (id: string): Promise<Versioned<ScimUser>> {
       const res = await call('scim.users.get', { method: 'GET', path: `${SCIM}/users/${encodeURIComponent(id)}`, ok: [200], validator: validators.scimUser })
       return { resource: res.body, version: versionOf(res.etag, res.body.meta) }

@@ -21,6 +21,7 @@ import { registerSecurityHeaders } from './plugins/security.js'
 import { provisioningRoutes, type ProvisioningRoutesOptions } from './routes/provisioning.js'
 import { workerRoutes } from './routes/workers.js'
 import { batchRoutes, type BatchRoutesOptions } from './routes/batches.js'
+import { importRoutes, type ImportRoutesOptions } from './routes/imports.js'
 import { webhookRoutes, type WebhookRoutesOptions } from './routes/webhooks.js'
 import { bodyAjv, otherAjv } from './ajv.js'
 import { IssueSchema, ProblemSchema } from './schemas/problem.js'
@@ -37,6 +38,8 @@ export interface AppDeps {
   groups?: GroupRoutesOptions
   /** Worker batches (`POST /v1/worker-batches`). */
   batches?: Omit<BatchRoutesOptions, 'bodyLimit'>
+  /** Roster imports (`POST /v1/imports`). */
+  imports?: Omit<ImportRoutesOptions, 'bodyLimit'>
   /** Prometheus metrics (`/metrics`, admin scope) and HTTP request timings. */
   metrics?: Metrics
   /** BullMQ queues for the operators' dashboard at /admin/queues (Redis mode). */
@@ -118,5 +121,6 @@ export async function buildApp ({ config, deps, logger, surface = 'all' }: Build
   if (deps.webhooks) await app.register(webhookRoutes, deps.webhooks)
   if (deps.groups) await app.register(groupRoutes, deps.groups)
   if (deps.batches) await app.register(batchRoutes, { ...deps.batches, bodyLimit: config.http.batchBodyLimit })
+  if (deps.imports) await app.register(importRoutes, { ...deps.imports, bodyLimit: config.http.batchBodyLimit })
   return app
 }
