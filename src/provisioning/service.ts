@@ -349,8 +349,11 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
         }
         const entry = await deps.registry.get(client.id, hrId)
         const recorded = entry ? await recordedDesire(entry) : undefined
-        const pending = await requests.scheduledFor(client.id, hrId, MAX_SCHEDULED + 1)
         const supersede = change.body.supersede === true
+        // The worker's schedule matters to a scheduled change, a superseding one and a rehire only.
+        let schedule: ProvisioningRecord[] | undefined
+        const scheduledOnes = async () => (schedule ??= await requests.scheduledFor(client.id, hrId, MAX_SCHEDULED + 1))
+        const pending = scheduled || supersede ? await scheduledOnes() : []
         // Scheduled changes this one replaces: those effective at its time or later (all, for a change that runs now).
         const superseded = !supersede ? [] : scheduled ? pending.filter((r) => Date.parse(r.effectiveAt ?? r.createdAt) >= effectiveMs) : pending
         if (scheduled && pending.length - superseded.length >= MAX_SCHEDULED) {
@@ -392,7 +395,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
         // A rehire that runs now makes the worker's scheduled hard delete moot.
         if (derived.change === 'rehire' && !scheduled) {
           const by = requestIdOf(response) ?? 'a rehire'
-          for (const r of pending) if (r.hardDelete === true && !superseded.includes(r)) await cancelScheduled(r, `The worker was rehired (${by}).`)
+          for (const r of await scheduledOnes()) if (r.hardDelete === true && !superseded.includes(r)) await cancelScheduled(r, `The worker was rehired (${by}).`)
         }
         return response
       })
