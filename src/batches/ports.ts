@@ -61,6 +61,13 @@ export interface WorkerBatch {
 }
 
 export interface BatchStore {
+  /**
+   * Claims the intake of a batch id for `ms` (false while another claim
+   * holds it): two retries under one Idempotency-Key never take one batch in
+   * at once, and a claim a crash left behind lapses.
+   */
+  lease (id: string, ms: number): Promise<boolean>
+  release (id: string): Promise<void>
   /** Stores a new batch; false when one with this id exists already. */
   insert (batch: WorkerBatch): Promise<boolean>
   get (id: string): Promise<WorkerBatch | undefined>
@@ -73,8 +80,12 @@ export interface BatchStore {
    * in one step, once: false when it was completed already.
    */
   complete (batch: WorkerBatch, outbox?: Delivery): Promise<boolean>
-  /** Ids of batches accepted and not yet completed, oldest first. */
-  open (limit: number): Promise<string[]>
+  /** Ids of accepted, not yet completed batches whose next check is due at `now` (ms), the longest due first. */
+  open (limit: number, now: number): Promise<string[]>
+  /** When an open batch is checked next (ms). */
+  recheck (id: string, at: number): Promise<void>
+  /** Drops an id from the open set (its record is gone). */
+  forget (id: string): Promise<void>
 }
 
 /** How long a batch resource is kept after it was accepted. */

@@ -19,6 +19,10 @@ export type BatchEntry =
 
 /** Records taken in at once (each is a few store writes). */
 const INTAKE_CONCURRENCY = 8
+/** How long one intake holds its batch (1,000 records take a few seconds). */
+const INTAKE_LEASE_MS = 120_000
+/** How long an open batch the sweep found unfinished waits for its next check. */
+export const RECHECK_MS = 60_000
 
 /** The lifecycle call a batch record goes through: `PUT /v1/workers/{hrId}`'s use case. */
 export type Desire = (client: AuthenticatedClient, hrId: string, change: { method: 'PUT', body: WorkerDesired }, idempotencyKey: string | undefined, originRequestId: string | undefined, opts: DesireOptions) => Promise<AcceptResult>
@@ -144,12 +148,19 @@ export function createBatchService (deps: BatchServiceDeps) {
         results: [],
         ...(opts.originRequestId !== undefined ? { originRequestId: opts.originRequestId } : {}),
       }
-      if (await store.insert(fresh)) return { batch: await intake(client, fresh, entries, opts.originRequestId), replayed: false }
-      const existing = await store.get(id)
-      if (!existing || existing.clientId !== client.id) throw errors.internal(`worker batch ${id} vanished while it was looked up`)
-      if (existing.fingerprint !== print) throw errors.idempotencyMismatch()
-      if (existing.status === 'accepting') return { batch: await intake(client, existing, entries, opts.originRequestId), replayed: true }
-      return { batch: existing, replayed: true }
+      // One intake per batch at a time: a concurrent retry under the same key waits its turn (409).
+      if (!(await store.lease(id, INTAKE_LEASE_MS))) throw errors.idempotencyInFlight()
+      try {
+        if (await store.insert(fresh)) return { batch: await intake(client, fresh, entries, opts.originRequestId), replayed: false }
+        const existing = await store.get(id)
+        if (!existing || existing.clientId !== client.id) throw errors.internal(`worker batch ${id} vanished while it was looked up`)
+        if (existing.fingerprint !== print) throw errors.idempotencyMismatch()
+        // An intake a crash interrupted is finished; each record taken in already answers as it did.
+        if (existing.status === 'accepting') return { batch: await intake(client, existing, entries, opts.originRequestId), replayed: true }
+        return { batch: existing, replayed: true }
+      } finally {
+        await store.release(id)
+      }
     },
 
     /** One of this client's batches (404 for any other, indistinguishable from none). */
@@ -193,9 +204,12 @@ export function createBatchService (deps: BatchServiceDeps) {
      */
     async sweep (limit: number): Promise<number> {
       let completed = 0
-      for (const id of await store.open(limit)) {
+      for (const id of await store.open(limit, clock.now())) {
         const batch = await store.get(id)
-        if (batch && (await completeIfDone(batch))) completed++
+        if (!batch) await store.forget(id)
+        else if (await completeIfDone(batch)) completed++
+        // Checked again later, after the others due: a batch waiting for scheduled changes never blocks the sweep.
+        else await store.recheck(id, clock.now() + RECHECK_MS)
       }
       return completed
     },

@@ -79,7 +79,9 @@ export function matchRoster (input: MatchInput): MatchResult {
       continue
     }
     const { user, by } = candidates[0] as { user: ScimUser, by: MatchedBy }
-    if (by === 'email' && user.externalId !== undefined && user.externalId !== ours && user.externalId !== r.hrId) {
+    // An email alone claims a user only if it carries no HR id, or this record's in a form the client owns.
+    const bareAllowed = input.matchBareHrIds && user.externalId === r.hrId
+    if (by === 'email' && user.externalId !== undefined && user.externalId !== ours && !bareAllowed) {
       rows.push(conflict('email.otherHrId', `${email} belongs to a Genesys user that carries another HR id`))
       continue
     }

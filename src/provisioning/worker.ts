@@ -572,10 +572,13 @@ export const DEFAULT_CLIENT_SHARE = 0.25
 /**
  * The slots each API client's jobs may hold at once in a process of
  * `concurrency` slots: its `upstream.share` from the clients file, else a
- * quarter while several clients provision; a lone client, no cap.
+ * quarter while several clients may provision (`provisioning:write` or
+ * `admin`; a caller not in the file, such as a JWT client, gets the default);
+ * a lone client, no cap.
  */
 export function clientSlotLimits (clients: readonly Pick<ApiClient, 'id' | 'scopes' | 'upstream'>[], concurrency: number): (apiClientId: string) => number | undefined {
-  const several = clients.filter((c) => c.scopes.includes('provisioning:write')).length > 1
+  // Every client that can make requests: provisioning:write, or admin (imports).
+  const several = clients.filter((c) => c.scopes.includes('provisioning:write') || c.scopes.includes('admin')).length > 1
   const byId = new Map(clients.map((c) => [c.id, c]))
   return (apiClientId) => {
     const share = byId.get(apiClientId)?.upstream?.share ?? (several ? DEFAULT_CLIENT_SHARE : undefined)

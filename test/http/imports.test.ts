@@ -102,6 +102,15 @@ t.test('an org with 100 users: plan writes nothing and counts exactly; apply reg
   t.ok((again.body.rows as Row[]).filter((r) => r.outcome === 'matched').every((r) => r.change === 'none'), 'and nothing to change')
 })
 
+t.test('an email match of a user carrying a bare or foreign HR id is a conflict unless the client allows bare HR ids', async (t) => {
+  const s = await serveTenants(t, () => [{ id: 'hris-a', name: 'A', keySha256: sha256Hex(KEY), scopes: ['provisioning:write', 'provisioning:read'], divisions: ['BPO Alpha'] }])
+  await s.genesys.client.users.create({ userName: 'bare.two@example.com', displayName: 'Bare Two', externalId: 'E88', enterprise: { division: 'BPO Alpha' } })
+  await s.genesys.client.users.create({ userName: 'foreign@example.com', displayName: 'Foreign', externalId: 'legacy:X1', enterprise: { division: 'BPO Alpha' } })
+  const plan = await s.call(KEY, 'POST', '/v1/imports', { mode: 'apply', workers: [{ hrId: 'E88', email: 'bare.two@example.com', givenName: 'Bare', familyName: 'Two', division: 'BPO Alpha' }, { hrId: 'legacy:X1', email: 'foreign@example.com', givenName: 'For', familyName: 'Eign', division: 'BPO Alpha' }] })
+  t.match(plan.body.rows, [{ outcome: 'conflict', conflict: { code: 'email.otherHrId' } }, { outcome: 'conflict', conflict: { code: 'email.otherHrId' } }])
+  t.notOk((plan.body.rows as Row[]).some((r) => r.registered), 'nothing registered')
+})
+
 t.test('a client that allows it matches bare HR ids; a roster record that is not valid is reported on its own', async (t) => {
   const s = await serveTenants(t, () => [
     { id: 'migrating', name: 'M', keySha256: sha256Hex(KEY), scopes: ['admin'], divisions: ['BPO Alpha'], matchBareHrIds: true },
@@ -110,4 +119,5 @@ t.test('a client that allows it matches bare HR ids; a roster record that is not
   const plan = await s.call(KEY, 'POST', '/v1/imports', { mode: 'plan', workers: [{ hrId: 'E77', email: 'bare.one@example.com', givenName: 'Bare', familyName: 'One', division: 'BPO Alpha' }, { hrId: 'E78', givenName: 'No', familyName: 'Email' }] })
   t.equal(plan.status, 201, 'scope admin may import')
   t.match(plan.body.rows, [{ outcome: 'matched', matchedBy: 'bareHrId', genesysUserId: bare }, { outcome: 'invalid', issues: [{ code: 'schema.required', path: '/workers/1/email' }] }])
+  t.equal((await s.call(KEY, 'GET', `/v1/imports/${String(plan.body.id)}`)).status, 200, 'scope admin reads its import')
 })

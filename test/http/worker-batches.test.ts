@@ -109,6 +109,20 @@ t.test('the same batch again is unchanged per record; Idempotency-Key replays th
   t.equal((await s.call(KEY_B, 'GET', `/v1/worker-batches/${String(first.body.id)}`)).status, 404, "another client's batch is not found")
 })
 
+t.test('two retries of one keyed batch at the same moment: one takes it in, the other is told to wait (409); no record is refused for it', async (t) => {
+  const s = await service(t)
+  const workers = Array.from({ length: 200 }, (_, i) => worker(300 + i))
+  const headers = { 'idempotency-key': 'roster-concurrent' }
+  const answers = await Promise.all([s.call(KEY_A, 'POST', '/v1/worker-batches', { workers }, headers), s.call(KEY_A, 'POST', '/v1/worker-batches', { workers }, headers)])
+  const statuses = answers.map((a) => a.status).sort()
+  t.ok(statuses[0] === 202 && [202, 409].includes(statuses[1] ?? 0), `one intake; the other waits or replays (${statuses.join(', ')})`)
+  const waited = answers.find((a) => a.status === 409)
+  if (waited) t.equal(waited.body.code, 'PROV_ERR_IDEMPOTENCY_IN_FLIGHT')
+  const id = String(answers.find((a) => a.status === 202)?.body.id)
+  const done = await s.settled(id)
+  t.match(done.body.counts, { accepted: 200, rejected: 0, completed: 200 })
+})
+
 t.test('a dry run says what each record would change and writes nothing; results page with a cursor', async (t) => {
   const s = await service(t)
   await s.settled(String((await s.call(KEY_A, 'POST', '/v1/worker-batches', { workers: [worker(200)] })).body.id))

@@ -380,6 +380,8 @@ t.test('slot shares: a client\'s upstream.share of the slots, else a quarter whi
   t.equal(limits('jwt-caller'), 4, 'a caller not in the file: the default')
   t.equal(clientSlotLimits([{ id: 'hris', scopes: w }, { id: 'reader', scopes: ['provisioning:read'] }], 16)('hris'), undefined, 'the only client that provisions is not capped')
   t.equal(clientSlotLimits([{ id: 'hris', scopes: w, upstream: { share: 0.25 } }], 16)('hris'), 4, 'unless its share says so')
+  const withImporter = clientSlotLimits([{ id: 'hris', scopes: w }, { id: 'migrating', scopes: ['admin'] }], 16)
+  t.same([withImporter('hris'), withImporter('migrating')], [4, 4], 'an admin client makes requests too (imports): both are held to a quarter')
 })
 
 t.test('under contention two API clients are served alternately: A\'s backlog, queued first, never holds both slots while B waits', async (t) => {

@@ -11,6 +11,8 @@ export const batchKeys = {
   settled: (id: string) => `${R}wbt:${id}:settled`,
   /** Present once the batch completed: the completion (and its webhook) happens once. */
   done: (id: string) => `${R}wbt:${id}:done`,
-  /** Sorted set: accepted, not yet completed batch ids by acceptance time (ms). */
+  /** Sorted set: accepted, not yet completed batch ids by the time of their next check (ms). */
   open: () => `${R}wbt:open`,
+  /** Present while one process takes the batch in (PX). */
+  lease: (id: string) => `${R}wbt:${id}:lease`,
 }

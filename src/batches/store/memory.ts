@@ -13,17 +13,32 @@ export function createMemoryBatchStore (opts: { outbox?: Pick<MemoryDeliveryStor
   const now = opts.now ?? Date.now
   const batches = new Map<string, WorkerBatch>()
   const settled = new Map<string, Set<string>>()
+  const leases = new Map<string, number>()
+  // Open batch id → when it is checked next (ms).
+  const due = new Map<string, number>()
   const copy = (b: WorkerBatch): WorkerBatch => structuredClone(b)
 
   function prune (): void {
     const oldest = now() - BATCH_RETENTION_SECONDS * 1000
+    // Past the retention every batch goes, as its Redis key expires; completed ones also past the cap.
+    for (const b of batches.values()) {
+      if (Date.parse(b.createdAt) < oldest) {
+        batches.delete(b.id)
+        settled.delete(b.id)
+      }
+    }
     const completed = [...batches.values()].filter((b) => b.status === 'completed')
-    for (const b of completed) if (Date.parse(b.createdAt) < oldest) batches.delete(b.id)
     const over = completed.length - MEMORY_BATCH_CAP
     for (const b of completed.slice(0, Math.max(0, over))) batches.delete(b.id)
   }
 
   return {
+    async lease (id, ms) {
+      if ((leases.get(id) ?? 0) > now()) return false
+      leases.set(id, now() + ms)
+      return true
+    },
+    async release (id) { leases.delete(id) },
     async insert (b) {
       if (batches.has(b.id)) return false
       prune()
@@ -34,23 +49,34 @@ export function createMemoryBatchStore (opts: { outbox?: Pick<MemoryDeliveryStor
       const b = batches.get(id)
       return b && copy(b)
     },
-    async save (b) { batches.set(b.id, copy(b)) },
+    async save (b) {
+      batches.set(b.id, copy(b))
+      if (b.status === 'accepted') due.set(b.id, Date.parse(b.updatedAt))
+    },
     async settle (id, requestIds) {
+      if (batches.get(id)?.status !== 'accepted') return settled.get(id)?.size ?? 0
       const set = settled.get(id) ?? new Set<string>()
       for (const r of requestIds) set.add(r)
       settled.set(id, set)
       return set.size
     },
     async complete (b, outbox) {
-      if (batches.get(b.id)?.status === 'completed') return false
+      const current = batches.get(b.id)
+      if (!current || current.status === 'completed') {
+        due.delete(b.id)
+        return false
+      }
       if (outbox) {
         if (!opts.outbox) throw new Error('this batch store was built without a webhook outbox')
         opts.outbox.insertNow(outbox)
       }
       batches.set(b.id, copy(b))
       settled.delete(b.id)
+      due.delete(b.id)
       return true
     },
-    open: async (limit) => [...batches.values()].filter((b) => b.status === 'accepted').map((b) => b.id).slice(0, limit),
+    open: async (limit, at) => [...due].filter(([, t]) => t <= at).sort((a, b) => a[1] - b[1]).slice(0, limit).map(([id]) => id),
+    async recheck (id, at) { if (due.has(id)) due.set(id, at) },
+    async forget (id) { due.delete(id) },
   }
 }

@@ -16,6 +16,8 @@ const SCRIPTS = {
 export function createRedisBatchStore (redisConn: RedisClient, durability: Durability = NO_DURABILITY): BatchStore {
   const redis = withScripts<BatchScripts>(redisConn, SCRIPTS)
   return {
+    lease: async (id, ms) => (await redis.set(keys.lease(id), '1', 'PX', ms, 'NX')) !== null,
+    async release (id) { await redis.del(keys.lease(id)) },
     async insert (b) {
       const set = await redis.set(keys.batch(b.id), JSON.stringify(b), 'EX', BATCH_RETENTION_SECONDS, 'NX')
       if (set === null) return false
@@ -28,7 +30,7 @@ export function createRedisBatchStore (redisConn: RedisClient, durability: Durab
     },
     async save (b) {
       const tx = redis.multi().set(keys.batch(b.id), JSON.stringify(b), 'KEEPTTL')
-      if (b.status === 'accepted') tx.zadd(keys.open(), Date.parse(b.createdAt), b.id)
+      if (b.status === 'accepted') tx.zadd(keys.open(), Date.parse(b.updatedAt), b.id)
       await tx.exec()
       await durability.confirm()
     },
@@ -49,6 +51,8 @@ export function createRedisBatchStore (redisConn: RedisClient, durability: Durab
       }
       return completed
     },
-    open: (limit) => redis.zrange(keys.open(), 0, limit - 1),
+    open: (limit, now) => redis.zrangebyscore(keys.open(), '-inf', now, 'LIMIT', 0, limit),
+    async recheck (id, at) { await redis.zadd(keys.open(), 'XX', at, id) },
+    async forget (id) { await redis.zrem(keys.open(), id) },
   }
 }

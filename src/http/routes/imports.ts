@@ -61,7 +61,8 @@ export async function importRoutes (base: FastifyInstance, opts: ImportRoutesOpt
   })
 
   app.get(`${IMPORTS_PATH}/:id`, {
-    config: { scope: 'provisioning:read' },
+    // Authenticated; the handler asks for `admin` or `provisioning:read`.
+    config: { scope: null },
     schema: {
       operationId: 'getImport',
       tags: ['workers'],
@@ -70,7 +71,7 @@ export async function importRoutes (base: FastifyInstance, opts: ImportRoutesOpt
       params: ImportIdParams,
       response: {
         200: {
-          description: 'The import; as CSV (one line per record, then one per unmanaged user) with `Accept: text/csv`.',
+          description: 'The import (scope `admin` or `provisioning:read`); as CSV (one line per record, then one per unmanaged user) with `Accept: text/csv`.',
           content: {
             'application/json': { schema: ImportSchema },
             'text/csv': { schema: Type.String() },
@@ -80,7 +81,9 @@ export async function importRoutes (base: FastifyInstance, opts: ImportRoutesOpt
       },
     },
   }, async (request, reply) => {
-    const imp = await imports.get(requireClient(request), request.params.id)
+    const client = requireClient(request)
+    if (!client.scopes.includes('admin') && !client.scopes.includes('provisioning:read')) throw errors.forbidden('Reading an import needs scope admin or provisioning:read.')
+    const imp = await imports.get(client, request.params.id)
     if (prefersCsv(request.headers.accept)) {
       return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${imp.id}.csv"`).send(importCsv(imp))
     }

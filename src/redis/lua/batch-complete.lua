@@ -14,8 +14,13 @@
   KEYS[4..7]  delivery key, outbox, client index, subject index
   ARGV[4..7]  delivery id, delivery JSON, createdAt in ms, retention in seconds
 
-  Returns 1 when this call completed it, 0 when it was completed already.
+  Returns 1 when this call completed it, 0 when it was completed already or
+  its record is gone (expired: it is not written again without an expiry).
 ]]
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  return 0
+end
 if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', tonumber(ARGV[3])) then
   return 0
 end
