@@ -1,10 +1,7 @@
 import { SCIM_ENTERPRISE_USER, type ScimUser } from '../genesys/types.js'
 import type { WorkerDesired } from '../provisioning/model.js'
 import type { WorkerOwner } from '../provisioning/registry.js'
-import type { ImportDifferences, ImportRow, MatchedBy, UnmanagedUser } from './ports.js'
-
-/** One valid roster record. */
-export interface RosterRecord { index: number, hrId: string, desired: WorkerDesired }
+import type { ImportDifferences, ImportRow, MatchedBy, RosterRecord, UnmanagedUser } from './ports.js'
 
 export interface MatchInput {
   clientId: string

@@ -1,8 +1,19 @@
+import type { AuthenticatedClient } from '../config/clients.js'
 import type { Issue } from '../errors.js'
-import type { RequestKind } from '../provisioning/model.js'
+import type { RequestKind, WorkerDesired } from '../provisioning/model.js'
 
 /** Most roster records in one import. */
 export const MAX_IMPORT_RECORDS = 5000
+
+/** One valid roster record. */
+export interface RosterRecord { index: number, hrId: string, desired: WorkerDesired }
+
+/** One roster record as the HTTP layer read it: valid, or refused with its issues. */
+export type ImportEntry = RosterRecord | { index: number, hrId?: string, issues: Issue[] }
+
+/** `running` until the roster is matched (and, for apply, sent); then `completed`, or `failed` with `error`. */
+export const IMPORT_STATUSES = ['running', 'completed', 'failed'] as const
+export type ImportStatus = typeof IMPORT_STATUSES[number]
 
 export const IMPORT_MODES = ['plan', 'apply'] as const
 export type ImportMode = typeof IMPORT_MODES[number]
@@ -62,8 +73,15 @@ export interface ImportCounts { matched: number, create: number, conflict: numbe
 export interface RosterImport {
   id: string
   clientId: string
+  /** The caller as it was authenticated (no key material): the job acts for it. */
+  client: AuthenticatedClient
   mode: ImportMode
+  status: ImportStatus
   createdAt: string
+  updatedAt: string
+  completedAt?: string
+  error?: { code: string, message: string }
+  attempts: number
   total: number
   counts: ImportCounts
   rows: ImportRow[]
@@ -74,9 +92,15 @@ export interface RosterImport {
 }
 
 export interface ImportStore {
-  insert (imp: RosterImport): Promise<void>
+  /** Stores a new import with its roster (read back by the job). */
+  insert (imp: RosterImport, roster: readonly ImportEntry[]): Promise<void>
   get (id: string): Promise<RosterImport | undefined>
+  roster (id: string): Promise<ImportEntry[] | undefined>
+  /** Replaces the import; a finished one lets its roster go. */
+  save (imp: RosterImport): Promise<void>
 }
+
+export interface ImportJob { importId: string }
 
 /** How long an import resource is kept. */
 export const IMPORT_RETENTION_SECONDS = 30 * 24 * 3600

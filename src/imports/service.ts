@@ -1,6 +1,6 @@
 import type { AuthenticatedClient } from '../config/clients.js'
 import { externalIdFor } from '../config/clients.js'
-import { errors, isProvisioningError, type Issue } from '../errors.js'
+import { errors, isProvisioningError, problemBody, type Issue } from '../errors.js'
 import { withCallLimit } from '../genesys/call-limit.js'
 import type { GenesysClient } from '../genesys/client.js'
 import { scimString } from '../genesys/client.js'
@@ -12,13 +12,10 @@ import { divisionByName, type Directory, type GroupResolver, type ReferenceCache
 import { desireOfPut } from '../provisioning/lifecycle.js'
 import type { NewHireBody, RequestKind } from '../provisioning/model.js'
 import { OwnedElsewhere, type WorkerEntry, type WorkerOwner, type WorkerRegistry } from '../provisioning/registry.js'
-import { differencesOf, matchRoster, type RosterRecord } from './match.js'
-import type { ImportCounts, ImportMode, ImportRow, ImportStore, RosterImport } from './ports.js'
+import { differencesOf, matchRoster } from './match.js'
+import type { ImportCounts, ImportEntry, ImportMode, ImportRow, ImportStore, RosterImport, RosterRecord } from './ports.js'
 
 export const IMPORTS_PATH = '/v1/imports'
-
-/** One roster record as the HTTP layer read it. */
-export type ImportEntry = RosterRecord | { index: number, hrId?: string, issues: Issue[] }
 
 /** Genesys as one client's OAuth client sees it, for reading the org. */
 export interface ImportGenesys {
@@ -35,6 +32,8 @@ const MAX_IMPORT_CALLS = 20_000
 
 export interface ImportServiceDeps {
   store: ImportStore
+  /** Queues an import's job (durable with Redis): the matching runs in a worker process. */
+  queue: { enqueue (importId: string): Promise<void> }
   registry: Pick<WorkerRegistry, 'get' | 'ownerOf' | 'put'>
   genesysFor: (apiClientId: string) => ImportGenesys
   desire: Desire
@@ -176,28 +175,67 @@ export function createImportService (deps: ImportServiceDeps) {
     })
   }
 
+  const zeroCounts = (): ImportCounts => ({ matched: 0, create: 0, conflict: 0, invalid: 0, unmanaged: 0 })
+
   return {
-    async run (client: AuthenticatedClient, mode: ImportMode, entries: readonly ImportEntry[], originRequestId?: string): Promise<RosterImport> {
-      const g = deps.genesysFor(client.id)
-      const records = entries.filter((e): e is RosterRecord => !('issues' in e))
-      const invalid: ImportRow[] = entries.flatMap((e) => ('issues' in e ? [{ index: e.index, ...(e.hrId !== undefined ? { hrId: e.hrId } : {}), outcome: 'invalid' as const, issues: e.issues }] : []))
-      const { value: found, used } = await withCallLimit(MAX_IMPORT_CALLS, () => match(client, g, records))
+    /** Stores the import with its roster, status `running`, and queues its job. */
+    async start (client: AuthenticatedClient, mode: ImportMode, entries: readonly ImportEntry[], originRequestId?: string): Promise<RosterImport> {
+      const now = iso()
       const imp: RosterImport = {
         id: newId('imp', deps.clock.now()),
         clientId: client.id,
+        client,
         mode,
-        createdAt: iso(),
+        status: 'running',
+        createdAt: now,
+        updatedAt: now,
+        attempts: 0,
         total: entries.length,
-        counts: { matched: 0, create: 0, conflict: 0, invalid: 0, unmanaged: found.unmanaged.length },
-        rows: [...found.rows, ...invalid].sort((a, b) => a.index - b.index),
-        unmanaged: found.unmanaged,
-        upstreamCalls: used,
+        counts: zeroCounts(),
+        rows: [],
+        unmanaged: [],
+        upstreamCalls: 0,
         ...(originRequestId !== undefined ? { originRequestId } : {}),
       }
-      if (mode === 'apply') await apply(client, g, imp, found, originRequestId)
-      imp.counts = { ...countsOf(imp.rows), unmanaged: found.unmanaged.length }
-      await deps.store.insert(imp)
+      await deps.store.insert(imp, entries)
+      await deps.queue.enqueue(imp.id)
       return imp
+    },
+
+    /**
+     * The import's job: matches the roster (and for apply registers and sends
+     * it), then saves the rows. At-least-once: a re-run after a crash matches
+     * again; apply is idempotent (the matches are managed by then, and each
+     * record's lifecycle call carries its own Idempotency-Key). On its last
+     * attempt an error ends the import `failed`.
+     */
+    async execute (importId: string, attempt: { last: boolean }): Promise<void> {
+      const imp = await deps.store.get(importId)
+      const entries = await deps.store.roster(importId)
+      if (!imp || imp.status !== 'running') return
+      if (!entries) {
+        await deps.store.save({ ...imp, status: 'failed', updatedAt: iso(), error: { code: 'PROV_ERR_INTERNAL', message: 'the roster of this import is gone (past its retention)' } })
+        return
+      }
+      const client = imp.client
+      const g = deps.genesysFor(client.id)
+      const records = entries.filter((e): e is RosterRecord => !('issues' in e))
+      const invalid: ImportRow[] = entries.flatMap((e) => ('issues' in e ? [{ index: e.index, ...(e.hrId !== undefined ? { hrId: e.hrId } : {}), outcome: 'invalid' as const, issues: e.issues }] : []))
+      try {
+        const { value: found, used } = await withCallLimit(MAX_IMPORT_CALLS, () => match(client, g, records))
+        const done: RosterImport = { ...imp, attempts: imp.attempts + 1, rows: [...found.rows, ...invalid].sort((a, b) => a.index - b.index), unmanaged: found.unmanaged, upstreamCalls: used }
+        if (imp.mode === 'apply') await apply(client, g, done, found, imp.originRequestId)
+        const now = iso()
+        await deps.store.save({ ...done, status: 'completed', completedAt: now, updatedAt: now, counts: { ...countsOf(done.rows), unmanaged: found.unmanaged.length } })
+      } catch (err) {
+        if (!attempt.last) {
+          await deps.store.save({ ...imp, attempts: imp.attempts + 1, updatedAt: iso() })
+          throw err
+        }
+        // Worded as a problem body would be: upstream words never reach the caller.
+        const problem = problemBody(isProvisioningError(err) ? err : errors.internal('internal', err))
+        await deps.store.save({ ...imp, attempts: imp.attempts + 1, status: 'failed', updatedAt: iso(), error: { code: problem.code, message: problem.detail } })
+      }
     },
 
     /** One of this client's imports (404 for any other). */

@@ -45,13 +45,28 @@ async function seeded (t: Test) {
   return { ...s, ids, roster }
 }
 
+/** Posts an import and waits (bounded) for its job to finish; the finished import. */
+async function imported (s: { call: (key: string, method: string, path: string, body?: unknown) => Promise<{ status: number, body: Record<string, unknown> }> }, key: string, body: unknown) {
+  const posted = await s.call(key, 'POST', '/v1/imports', body)
+  if (posted.status !== 202) return posted
+  for (let i = 0; i < 600; i++) {
+    const got = await s.call(key, 'GET', `/v1/imports/${String(posted.body.id)}`)
+    if (got.body.status !== 'running') return got
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error('the import did not finish')
+}
+
 type Row = { index: number, hrId?: string, outcome: string, matchedBy?: string, genesysUserId?: string, conflict?: { code: string }, differences?: { rolesToAdd?: string[] }, registered?: boolean, change?: string, requestId?: string }
 
 t.test('an org with 100 users: plan writes nothing and counts exactly; apply registers the 84 matches without creating them, creates the 20 missing, leaves the 5 conflicts alone', async (t) => {
   const s = await seeded(t)
   const before = s.writes().length
-  const plan = await s.call(KEY, 'POST', '/v1/imports', { mode: 'plan', workers: s.roster })
-  t.equal(plan.status, 201, JSON.stringify(plan.body).slice(0, 400))
+  const posted = await s.call(KEY, 'POST', '/v1/imports', { mode: 'plan', workers: s.roster })
+  t.equal(posted.status, 202, JSON.stringify(posted.body).slice(0, 400))
+  t.match(posted.body, { status: 'running', rows: [] }, 'answered at once; the matching runs as a job')
+  const plan = await imported(s, KEY, { mode: 'plan', workers: s.roster })
+  t.equal(plan.body.status, 'completed')
   t.same(plan.body.counts, { matched: 84, create: 20, conflict: 5, invalid: 0, unmanaged: 10 })
   t.equal(s.writes().length, before, 'a plan writes nothing')
   const rows = plan.body.rows as Row[]
@@ -75,8 +90,8 @@ t.test('an org with 100 users: plan writes nothing and counts exactly; apply reg
   const creates = () => s.writes().filter((w) => w.method === 'POST' && w.path.endsWith('/scim/v2/users')).length
   const conflictUsers = [s.ids.o0, s.ids.o1, s.ids.b0, s.ids.b1, s.ids.a0, s.ids.a1] as string[]
   const createdBefore = creates()
-  const applied = await s.call(KEY, 'POST', '/v1/imports', { mode: 'apply', workers: s.roster })
-  t.equal(applied.status, 201)
+  const applied = await imported(s, KEY, { mode: 'apply', workers: s.roster })
+  t.equal(applied.body.status, 'completed')
   t.same(applied.body.counts, { matched: 84, create: 20, conflict: 5, invalid: 0, unmanaged: 10 })
   const arows = applied.body.rows as Row[]
   t.ok(arows.slice(0, 84).every((r) => r.registered === true && r.change === 'update'), 'matches registered; their differences become updates')
@@ -97,7 +112,7 @@ t.test('an org with 100 users: plan writes nothing and counts exactly; apply reg
   t.equal(worker.body.genesysUserId, s.ids.m3, 'an email match is managed as this client\'s worker')
   t.same(s.writes().filter((w) => conflictUsers.some((id) => w.path.includes(id))), [], 'no write touched a conflict\'s users')
   t.equal((await s.genesys.client.grants.ofSubject(s.ids.x7 ?? '')).grants?.length, 1, 'the role the roster names was granted')
-  const again = await s.call(KEY, 'POST', '/v1/imports', { mode: 'apply', workers: s.roster })
+  const again = await imported(s, KEY, { mode: 'apply', workers: s.roster })
   t.same(again.body.counts, { matched: 104, create: 0, conflict: 5, invalid: 0, unmanaged: 10 }, 'applying again: everything matched through the registry')
   t.ok((again.body.rows as Row[]).filter((r) => r.outcome === 'matched').every((r) => r.change === 'none'), 'and nothing to change')
 })
@@ -106,7 +121,7 @@ t.test('an email match of a user carrying a bare or foreign HR id is a conflict 
   const s = await serveTenants(t, () => [{ id: 'hris-a', name: 'A', keySha256: sha256Hex(KEY), scopes: ['provisioning:write', 'provisioning:read'], divisions: ['BPO Alpha'] }])
   await s.genesys.client.users.create({ userName: 'bare.two@example.com', displayName: 'Bare Two', externalId: 'E88', enterprise: { division: 'BPO Alpha' } })
   await s.genesys.client.users.create({ userName: 'foreign@example.com', displayName: 'Foreign', externalId: 'legacy:X1', enterprise: { division: 'BPO Alpha' } })
-  const plan = await s.call(KEY, 'POST', '/v1/imports', { mode: 'apply', workers: [{ hrId: 'E88', email: 'bare.two@example.com', givenName: 'Bare', familyName: 'Two', division: 'BPO Alpha' }, { hrId: 'legacy:X1', email: 'foreign@example.com', givenName: 'For', familyName: 'Eign', division: 'BPO Alpha' }] })
+  const plan = await imported(s, KEY, { mode: 'apply', workers: [{ hrId: 'E88', email: 'bare.two@example.com', givenName: 'Bare', familyName: 'Two', division: 'BPO Alpha' }, { hrId: 'legacy:X1', email: 'foreign@example.com', givenName: 'For', familyName: 'Eign', division: 'BPO Alpha' }] })
   t.match(plan.body.rows, [{ outcome: 'conflict', conflict: { code: 'email.otherHrId' } }, { outcome: 'conflict', conflict: { code: 'email.otherHrId' } }])
   t.notOk((plan.body.rows as Row[]).some((r) => r.registered), 'nothing registered')
 })
@@ -116,8 +131,8 @@ t.test('a client that allows it matches bare HR ids; a roster record that is not
     { id: 'migrating', name: 'M', keySha256: sha256Hex(KEY), scopes: ['admin'], divisions: ['BPO Alpha'], matchBareHrIds: true },
   ])
   const bare = (await s.genesys.client.users.create({ userName: 'bare.one@example.com', displayName: 'Bare One', externalId: 'E77', enterprise: { division: 'BPO Alpha' } })).resource.id
-  const plan = await s.call(KEY, 'POST', '/v1/imports', { mode: 'plan', workers: [{ hrId: 'E77', email: 'bare.one@example.com', givenName: 'Bare', familyName: 'One', division: 'BPO Alpha' }, { hrId: 'E78', givenName: 'No', familyName: 'Email' }] })
-  t.equal(plan.status, 201, 'scope admin may import')
+  const plan = await imported(s, KEY, { mode: 'plan', workers: [{ hrId: 'E77', email: 'bare.one@example.com', givenName: 'Bare', familyName: 'One', division: 'BPO Alpha' }, { hrId: 'E78', givenName: 'No', familyName: 'Email' }] })
+  t.equal(plan.status, 200, 'scope admin may import')
   t.match(plan.body.rows, [{ outcome: 'matched', matchedBy: 'bareHrId', genesysUserId: bare }, { outcome: 'invalid', issues: [{ code: 'schema.required', path: '/workers/1/email' }] }])
   t.equal((await s.call(KEY, 'GET', `/v1/imports/${String(plan.body.id)}`)).status, 200, 'scope admin reads its import')
 })

@@ -4,7 +4,8 @@ import { importCsv } from '../../src/imports/service.js'
 
 t.test('import CSV: every cell quoted, quotes doubled, a leading formula character neutralised', async (t) => {
   const imp: RosterImport = {
-    id: 'imp_01TEST0000000000000000000A', clientId: 'hris', mode: 'plan', createdAt: '2026-12-07T10:00:00.000Z', total: 2,
+    id: 'imp_01TEST0000000000000000000A', clientId: 'hris', client: { id: 'hris', name: 'HRIS', scopes: ['admin'], divisions: '*' }, mode: 'plan', status: 'completed',
+    createdAt: '2026-12-07T10:00:00.000Z', updatedAt: '2026-12-07T10:00:01.000Z', attempts: 1, total: 2,
     counts: { matched: 1, create: 0, conflict: 1, invalid: 0, unmanaged: 1 }, upstreamCalls: 3,
     rows: [
       { index: 0, hrId: 'E1', email: 'a@example.com', outcome: 'matched', matchedBy: 'email', genesysUserId: 'u-1', differences: { rolesToAdd: ['Agent'] } },

@@ -18,7 +18,18 @@ export interface ImportRoutesOptions {
 const ImportIdParams = Type.Object({ id: Type.String({ pattern: '^imp_[0-9A-HJKMNP-TV-Z]{26}$', description: 'The import id.' }) })
 
 const toImportView = (imp: RosterImport): ImportView => ({
-  id: imp.id, mode: imp.mode, createdAt: imp.createdAt, total: imp.total, counts: imp.counts, upstreamCalls: imp.upstreamCalls, rows: imp.rows, unmanaged: imp.unmanaged,
+  id: imp.id,
+  mode: imp.mode,
+  status: imp.status,
+  createdAt: imp.createdAt,
+  updatedAt: imp.updatedAt,
+  ...(imp.completedAt !== undefined ? { completedAt: imp.completedAt } : {}),
+  ...(imp.error ? { error: imp.error } : {}),
+  total: imp.total,
+  counts: imp.counts,
+  upstreamCalls: imp.upstreamCalls,
+  rows: imp.rows,
+  unmanaged: imp.unmanaged,
 })
 
 /** Whether an Accept header asks for CSV ahead of (or without) JSON. */
@@ -47,17 +58,17 @@ export async function importRoutes (base: FastifyInstance, opts: ImportRoutesOpt
         '',
         '`plan` writes nothing. `apply` registers the matched users as your workers (no Genesys write for that), then sends every matched or missing record through the lifecycle as `PUT /v1/workers/{hrId}` would, brakes included: differences become updates or moves, missing users hires. Conflicts are left alone. Applying again is harmless: matches are managed by then and unchanged records answer `none`.',
         '',
-        '`GET /v1/imports/{id}` with `Accept: text/csv` downloads the rows as CSV.',
+        'The answer is **202** with the import, status `running`: the matching runs as a durable job in a worker process (the org is read page by page within the rate budget). Poll `GET /v1/imports/{id}` until `completed` (or `failed`, with `error`); with `Accept: text/csv` it downloads the rows as CSV.',
       ].join('\n'),
       security: BEARER_SECURITY,
       body: ImportBodySchema,
-      response: { 201: ImportSchema, ...problemResponses(400, 403, 413, 415, 503) },
+      response: { 202: ImportSchema, ...problemResponses(400, 403, 413, 415, 503) },
     },
   }, async (request, reply) => {
     const client = requireClient(request)
     if (!client.scopes.includes('admin') && !client.scopes.includes('provisioning:write')) throw errors.forbidden('An import needs scope admin or provisioning:write.')
-    const imp = await imports.run(client, request.body.mode, readRecords(request.body.workers), request.id)
-    return reply.code(201).header('location', `${IMPORTS_PATH}/${imp.id}`).send(toImportView(imp))
+    const imp = await imports.start(client, request.body.mode, readRecords(request.body.workers), request.id)
+    return reply.code(202).header('location', `${IMPORTS_PATH}/${imp.id}`).send(toImportView(imp))
   })
 
   app.get(`${IMPORTS_PATH}/:id`, {

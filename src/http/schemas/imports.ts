@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { IMPORT_MODES, IMPORT_OUTCOMES, MATCHED_BY, MAX_IMPORT_RECORDS } from '../../imports/ports.js'
+import { IMPORT_MODES, IMPORT_OUTCOMES, IMPORT_STATUSES, MATCHED_BY, MAX_IMPORT_RECORDS } from '../../imports/ports.js'
 import { IssueRef, RequestKindSchema } from '../../provisioning/model.js'
 
 const Enum = <T extends string>(values: readonly T[], description?: string) => Type.Unsafe<T>({ type: 'string', enum: [...values], ...(description ? { description } : {}) })
@@ -39,7 +39,11 @@ export const ImportRowSchema = Type.Object({
 export const ImportSchema = Type.Object({
   id: Type.String(),
   mode: Enum(IMPORT_MODES),
+  status: Enum(IMPORT_STATUSES, '`running` until the roster is matched (and, for apply, sent); then `completed`, or `failed` with `error`.'),
   createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  completedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: false })),
   total: Count,
   counts: Type.Object({ matched: Count, create: Count, conflict: Count, invalid: Count, unmanaged: Count }, { additionalProperties: false }),
   upstreamCalls: Type.Integer({ minimum: 0, description: 'Genesys calls the matching made (user pages of the divisions, email lookups, directory reads).' }),
