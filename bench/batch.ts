@@ -9,9 +9,7 @@
  *   npx tsx bench/batch.ts [--records 1000] [--replicas 3]
  */
 import { parseArgs } from 'node:util'
-import { createSimulator, defaultSeed } from '../src/simulator/index.js'
-import { startRedis } from '../test/helpers/redis.js'
-import { BENCH_KEY, benchClientsFile, fleetEnv, machine, runBench, startServer, type ServiceProcess } from './lib.js'
+import { BENCH_KEY, benchClientsFile, machine, runBench, withFleet } from './lib.js'
 
 const { values } = parseArgs({ options: { records: { type: 'string', default: '1000' }, replicas: { type: 'string', default: '3' } } })
 const LIMIT = 300
@@ -19,12 +17,8 @@ const LATENCY = 50
 
 async function main (): Promise<void> {
   const n = Number(values.records)
-  const sim = await createSimulator({ seed: defaultSeed(), rateLimitPerMinute: LIMIT, faults: { latencyMs: LATENCY, jitterMs: LATENCY / 5 } })
-  const redis = await startRedis({ appendonly: true })
-  const env = fleetEnv({ sim, redisUrl: redis.url, clientsFile: await benchClientsFile(), limit: LIMIT })
-  const servers: ServiceProcess[] = await Promise.all(Array.from({ length: Number(values.replicas) }, () => startServer(env)))
   const headers = { authorization: `Bearer ${BENCH_KEY}`, 'content-type': 'application/json' }
-  try {
+  await withFleet({ replicas: Number(values.replicas), limit: LIMIT, latencyMs: LATENCY, clientsFile: await benchClientsFile() }, async ({ sim, servers }) => {
     const workers = Array.from({ length: n }, (_, i) => ({ hrId: `WB-${i}`, email: `batch.${i}@example.com`, givenName: 'Batch', familyName: `Record ${i}`, division: 'BPO Alpha', roles: ['Agent'], groups: ['Ops/Support'] }))
     const body = JSON.stringify({ workers })
     sim.resetLog()
@@ -61,11 +55,7 @@ async function main (): Promise<void> {
       `  counts: ${JSON.stringify(view?.counts ?? {})}${reasons.size > 0 ? `; not completed: ${[...reasons].map(([k, c]) => `${c} × ${k}`).join('; ')}` : ''}`,
       `  upstream calls: ${log.length} = ${(log.length / n).toFixed(2)} per record; by kind: ${[...byKind.entries()].sort((a, b) => b[1] - a[1]).map(([k, c]) => `${k} ${(c / n).toFixed(2)}`).join(', ')}; 429s: ${log.filter((r) => r.status === 429).length}`,
     ].join('\n'))
-  } finally {
-    await Promise.all(servers.map((s) => s.stop()))
-    await redis.stop()
-    await sim.close()
-  }
+  })
 }
 
 runBench(main)

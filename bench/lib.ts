@@ -4,7 +4,8 @@ import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { sha256Hex } from '../src/config/clients.js'
-import { freePort } from '../test/helpers/redis.js'
+import { createSimulator, defaultSeed, type Simulator } from '../src/simulator/index.js'
+import { freePort, startRedis } from '../test/helpers/redis.js'
 
 const SERVER = fileURLToPath(new URL('../src/server.ts', import.meta.url))
 
@@ -65,6 +66,25 @@ export async function startServer (env: Record<string, string>): Promise<Service
       child.once('exit', () => { clearTimeout(killer); resolve() })
       child.kill('SIGTERM')
     }),
+  }
+}
+
+/**
+ * `replicas` service processes (ROLE=all) on one Redis with AOF, talking to
+ * the simulator with a per-minute limit equal to the service's budget; `run`
+ * gets them, and everything is stopped afterwards, whatever happens.
+ */
+export async function withFleet<T> (opts: { replicas: number, limit: number, latencyMs: number, clientsFile: string }, run: (fleet: { sim: Simulator, servers: ServiceProcess[] }) => Promise<T>): Promise<T> {
+  const sim = await createSimulator({ seed: defaultSeed(), rateLimitPerMinute: opts.limit, faults: { latencyMs: opts.latencyMs, jitterMs: opts.latencyMs / 5 } })
+  const redis = await startRedis({ appendonly: true })
+  const env = fleetEnv({ sim, redisUrl: redis.url, clientsFile: opts.clientsFile, limit: opts.limit })
+  const servers = await Promise.all(Array.from({ length: opts.replicas }, () => startServer(env)))
+  try {
+    return await run({ sim, servers })
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()))
+    await redis.stop()
+    await sim.close()
   }
 }
 
