@@ -6,6 +6,7 @@ import { createGenesysSide } from './compose/genesys.js'
 import { createBatchesFeature } from './compose/batches.js'
 import { createGroupsFeature, workersCheck } from './compose/groups.js'
 import { createImportsFeature } from './compose/imports.js'
+import { createDriftFeature } from './compose/drift.js'
 import { createProvisioningFeature } from './compose/provisioning.js'
 import { createWebhooksFeature } from './compose/webhooks.js'
 import { createClientRegistry } from './config/clients.js'
@@ -73,12 +74,14 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
     const groups = createGroupsFeature(config, { ...base, stores: adapters.stores, directoryFor: (id) => side.tenants.for(id).connection.client })
     const batches = createBatchesFeature({ ...base, stores: adapters.stores, desire: provisioning.routes.service.desire, dispatch: webhooks.dispatch })
     const imports = createImportsFeature(config, { ...base, stores: adapters.stores, tenants: side.tenants, desire: provisioning.routes.service.desire })
+    const drift = createDriftFeature(config, { ...base, stores: adapters.stores, tenants: side.tenants, provisioning: provisioning.routes.service, dispatch: webhooks.dispatch })
     if (config.role !== 'api') {
       provisioning.startWorker(webhooks.dispatch, (record) => batches.service.settle(record))
       batches.startSweep()
       imports.startWorker()
+      drift.startWorker()
       webhooks.startWorker()
-      readiness.push(workersCheck(config, [provisioning.queue, webhooks.queue, groups.queue, imports.queue]))
+      readiness.push(workersCheck(config, [provisioning.queue, webhooks.queue, groups.queue, imports.queue, drift.queue]))
       groups.startWorker(webhooks.dispatch)
       webhooks.startRelay()
       provisioning.startDispatcher()
@@ -94,6 +97,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       groups: { mappings: groups.mappings, syncs: groups.syncs, maxRemovalsPercent: config.groups.maxRemovalsPercent },
       batches: { batches: batches.service },
       imports: { imports: imports.service },
+      drift: { drift: drift.service },
       metrics,
       variablesRead: clients.flatMap((c) => (c.genesys ? [c.genesys.clientIdEnv, c.genesys.clientSecretEnv] : [])),
       queues: adapters.dashboardQueues,

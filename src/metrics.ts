@@ -32,6 +32,24 @@ export function createMetrics (opts: { defaultMetrics?: boolean } = {}) {
     buckets: SECONDS_FAST,
     registers,
   })
+  const driftFound = new Counter({
+    name: 'drift_findings_total',
+    help: 'Drift found by reconciliation (a managed worker changed in Genesys outside the service), by kind.',
+    labelNames: ['kind'] as const,
+    registers,
+  })
+  const reconcileDuration = new Histogram({
+    name: 'reconciliation_duration_seconds',
+    help: 'Reconciliation runs, by final status.',
+    labelNames: ['status'] as const,
+    buckets: SECONDS_SLOW,
+    registers,
+  })
+  const reconcileCalls = new Counter({
+    name: 'reconciliation_upstream_calls_total',
+    help: 'Genesys calls made by reconciliation runs.',
+    registers,
+  })
   const requestOutcomes = new Counter({
     name: 'provisioning_requests_total',
     help: 'Provisioning requests that reached a terminal state, by outcome.',
@@ -162,6 +180,12 @@ export function createMetrics (opts: { defaultMetrics?: boolean } = {}) {
     },
     lifecycleHeld (kind: string): void {
       held.inc({ kind })
+    },
+    /** A reconciliation run ended: drift found by kind, its duration and its Genesys calls. */
+    reconciliation (run: { status: string, upstreamCalls: number, found: Partial<Record<string, number>> }, seconds: number): void {
+      for (const [kind, n] of Object.entries(run.found)) driftFound.inc({ kind }, n ?? 0)
+      reconcileDuration.observe({ status: run.status }, seconds)
+      reconcileCalls.inc(run.upstreamCalls)
     },
     /**
      * The listeners of one Genesys OAuth client's connection. `name` is

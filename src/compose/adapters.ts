@@ -16,6 +16,9 @@ import { createMemoryBatchStore } from '../batches/store/memory.js'
 import { createRedisBatchStore } from '../batches/store/redis.js'
 import type { BatchStore } from '../batches/ports.js'
 import type { ImportStore } from '../imports/ports.js'
+import type { DriftStore } from '../drift/ports.js'
+import { createMemoryDriftStore } from '../drift/store/memory.js'
+import { createRedisDriftStore } from '../drift/store/redis.js'
 import { createMemoryImportStore } from '../imports/store/memory.js'
 import { createRedisImportStore } from '../imports/store/redis.js'
 import { createRedisGroupSyncStore, createRedisMappingStore } from '../groups/store/redis.js'
@@ -51,6 +54,7 @@ export interface Adapters {
     mappings: MappingStore
     batches: BatchStore
     imports: ImportStore
+    drift: DriftStore
     deliveries: DeliveryStore
     /** Queues carry no version: their read-modify-writes are serialised across the fleet. */
     queueLock: QueueLock
@@ -94,6 +98,7 @@ function memoryAdapters (config: Readonly<Config>, clock: Clock): Adapters {
       syncs: createMemoryGroupSyncStore({ outbox: deliveries }),
       batches: createMemoryBatchStore({ outbox: deliveries, now: clock.now }),
       imports: createMemoryImportStore({ now: clock.now }),
+      drift: createMemoryDriftStore(),
       mappings: createMemoryMappingStore(),
       deliveries,
       queueLock: createMemoryQueueLock(),
@@ -137,6 +142,7 @@ async function redisAdapters (config: Readonly<Config>, settings: NonNullable<Co
       syncs: guardRedisUnavailable(createRedisGroupSyncStore(redis, durability)),
       batches: guardRedisUnavailable(createRedisBatchStore(redis, durability)),
       imports: guardRedisUnavailable(createRedisImportStore(redis, durability)),
+      drift: guardRedisUnavailable(createRedisDriftStore(redis)),
       mappings: guardRedisUnavailable(createRedisMappingStore(redis)),
       deliveries: guardRedisUnavailable(createRedisDeliveryStore(redis, durability)),
       queueLock: createRedisQueueLock(redis),

@@ -55,6 +55,8 @@ export interface Config {
     workerConcurrency: number
     /** Most Genesys calls one dry run may make. */
     dryRunMaxUpstreamCalls: number
+    /** Drift reconciliation: interval (0 = on demand only), mode, share of the budget. */
+    reconcile: { intervalMinutes: number, mode: 'report' | 'repair', budgetPercent: number }
     jobMaxAttempts: number
     jobLockMs: number
   }
@@ -386,6 +388,7 @@ function toConfig (env: Env, isTTY: boolean): Config {
       ...(env.TERMINATION_DELETE_AFTER_DAYS !== undefined ? { deleteAfterDays: env.TERMINATION_DELETE_AFTER_DAYS } : {}),
       workerConcurrency: env.WORKER_CONCURRENCY,
       dryRunMaxUpstreamCalls: env.DRY_RUN_MAX_UPSTREAM_CALLS,
+      reconcile: { intervalMinutes: env.RECONCILE_INTERVAL_MINUTES, mode: env.RECONCILE_MODE, budgetPercent: env.RECONCILE_BUDGET_PERCENT },
       jobMaxAttempts: env.JOB_MAX_ATTEMPTS,
       jobLockMs: env.JOB_LOCK_MS,
     },

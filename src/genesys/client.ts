@@ -38,6 +38,27 @@ export function versionOf (etag: string | undefined, meta: { version?: string } 
 
 const ifMatch = (version: string | undefined): Record<string, string> => (version === undefined ? {} : { 'if-match': `"${version}"` })
 
+/** Pages of 25 read per division at most (10,000 users). */
+const MAX_DIVISION_PAGES = 400
+
+/**
+ * Every user (active or not) of these divisions, read page by page with
+ * `division eq "<name>"`; a user whose division is not one of them (a filter
+ * matching loosely) is left out.
+ */
+export async function usersOfDivisions (users: Pick<GenesysClient['users'], 'page'>, names: readonly string[]): Promise<ScimUser[]> {
+  const found = new Map<string, ScimUser>()
+  for (const name of names) {
+    for (let page = 0, start = 1; page < MAX_DIVISION_PAGES; page++) {
+      const { users: got, total } = await users.page(`division eq ${scimString(name)}`, start)
+      for (const u of got) if ((u[SCIM_ENTERPRISE_USER]?.division ?? '').toLowerCase() === name.toLowerCase()) found.set(u.id, u)
+      start += got.length
+      if (got.length === 0 || start > total) break
+    }
+  }
+  return [...found.values()]
+}
+
 /**
  * The operations the provisioning flows use, each a named, typed call. Names
  * (`scim.users.create`, …) appear in logs, errors and metrics instead of URLs.

@@ -22,6 +22,7 @@ import { provisioningRoutes, type ProvisioningRoutesOptions } from './routes/pro
 import { workerRoutes } from './routes/workers.js'
 import { batchRoutes, type BatchRoutesOptions } from './routes/batches.js'
 import { importRoutes, type ImportRoutesOptions } from './routes/imports.js'
+import { driftRoutes, type DriftRoutesOptions } from './routes/drift.js'
 import { webhookRoutes, type WebhookRoutesOptions } from './routes/webhooks.js'
 import { bodyAjv, otherAjv } from './ajv.js'
 import { IssueSchema, ProblemSchema } from './schemas/problem.js'
@@ -40,6 +41,8 @@ export interface AppDeps {
   batches?: Omit<BatchRoutesOptions, 'bodyLimit'>
   /** Roster imports (`POST /v1/imports`). */
   imports?: Omit<ImportRoutesOptions, 'bodyLimit'>
+  /** Drift reconciliation (`/v1/reconciliations`, `/v1/drift`). */
+  drift?: DriftRoutesOptions
   /** Prometheus metrics (`/metrics`, admin scope) and HTTP request timings. */
   metrics?: Metrics
   /** BullMQ queues for the operators' dashboard at /admin/queues (Redis mode). */
@@ -122,5 +125,6 @@ export async function buildApp ({ config, deps, logger, surface = 'all' }: Build
   if (deps.groups) await app.register(groupRoutes, deps.groups)
   if (deps.batches) await app.register(batchRoutes, { ...deps.batches, bodyLimit: config.http.batchBodyLimit })
   if (deps.imports) await app.register(importRoutes, { ...deps.imports, bodyLimit: config.http.batchBodyLimit })
+  if (deps.drift) await app.register(driftRoutes, deps.drift)
   return app
 }

@@ -3,7 +3,7 @@ import { externalIdFor } from '../config/clients.js'
 import { errors, isProvisioningError, problemBody, type Issue } from '../errors.js'
 import { withCallLimit } from '../genesys/call-limit.js'
 import type { GenesysClient } from '../genesys/client.js'
-import { scimString } from '../genesys/client.js'
+import { usersOfDivisions } from '../genesys/client.js'
 import { SCIM_ENTERPRISE_USER, type ScimUser } from '../genesys/types.js'
 import { newId } from '../lib/ids.js'
 import type { Clock } from '../lib/timers.js'
@@ -24,8 +24,6 @@ export interface ImportGenesys {
   cache: ReferenceCache
 }
 
-/** Pages of 25 read per division at most (10,000 users). */
-const MAX_PAGES = 400
 const LOOKUP_CONCURRENCY = 8
 /** Calls one import may make (a guard against a runaway listing, far above any roster's need). */
 const MAX_IMPORT_CALLS = 20_000
@@ -52,19 +50,10 @@ export interface ImportServiceDeps {
 export function createImportService (deps: ImportServiceDeps) {
   const iso = () => new Date(deps.clock.now()).toISOString()
 
-  /** Every user of the client's divisions, active or not, read page by page. */
+  /** Every user of the client's divisions, active or not. */
   async function usersOf (g: ImportGenesys, client: AuthenticatedClient): Promise<ScimUser[]> {
     const names = client.divisions === '*' ? (await g.client.divisions.list()).map((d) => d.name) : client.divisions
-    const users = new Map<string, ScimUser>()
-    for (const name of names) {
-      for (let page = 0, start = 1; page < MAX_PAGES; page++) {
-        const { users: got, total } = await g.client.users.page(`division eq ${scimString(name)}`, start)
-        for (const u of got) if (lowerDivision(u) === name.toLowerCase()) users.set(u.id, u)
-        start += got.length
-        if (got.length === 0 || start > total) break
-      }
-    }
-    return [...users.values()]
+    return usersOfDivisions(g.client.users, names)
   }
 
   async function each<T> (items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
@@ -254,8 +243,6 @@ function countsOf (rows: readonly ImportRow[]): Omit<ImportCounts, 'unmanaged'> 
   for (const r of rows) counts[r.outcome]++
   return counts
 }
-
-const lowerDivision = (u: ScimUser) => (u[SCIM_ENTERPRISE_USER]?.division ?? '').toLowerCase()
 
 /** The plan as CSV for the HR team's spreadsheet: one line per record, then one per unmanaged user. */
 export function importCsv (imp: RosterImport): string {

@@ -401,6 +401,17 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
       })
     },
 
+    /**
+     * Drift repair: a change back to the worker's recorded desired state (the
+     * user patched back, lost grants and groups added again), braked like any
+     * move. Its request id; undefined when there is nothing to restore from.
+     */
+    async restore (client: AuthenticatedClient, hrId: string, kind: 'update' | 'move'): Promise<string | undefined> {
+      const entry = await deps.registry.get(client.id, hrId)
+      if (!entry?.active || !entry.desired) return undefined
+      return requestIdOf(await createRecord(client, entry.desired, undefined, { kind, worker: entry }))
+    },
+
     /** One managed worker of this client (404 for any other, indistinguishable from none). */
     async worker (client: AuthenticatedClient, hrId: string): Promise<WorkerEntry> {
       const entry = await deps.registry.get(client.id, hrId)

@@ -4,7 +4,7 @@
  * delivery queue, and keeps every attempt for the HRIS and operators to read.
  */
 
-export const WEBHOOK_EVENT_TYPES = ['provisioning.completed', 'provisioning.rejected', 'provisioning.failed', 'group.sync.completed', 'worker-batch.completed'] as const
+export const WEBHOOK_EVENT_TYPES = ['provisioning.completed', 'provisioning.rejected', 'provisioning.failed', 'group.sync.completed', 'worker-batch.completed', 'worker.drift.detected'] as const
 export type WebhookEventType = typeof WEBHOOK_EVENT_TYPES[number]
 
 /**

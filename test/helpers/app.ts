@@ -31,7 +31,7 @@ export function captureLogs () {
 
 export async function buildTestApp (opts: { deps?: Partial<AppDeps>, env?: Record<string, string>, logger?: FastifyBaseLogger } = {}) {
   // Request rate limits are tested on their own; elsewhere they would only pace the tests.
-  const config = loadConfig({ RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '1000000', ...opts.env })
+  const config = loadConfig({ RECONCILE_INTERVAL_MINUTES: '0', RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '1000000', ...opts.env })
   return buildApp({
     config,
     deps: { clients: createClientRegistry(TEST_CLIENTS), readiness: [], ...opts.deps },

@@ -14,7 +14,7 @@ export interface Answer { status: number, headers: Headers, body: Record<string,
  */
 export async function serveEmbedded (t: Test, env: Record<string, string>) {
   const logs = captureLogs()
-  const config = loadConfig({ WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32', RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '1000000', ...env })
+  const config = loadConfig({ RECONCILE_INTERVAL_MINUTES: '0', WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32', RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '1000000', ...env })
   const deps = await createDeps(config, logs.logger)
   const app = await buildApp({ config, deps, logger: logs.logger })
   await app.listen({ port: 0, host: '127.0.0.1' })

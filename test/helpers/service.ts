@@ -20,7 +20,7 @@ export async function startService (env: Record<string, string> = {}, timeoutMs 
   const child = spawn(process.execPath, nodeArgsFor(SERVER), {
     // The child's own coverage would be merged with the wrong source mapping.
     // Request rate limits are tested on their own; elsewhere they would only pace the tests.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', _TAPJS_PROCESSINFO_COVERAGE_: '0', RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '1000000', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', _TAPJS_PROCESSINFO_COVERAGE_: '0', RECONCILE_INTERVAL_MINUTES: '0', RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '1000000', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''

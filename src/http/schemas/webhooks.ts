@@ -81,7 +81,7 @@ export const EndpointSchema = Type.Object({
   additionalProperties: false,
   examples: [{
     url: 'https://hris.example.com/hooks/genesys?token=***',
-    events: ['provisioning.completed', 'provisioning.rejected', 'provisioning.failed', 'group.sync.completed', 'worker-batch.completed'],
+    events: ['provisioning.completed', 'provisioning.rejected', 'provisioning.failed', 'group.sync.completed', 'worker-batch.completed', 'worker.drift.detected'],
     secrets: [{ fingerprint: 'sha256:3f7a9c0e12b45d68' }],
     status: 'enabled',
     retryScheduleSeconds: [5, 300, 1800, 7200, 18000, 36000, 36000],
