@@ -74,10 +74,10 @@ export async function startServer (env: Record<string, string>): Promise<Service
  * the simulator with a per-minute limit equal to the service's budget; `run`
  * gets them, and everything is stopped afterwards, whatever happens.
  */
-export async function withFleet<T> (opts: { replicas: number, limit: number, latencyMs: number, clientsFile: string }, run: (fleet: { sim: Simulator, servers: ServiceProcess[] }) => Promise<T>): Promise<T> {
-  const sim = await createSimulator({ seed: defaultSeed(), rateLimitPerMinute: opts.limit, faults: { latencyMs: opts.latencyMs, jitterMs: opts.latencyMs / 5 } })
+export async function withFleet<T> (opts: { replicas: number, limit: number, latencyMs: number, clientsFile: string, env?: Record<string, string>, simLimit?: number }, run: (fleet: { sim: Simulator, servers: ServiceProcess[] }) => Promise<T>): Promise<T> {
+  const sim = await createSimulator({ seed: defaultSeed(), rateLimitPerMinute: opts.simLimit ?? opts.limit, faults: { latencyMs: opts.latencyMs, jitterMs: opts.latencyMs / 5 } })
   const redis = await startRedis({ appendonly: true })
-  const env = fleetEnv({ sim, redisUrl: redis.url, clientsFile: opts.clientsFile, limit: opts.limit })
+  const env = { ...fleetEnv({ sim, redisUrl: redis.url, clientsFile: opts.clientsFile, limit: opts.limit }), ...opts.env }
   const servers = await Promise.all(Array.from({ length: opts.replicas }, () => startServer(env)))
   try {
     return await run({ sim, servers })

@@ -23,18 +23,7 @@ export async function simAndClient (opts: {
 } = {}): Promise<SimAndClient> {
   const sim = await createSimulator(opts.sim)
   const events: string[] = []
-  const genesys = createGenesysConnection({
-    apiUrl: sim.url,
-    loginUrl: sim.url,
-    ...(opts.credentials ?? sim.credentials),
-    timeouts: { connectMs: 2000, headersMs: 5000, bodyMs: 5000 },
-    maxConnections: 16,
-    logger: opts.logger ?? pino({ enabled: false }),
-    tokenProvider: (fetchToken) => createMemoryTokenProvider({ fetchToken }),
-    budget: createMemoryRateBudget({ perMinute: opts.perMinute ?? 100_000 }),
-    onEvent: (e, op) => events.push(`${e} ${op}`),
-    ...opts.connection,
-  })
+  const genesys = connectionTo(sim, { ...opts, onEvent: (e, op) => events.push(`${e} ${op}`) })
   return {
     sim,
     genesys,
@@ -47,6 +36,22 @@ export async function simAndClient (opts: {
 }
 
 /** The environment that points a service process at a simulator, with a budget that never paces a test. */
+/** A Genesys connection to a running simulator, with its own memory token cache and budget. */
+export function connectionTo (sim: Pick<Simulator, 'url' | 'credentials'>, opts: { perMinute?: number, logger?: FastifyBaseLogger, connection?: Partial<GenesysConnectionOptions>, credentials?: { clientId: string, clientSecret: string }, onEvent?: (e: string, op: string) => void } = {}) {
+  return createGenesysConnection({
+    apiUrl: sim.url,
+    loginUrl: sim.url,
+    ...(opts.credentials ?? sim.credentials),
+    timeouts: { connectMs: 2000, headersMs: 5000, bodyMs: 5000 },
+    maxConnections: 16,
+    logger: opts.logger ?? pino({ enabled: false }),
+    tokenProvider: (fetchToken) => createMemoryTokenProvider({ fetchToken }),
+    budget: createMemoryRateBudget({ perMinute: opts.perMinute ?? 100_000 }),
+    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    ...opts.connection,
+  })
+}
+
 export function simulatorEnv (sim: Pick<Simulator, 'url' | 'credentials'>, clientSecret = sim.credentials.clientSecret): Record<string, string> {
   return {
     GENESYS_API_URL: sim.url,
