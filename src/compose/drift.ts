@@ -5,7 +5,7 @@ import { deliveryForDrift } from '../drift/events.js'
 import type { DriftStore, ReconcileJob } from '../drift/ports.js'
 import { createDriftService, type DriftService } from '../drift/service.js'
 import type { JobQueue } from '../jobs/queue.js'
-import { periodic } from '../lib/periodic.js'
+import { scheduleRuns } from '../drift/schedule.js'
 import type { Clock } from '../lib/timers.js'
 import type { Metrics } from '../metrics.js'
 import type { ProvisioningService } from '../provisioning/service.js'
@@ -69,15 +69,7 @@ export function createDriftFeature (config: Readonly<Config>, ctx: DriftContext)
     startWorker () {
       queue.process((job) => service.execute(job.data.runId), { concurrency: 1 })
       if (intervalMinutes === 0) return
-      const everyMs = intervalMinutes * 60_000
-      // One run per interval for the fleet: its id is the interval's number, so replicas start the same run once.
-      // The interval a process starts in is left to the replicas already running (a restart does not start one).
-      const slotOf = () => Math.floor(ctx.clock.now() / everyMs)
-      const startSlot = slotOf()
-      const tick = periodic(async () => {
-        const slot = slotOf()
-        if (slot !== startSlot) await service.start('*', { id: `rcn_every${intervalMinutes}m_${slot}` })
-      }, { intervalMs: Math.min(everyMs, 60_000), logger: ctx.logger, what: 'reconciliation schedule' })
+      const tick = scheduleRuns({ service, everyMinutes: intervalMinutes, clock: ctx.clock, logger: ctx.logger })
       tick.start()
       ctx.closers.push(() => tick.stop())
     },
