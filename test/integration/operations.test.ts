@@ -122,7 +122,7 @@ t.test('with Redis: the queue dashboard behind the admin scope, readiness per ch
   const api = await fetch(`${s.url}/admin/queues/api/queues`, { headers: { authorization: `Bearer ${ADMIN}` } })
   t.equal(api.status, 200)
   const listed = ((await api.json()) as { queues: Array<{ name: string, description?: string }> }).queues
-  t.same(listed.map((q) => q.name).sort(), ['group-sync', 'provisioning', 'webhooks'])
+  t.same(listed.map((q) => q.name).sort(), ['group-sync', 'import', 'provisioning', 'reconcile', 'webhooks'])
   t.match(listed.find((q) => q.name === 'provisioning')?.description, /Genesys calls in the last 60 s from this replica, per OAuth client .*: _default \d+/, 'the dashboard shows the budget use per OAuth client')
   const doc = await (await fetch(`${s.url}/openapi.json`)).text()
   t.notOk(doc.includes('/admin/queues'), 'the dashboard is not part of the API document')
