@@ -129,10 +129,14 @@ t.test('an email match of a user carrying a bare or foreign HR id is a conflict 
 t.test('a client that allows it matches bare HR ids; a roster record that is not valid is reported on its own', async (t) => {
   const s = await serveTenants(t, () => [
     { id: 'migrating', name: 'M', keySha256: sha256Hex(KEY), scopes: ['admin'], divisions: ['BPO Alpha'], matchBareHrIds: true },
+    { id: 'reader', name: 'R', keySha256: sha256Hex(KEY_OTHER), scopes: ['provisioning:read'], divisions: ['BPO Alpha'] },
   ])
   const bare = (await s.genesys.client.users.create({ userName: 'bare.one@example.com', displayName: 'Bare One', externalId: 'E77', enterprise: { division: 'BPO Alpha' } })).resource.id
   const plan = await imported(s, KEY, { mode: 'plan', workers: [{ hrId: 'E77', email: 'bare.one@example.com', givenName: 'Bare', familyName: 'One', division: 'BPO Alpha' }, { hrId: 'E78', givenName: 'No', familyName: 'Email' }] })
   t.equal(plan.status, 200, 'scope admin may import')
   t.match(plan.body.rows, [{ outcome: 'matched', matchedBy: 'bareHrId', genesysUserId: bare }, { outcome: 'invalid', issues: [{ code: 'schema.required', path: '/workers/1/email' }] }])
   t.equal((await s.call(KEY, 'GET', `/v1/imports/${String(plan.body.id)}`)).status, 200, 'scope admin reads its import')
+  const refused = await s.call(KEY_OTHER, 'POST', '/v1/imports', { mode: 'plan', workers: [{ hrId: 'E1', email: 'e1@example.com', givenName: 'E', familyName: 'One' }] })
+  t.equal(refused.status, 403, 'neither admin nor provisioning:write: refused')
+  t.match(refused.body.detail, /lacks the "admin" or "provisioning:write" scope/)
 })

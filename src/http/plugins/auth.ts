@@ -12,10 +12,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /**
      * `false`: the route is public (health, docs). Otherwise the scope the caller
-     * needs; `null` means any authenticated client. Scopes are independent: no
-     * scope implies another.
+     * needs, or a list of which it needs any one; `null` means any authenticated
+     * client. Scopes are independent: no scope implies another.
      */
-    scope?: Scope | null | false
+    scope?: Scope | readonly Scope[] | null | false
     /**
      * On a public route: a presented key is still looked up, so the handler can
      * show more to an authenticated caller. A missing or unknown key is no error.
@@ -112,8 +112,9 @@ export function registerAuth (app: FastifyInstance, opts: { clients: ClientRegis
     }
     request.client = client
     request.log = request.log.child({ clientId: client.id })
-    if (scope !== null && !client.scopes.includes(scope)) {
-      throw errors.forbidden(`This ${client.id.startsWith('jwt:') ? 'token' : 'API key'} lacks the "${scope}" scope.`)
+    const accepted: readonly Scope[] = scope === null ? [] : typeof scope === 'string' ? [scope] : scope
+    if (accepted.length > 0 && !accepted.some((a) => client.scopes.includes(a))) {
+      throw errors.forbidden(`This ${client.id.startsWith('jwt:') ? 'token' : 'API key'} lacks the ${accepted.map((a) => `"${a}"`).join(' or ')} scope.`)
     }
   }
 

@@ -28,7 +28,7 @@ export async function driftRoutes (base: FastifyInstance, opts: DriftRoutesOptio
   const { drift } = opts
 
   app.post(RECONCILIATIONS_PATH, {
-    config: { scope: null },
+    config: { scope: ['admin', 'provisioning:write'] },
     schema: {
       operationId: 'createReconciliation',
       tags: ['workers'],
@@ -40,7 +40,6 @@ export async function driftRoutes (base: FastifyInstance, opts: DriftRoutesOptio
     },
   }, async (request, reply) => {
     const caller = requireClient(request)
-    if (!caller.scopes.includes('admin') && !caller.scopes.includes('provisioning:write')) throw errors.forbidden('A reconciliation needs scope admin or provisioning:write.')
     const run = await drift.start(scopeOf(caller, request.body?.clientId, 'reconcile'))
     return reply.code(202).header('location', `${RECONCILIATIONS_PATH}/${run.id}`).send(run)
   })
@@ -58,7 +57,7 @@ export async function driftRoutes (base: FastifyInstance, opts: DriftRoutesOptio
   }, async (request) => drift.run(requireClient(request), request.params.id))
 
   app.get(DRIFT_PATH, {
-    config: { scope: null },
+    config: { scope: ['admin', 'provisioning:read'] },
     schema: {
       operationId: 'listDrift',
       tags: ['workers'],
@@ -69,7 +68,6 @@ export async function driftRoutes (base: FastifyInstance, opts: DriftRoutesOptio
     },
   }, async (request) => {
     const caller = requireClient(request)
-    if (!caller.scopes.includes('admin') && !caller.scopes.includes('provisioning:read')) throw errors.forbidden('Reading drift needs scope admin or provisioning:read.')
     const clientId = scopeOf(caller, request.query.clientId, 'read the drift of')
     return { items: await drift.current(clientId, request.query.kind) }
   })

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { errors } from '../../errors.js'
 import type { RosterImport } from '../../imports/ports.js'
 import { importCsv, IMPORTS_PATH, type ImportService } from '../../imports/service.js'
 import { BEARER_SECURITY, requireClient } from '../plugins/auth.js'
@@ -47,8 +46,7 @@ export async function importRoutes (base: FastifyInstance, opts: ImportRoutesOpt
 
   app.post(IMPORTS_PATH, {
     bodyLimit: opts.bodyLimit,
-    // Authenticated; the handler asks for `admin` or `provisioning:write`.
-    config: { scope: null },
+    config: { scope: ['admin', 'provisioning:write'] },
     schema: {
       operationId: 'createImport',
       tags: ['workers'],
@@ -66,14 +64,12 @@ export async function importRoutes (base: FastifyInstance, opts: ImportRoutesOpt
     },
   }, async (request, reply) => {
     const client = requireClient(request)
-    if (!client.scopes.includes('admin') && !client.scopes.includes('provisioning:write')) throw errors.forbidden('An import needs scope admin or provisioning:write.')
     const imp = await imports.start(client, request.body.mode, readRecords(request.body.workers), request.id)
     return reply.code(202).header('location', `${IMPORTS_PATH}/${imp.id}`).send(toImportView(imp))
   })
 
   app.get(`${IMPORTS_PATH}/:id`, {
-    // Authenticated; the handler asks for `admin` or `provisioning:read`.
-    config: { scope: null },
+    config: { scope: ['admin', 'provisioning:read'] },
     schema: {
       operationId: 'getImport',
       tags: ['workers'],
@@ -92,9 +88,7 @@ export async function importRoutes (base: FastifyInstance, opts: ImportRoutesOpt
       },
     },
   }, async (request, reply) => {
-    const client = requireClient(request)
-    if (!client.scopes.includes('admin') && !client.scopes.includes('provisioning:read')) throw errors.forbidden('Reading an import needs scope admin or provisioning:read.')
-    const imp = await imports.get(client, request.params.id)
+    const imp = await imports.get(requireClient(request), request.params.id)
     if (prefersCsv(request.headers.accept)) {
       return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${imp.id}.csv"`).send(importCsv(imp))
     }
