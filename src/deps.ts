@@ -13,7 +13,6 @@ import { createClientRegistry } from './config/clients.js'
 import type { Config } from './config/load-config.js'
 import type { GenesysConnection } from './genesys/connection.js'
 import type { AppDeps } from './http/app.js'
-import type { BackoffPolicy } from './jobs/queue.js'
 import { createFailureLog } from './lib/failure-log.js'
 import type { ReadinessCheck } from './lib/readiness.js'
 import type { Clock } from './lib/timers.js'
@@ -60,14 +59,9 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
   try {
     const { clients, demoApiKey, demoAllowed } = await loadClients(config, logger, closers)
     const registry = createClientRegistry(clients)
-    const adapters = await createAdapters(config, { logger, failures, clock, closers, readiness })
+    const adapters = await createAdapters(config, { logger, failures, clock, closers, readiness, metrics })
     const side = await createGenesysSide(config, clients, adapters, { logger, clock, metrics, closers, readiness, env: options.env ?? {} })
-    const jobQueue = <T>(name: string, opts: { maxAttempts: number, backoff?: BackoffPolicy }) => {
-      const q = adapters.jobQueue<T>(name, opts)
-      metrics.watchQueue({ name, counts: () => q.counts() })
-      return q
-    }
-    const base = { clients: registry, clock, logger, metrics, closers, jobQueue }
+    const base = { clients: registry, clock, logger, metrics, closers, jobQueue: adapters.jobQueue }
     // Created in this order so that they close in reverse: groups, provisioning, then webhooks (jobs finishing hand their webhooks on).
     const webhooks = createWebhooksFeature(config, { ...base, deliveries: adapters.stores.deliveries, alsoAllowed: demoAllowed })
     const provisioning = createProvisioningFeature(config, { ...base, stores: adapters.stores, tenants: side.tenants, skipDivisionCheck: options.faults?.skipDivisionCheck === true })
@@ -101,9 +95,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       metrics,
       variablesRead: clients.flatMap((c) => (c.genesys ? [c.genesys.clientIdEnv, c.genesys.clientSecretEnv] : [])),
       queues: adapters.dashboardQueues,
-      queueNotes: {
-        provisioning: () => `Genesys calls in the last 60 s from this replica, per OAuth client (each may send ${config.genesys.rateLimitPerMinute}/min, shared by the fleet): ${side.budgetUse.snapshot().map((u) => `${u.oauthClient} ${u.lastMinute}`).join(', ')}`,
-      },
+      queueNotes: side.queueNotes,
       ...(adapters.redis ? { redis: adapters.redis } : {}),
       describe: () => ({ genesysOrigin: side.apiOrigin, redis: adapters.describe() }),
       close: () => closers.close(),

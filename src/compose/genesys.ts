@@ -24,6 +24,8 @@ export interface GenesysSide {
   apiOrigin: string
   /** The built-in simulator's URL in simulator mode. */
   simulatorUrl?: string
+  /** The provisioning queue's live note on the dashboard: this replica's Genesys calls per OAuth client. */
+  queueNotes: Record<string, () => string>
 }
 
 export interface GenesysContext {
@@ -94,5 +96,8 @@ export async function createGenesysSide (config: Readonly<Config>, clients: read
   // Wrong credentials and missing permissions are found at startup, not when the first hire fails on them.
   tenants.start()
   ctx.readiness.push(...tenants.readiness())
-  return { tenants, budgetUse, apiOrigin: new URL(target.apiUrl).origin, ...(simulatorUrl !== undefined ? { simulatorUrl } : {}) }
+  const queueNotes = {
+    provisioning: () => `Genesys calls in the last 60 s from this replica, per OAuth client (each may send ${config.genesys.rateLimitPerMinute}/min, shared by the fleet): ${budgetUse.snapshot().map((u) => `${u.oauthClient} ${u.lastMinute}`).join(', ')}`,
+  }
+  return { tenants, budgetUse, queueNotes, apiOrigin: new URL(target.apiUrl).origin, ...(simulatorUrl !== undefined ? { simulatorUrl } : {}) }
 }

@@ -1,6 +1,3 @@
-import { createBullBoard } from '@bull-board/api'
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter'
-import { FastifyAdapter } from '@bull-board/fastify'
 import type { Queue } from 'bullmq'
 import type { FastifyInstance } from 'fastify'
 import { errors } from '../../errors.js'
@@ -12,17 +9,6 @@ export interface OperationsRoutesOptions {
   queues?: Queue[]
   /** Live text shown as a queue's description, by queue name; read on every dashboard refresh. */
   notes?: Record<string, () => string>
-}
-
-/** A queue on the dashboard whose description is read when the page asks, not fixed at startup. */
-class NotedAdapter extends BullMQAdapter {
-  constructor (queue: Queue, private readonly note?: () => string) {
-    super(queue)
-  }
-
-  override getDescription (): string {
-    return this.note?.() ?? super.getDescription()
-  }
 }
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues'
@@ -54,16 +40,7 @@ export async function operationsRoutes (app: FastifyInstance, opts: OperationsRo
     app.get(`${QUEUE_DASHBOARD_PATH}/*`, { config: { scope: 'admin' }, schema: { hide: true } }, explain)
     return
   }
-  await app.register(async (scope) => {
-    // The dashboard's own routes are not part of the API document.
-    scope.addHook('onRoute', (route) => {
-      route.schema = { ...(route.schema ?? {}), hide: true }
-      route.config = { ...(route.config ?? {}), scope: 'admin' }
-    })
-    const serverAdapter = new FastifyAdapter()
-    serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH)
-    createBullBoard({ queues: queues.map((q) => new NotedAdapter(q, opts.notes?.[q.name])), serverAdapter })
-    await scope.register(serverAdapter.registerPlugin(), { prefix: QUEUE_DASHBOARD_PATH })
-  })
+  // bull-board is loaded only where there are queues to show (with Redis).
+  const { queueDashboard } = await import('./queue-dashboard.js')
+  await app.register(queueDashboard, { queues, notes: opts.notes, path: QUEUE_DASHBOARD_PATH })
 }
-
