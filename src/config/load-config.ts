@@ -222,13 +222,18 @@ export function unknownVariables (env: Record<string, string | undefined>, alsoR
   const found: Array<{ variable: string, closest: string }> = []
   for (const name of Object.keys(env).sort()) {
     if (known.includes(name) || alsoRead.includes(name)) continue
+    const prefixed = VARIABLE_PREFIXES.some((p) => name.startsWith(p))
+    if (!prefixed && name.length < 6) continue
+    // An unprefixed name counts only within one edit of a known one, and a name
+    // whose length differs by two or more is at least two edits away.
+    const candidates = prefixed ? known : known.filter((k) => Math.abs(k.length - name.length) <= 1)
     let closest = known[0] ?? ''
     let best = Infinity
-    for (const k of known) {
+    for (const k of candidates) {
       const d = editDistance(name, k)
       if (d < best) { best = d; closest = k }
     }
-    if (VARIABLE_PREFIXES.some((p) => name.startsWith(p)) || (best <= 1 && name.length >= 6)) found.push({ variable: name, closest })
+    if (prefixed || best <= 1) found.push({ variable: name, closest })
   }
   return found
 }

@@ -25,6 +25,7 @@ import { importRoutes, type ImportRoutesOptions } from './routes/imports.js'
 import { driftRoutes, type DriftRoutesOptions } from './routes/drift.js'
 import { webhookRoutes, type WebhookRoutesOptions } from './routes/webhooks.js'
 import { bodyAjv, otherAjv } from './ajv.js'
+import { buildCachedSerializer } from './serializers.js'
 import { IssueSchema, ProblemSchema } from './schemas/problem.js'
 
 /** What the HTTP layer needs from the composition root; tests pass fakes. */
@@ -78,6 +79,7 @@ export async function buildApp ({ config, deps, logger, surface = 'all' }: Build
     connectionTimeout: config.http.connectionTimeoutMs,
     keepAliveTimeout: config.http.keepAliveTimeoutMs,
     return503OnClosing: true,
+    schemaController: { compilersFactory: { buildSerializer: buildCachedSerializer } },
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
   })

@@ -20,7 +20,7 @@ const toMappingView = (m: GroupMapping): Static<typeof MappingSchema> => ({
   hrGroupPath: m.hrPath, division: m.division, genesysGroup: m.genesysGroup, queues: m.queues, ...(m.shared === true ? { shared: true } : {}), createdAt: m.createdAt, updatedAt: m.updatedAt, updatedBy: m.updatedBy,
 })
 
-const toSyncView = (s: GroupSync) => ({
+const toSyncView = (s: GroupSync): Static<typeof GroupSyncSchema> => ({
   id: s.id,
   hrGroupPath: s.hrPath,
   division: s.division,
