@@ -1,16 +1,27 @@
-import { existsSync, readdirSync, statSync } from 'node:fs'
-import { isAbsolute, join, relative } from 'node:path'
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs'
+import { dirname, isAbsolute, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /**
- * How tests start the project's own entry points as processes: the built
- * JavaScript in dist/ when it is current (`npm test` builds first), otherwise
- * through tsx, so a single test file run by hand still tests the working tree.
- * A cold tsx start transpiles the whole service on every spawn; node on dist/
- * does not, which keeps process-heavy tests off the CPU.
+ * How tests start the project's own entry points as processes. The suite runs
+ * either from the repository (TypeScript, e.g. one file by hand with tsx) or
+ * from the transpiled tree the test runner writes (scripts/test-run.ts:
+ * `.build/test/`, the same tree as JavaScript). In the transpiled tree every
+ * entry point has its .js twin beside it; from the repository, dist/ is used
+ * when it is current and tsx otherwise. A cold tsx start transpiles the whole
+ * service on every spawn; plain node does not, which keeps process-heavy
+ * tests off the CPU.
  */
 
+/** The tree this file runs in: the repository, or the transpiled tree. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+/** Whether this tree is the transpiled one (this file itself is JavaScript). */
+const TRANSPILED = import.meta.url.endsWith('.js')
+/**
+ * The repository itself, where `npm start` and the README's commands run: the
+ * transpiled tree links package.json from it.
+ */
+export const REPO_ROOT = dirname(realpathSync(join(ROOT, 'package.json')))
 /** Written by `npm run build` (scripts/copy-assets.ts) when it has finished. */
 const STAMP = join(ROOT, 'dist', '.built')
 
@@ -34,6 +45,7 @@ export function builtIsCurrent (): boolean {
 /** Node arguments that run `script` (a .ts path, absolute or from the project root). */
 export function nodeArgsFor (script: string): string[] {
   const rel = relative(ROOT, isAbsolute(script) ? script : join(ROOT, script))
+  if (TRANSPILED) return [join(ROOT, rel.replace(/\.ts$/, '.js'))]
   if (rel.startsWith('src/') && builtIsCurrent()) return [join(ROOT, 'dist', rel.replace(/\.ts$/, '.js'))]
   return ['--import', 'tsx', script]
 }

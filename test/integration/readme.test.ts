@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process'
 import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { startService } from '../helpers/service.js'
+import { REPO_ROOT } from '../helpers/entry.js'
 
 /**
  * Every README shell block marked ```sh runnable``` runs as pasted against the
@@ -13,7 +13,8 @@ import { startService } from '../helpers/service.js'
  */
 t.setTimeout(240_000)
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+/** `npm start` runs in the repository, also when this file runs from the transpiled tree. */
+const ROOT = REPO_ROOT
 
 function runnableBlocks (markdown: string): string[] {
   return [...markdown.matchAll(/^```sh runnable\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? '')
@@ -30,7 +31,7 @@ function run (script: string, env: Record<string, string>): Promise<{ code: numb
 }
 
 t.test('the README\'s runnable shell blocks run as pasted against the embedded default', async (t) => {
-  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8')
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8')
   const blocks = runnableBlocks(readme)
   t.ok(blocks.length >= 3, `runnable blocks found (${blocks.length})`)
   const service = await startService({})

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { freePort } from '../helpers/redis.js'
+import { REPO_ROOT } from '../helpers/entry.js'
 
 /**
  * `npm start` under a supervisor: a stop signal sent to the process group (the
@@ -11,7 +11,8 @@ import { freePort } from '../helpers/redis.js'
  */
 t.setTimeout(120_000)
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+/** `npm start` runs in the repository, also when this file runs from the transpiled tree. */
+const ROOT = REPO_ROOT
 
 function groupAlive (pgid: number): boolean {
   try {

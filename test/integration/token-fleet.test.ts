@@ -6,6 +6,7 @@ import { gcraFor } from '../../src/genesys/budget/memory.js'
 import { genesysKeys } from '../../src/genesys/keys.js'
 import { createSimulator, type Simulator } from '../../src/simulator/index.js'
 import type { RedisSettings } from '../../src/config/redis.js'
+import { nodeArgsFor } from '../helpers/entry.js'
 import { startRedis } from '../helpers/redis.js'
 import { startRedisCluster, startRedisSentinel } from '../helpers/redis-topologies.js'
 
@@ -19,7 +20,7 @@ interface Replica {
 
 /** One replica process; resolves with the JSON line it prints at the end. */
 function replica (spec: Record<string, unknown>): Replica {
-  const child = spawn(process.execPath, ['--import', 'tsx', REPLICA, JSON.stringify(spec)], {
+  const child = spawn(process.execPath, [...nodeArgsFor(REPLICA), JSON.stringify(spec)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' },
   })
