@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import type { spawn } from 'node:child_process'
 import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -132,24 +133,36 @@ export async function startRedisSentinel (): Promise<TestSentinel> {
     }
     await until('the replica is in sync', 10_000, () => withNode(masterPort, async (r) => /slave0:.*state=online/.test(await r.info('replication'))))
     const sentinelPorts = [await freePort(), await freePort(), await freePort()]
-    for (const port of sentinelPorts) {
+    // Each sentinel is told its peers and the replica up front (as a sentinel
+    // rewrites its own file once it has found them), instead of discovering
+    // them from hello messages sent every 2 s.
+    const ids = sentinelPorts.map(() => randomBytes(20).toString('hex'))
+    for (const [i, port] of sentinelPorts.entries()) {
       const dir = join(root, `sentinel-${port}`)
       await mkdir(dir)
       const conf = join(dir, 'sentinel.conf')
       await writeFile(conf, [
         `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`,
+        `sentinel myid ${ids[i] ?? ''}`,
         `sentinel monitor ${masterName} 127.0.0.1 ${masterPort} 2`,
         `sentinel down-after-milliseconds ${masterName} 1000`,
         `sentinel failover-timeout ${masterName} 10000`,
-        `sentinel parallel-syncs ${masterName} 1`, '',
+        `sentinel parallel-syncs ${masterName} 1`,
+        `sentinel known-replica ${masterName} 127.0.0.1 ${replicaPort}`,
+        ...sentinelPorts.flatMap((peer, j) => (j === i ? [] : [`sentinel known-sentinel ${masterName} 127.0.0.1 ${peer} ${ids[j] ?? ''}`])), '',
       ].join('\n'))
       children.push(await spawnRedisServer([conf, '--sentinel'], port))
     }
+    // Told is not seen: each must be connected to its peers and the replica.
+    const connected = (entries: unknown[]) => entries.every((e) => {
+      const fields = e as string[]
+      return !/disconnected|s_down/.test(fields[fields.indexOf('flags') + 1] ?? '')
+    })
     for (const port of sentinelPorts) {
       await until(`sentinel ${port} sees its peers and the replica`, 15_000, () => withNode(port, async (r) => {
         const sentinels = await r.call('SENTINEL', 'SENTINELS', masterName) as unknown[]
         const replicas = await r.call('SENTINEL', 'REPLICAS', masterName) as unknown[]
-        return sentinels.length === 2 && replicas.length === 1
+        return sentinels.length === 2 && replicas.length === 1 && connected(sentinels) && connected(replicas)
       }))
     }
     const masterPortNow = () => withNode(sentinelPorts[0] ?? 0, async (r) => Number(((await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as string[])[1]))

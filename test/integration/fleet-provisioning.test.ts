@@ -86,38 +86,40 @@ async function waitTerminal (api: RunningService, ids: string[], timeoutMs: numb
 
 const liveUsers = (sim: Simulator, prefix: string) => [...sim.state.users.values()].filter((u) => u.state !== 'deleted' && (u.externalId ?? '').startsWith(prefix))
 
-// The joiner flow and the duplicate storm hold whichever way Redis runs.
+// The joiner flow and the duplicate storm hold whichever way Redis runs: one
+// fleet per topology (three api processes, one worker) serves both.
 for (const topology of ['standalone', 'sentinel', 'cluster'] as const) {
-t.test(`${topology}: api and worker as separate processes: the happy path`, async (t) => {
+t.test(`${topology}: api and worker as separate processes`, async (t) => {
   const { sim, start } = await fleet(t, {}, {}, topology)
-  const [api] = await Promise.all([start('api'), start('worker')])
-  const res = await post(api, hire(1))
-  t.equal(res.status, 202)
-  const states = await waitTerminal(api, [res.body.id ?? ''], 30_000)
-  t.equal(states.get(res.body.id ?? ''), 'completed')
-  const users = liveUsers(sim, 'hris:F-1')
-  t.equal(users.length, 1)
-  t.equal(sim.state.divisions.get(users[0]?.divisionId ?? '')?.name, 'BPO Alpha')
-})
+  const [apis] = await Promise.all([Promise.all([start('api'), start('api'), start('api')]), start('worker')])
 
-t.test(`${topology}: 100 concurrent duplicates over 3 api processes ⇒ one request, one upstream create`, async (t) => {
-  const { sim, start } = await fleet(t, {}, {}, topology)
-  const apis = await Promise.all([start('api'), start('api'), start('api')])
-  await start('worker')
-  const body = hire(2)
-  const results = await Promise.all(Array.from({ length: 100 }, (_, i) => post(apis[i % 3] as RunningService, body, { 'idempotency-key': 'dup-key-1' })))
-  const statuses = new Set(results.map((r) => r.status))
-  t.ok([...statuses].every((s) => s === 202 || s === 409), `only 202 (first or replay) and 409 (in flight): ${[...statuses].join(', ')}`)
-  const ids = new Set(results.filter((r) => r.status === 202).map((r) => r.body.id))
-  t.equal(ids.size, 1, 'every 202 names the same request')
-  const list = await fetch(`${apis[0]?.url ?? ''}/v1/provisioning-requests?hrId=F-2`, { headers })
-  t.equal(((await list.json()) as { items: unknown[] }).items.length, 1, 'one request stored')
-  const id = [...ids][0] ?? ''
-  t.equal((await waitTerminal(apis[0] as RunningService, [id], 30_000)).get(id), 'completed')
-  t.equal(sim.requests().filter((r) => r.method === 'POST' && /\/scim\/v2\/users$/.test(r.path)).length, 1, 'one upstream create')
+  await t.test('the happy path', async (t) => {
+    const res = await post(apis[0] as RunningService, hire(1))
+    t.equal(res.status, 202)
+    const states = await waitTerminal(apis[0] as RunningService, [res.body.id ?? ''], 30_000)
+    t.equal(states.get(res.body.id ?? ''), 'completed')
+    const users = liveUsers(sim, 'hris:F-1')
+    t.equal(users.length, 1)
+    t.equal(sim.state.divisions.get(users[0]?.divisionId ?? '')?.name, 'BPO Alpha')
+  })
 
-  const mismatch = await post(apis[1] as RunningService, { ...body, title: 'Other' }, { 'idempotency-key': 'dup-key-1' })
-  t.equal(mismatch.status, 422, 'the same key with another body')
+  await t.test('100 concurrent duplicates over 3 api processes ⇒ one request, one upstream create', async (t) => {
+    const createsBefore = sim.requests().filter((r) => r.method === 'POST' && /\/scim\/v2\/users$/.test(r.path)).length
+    const body = hire(2)
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => post(apis[i % 3] as RunningService, body, { 'idempotency-key': 'dup-key-1' })))
+    const statuses = new Set(results.map((r) => r.status))
+    t.ok([...statuses].every((s) => s === 202 || s === 409), `only 202 (first or replay) and 409 (in flight): ${[...statuses].join(', ')}`)
+    const ids = new Set(results.filter((r) => r.status === 202).map((r) => r.body.id))
+    t.equal(ids.size, 1, 'every 202 names the same request')
+    const list = await fetch(`${apis[0]?.url ?? ''}/v1/provisioning-requests?hrId=F-2`, { headers })
+    t.equal(((await list.json()) as { items: unknown[] }).items.length, 1, 'one request stored')
+    const id = [...ids][0] ?? ''
+    t.equal((await waitTerminal(apis[0] as RunningService, [id], 30_000)).get(id), 'completed')
+    t.equal(sim.requests().filter((r) => r.method === 'POST' && /\/scim\/v2\/users$/.test(r.path)).length - createsBefore, 1, 'one upstream create')
+
+    const mismatch = await post(apis[1] as RunningService, { ...body, title: 'Other' }, { 'idempotency-key': 'dup-key-1' })
+    t.equal(mismatch.status, 422, 'the same key with another body')
+  })
 })
 }
 

@@ -23,8 +23,9 @@ const KEY = 'gpk_journey_0123456789abcdefghijklmnopqrstuvw'
 const ADMIN = 'gpk_journey_ops_0123456789abcdefghijklmnopqrs'
 const SECRET = 'whsec_' + Buffer.from('lifecycle journey webhook secret').toString('base64')
 const MERGE = { 'content-type': 'application/merge-patch+json' }
-// About 17 s: long enough for a rehire to cancel it, short enough to wait for.
-const DELETE_AFTER_DAYS = '0.0002'
+// About 8.6 s: long enough for the rehire that follows the termination to
+// cancel it (a second or two), short enough to wait for.
+const DELETE_AFTER_DAYS = '0.0001'
 
 type Call = (key: string, method: string, path: string, body?: unknown, extra?: Record<string, string>) => Promise<Answer>
 interface Setup { sim: Simulator, call: Call, receiver: Awaited<ReturnType<typeof startReceiver>>, restartWorker?: (during: () => Promise<void>) => Promise<void> }
