@@ -230,6 +230,8 @@ export async function openRedis (s: RedisSettings, failures: FailureSink, opts: 
   // outage: one line per distinct failure per interval, with the real error.
   client.on('error', (err: unknown) => { failures.report(what, err) })
   client.on('ready', () => { failures.recovered(what) })
+  let closing = false
+  reopenWhenEnded(client, () => closing)
   await client.connect().catch((err: unknown) => { failures.report(what, err) })
   const bull = createBullConnection(s)
   const durability = createDurability(client, {
@@ -252,8 +254,31 @@ export async function openRedis (s: RedisSettings, failures: FailureSink, opts: 
     },
     describe: () => `${client.status === 'ready' ? 'on' : 'unreachable'} (${redisTarget(s)})`,
     async close () {
+      closing = true
       await client.quit().catch(() => client.disconnect())
       await bull.close()
     },
   }
+}
+
+/** How long an ended connection waits before it is opened again. */
+export const REOPEN_DELAY_MS = 500
+
+/**
+ * ioredis gives a connection up for good ("Connection is closed.") when its
+ * connector fails rather than its socket: with Sentinel, a `+switch-master`
+ * that arrives while the client is asking a sentinel where the master is ends
+ * that attempt, and no retry follows. A connection this process did not close
+ * is opened again, so that a failover never leaves a replica answering 503
+ * until it is restarted.
+ */
+export function reopenWhenEnded (client: RedisClient, closing: () => boolean, delayMs = REOPEN_DELAY_MS): void {
+  client.on('end', () => {
+    if (closing()) return
+    setTimeout(() => {
+      if (closing() || client.status !== 'end') return
+      // A failure ends it again, and this runs again.
+      client.connect().catch(() => {})
+    }, delayMs).unref()
+  })
 }
