@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { cpus } from 'node:os'
 import { build } from 'esbuild'
-import { cp, mkdir, readdir, rm, stat, symlink } from 'node:fs/promises'
+import { cp, mkdir, readdir, readFile, rm, symlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 
 /**
@@ -109,14 +109,22 @@ function runFile (file: string, env: NodeJS.ProcessEnv): Promise<FileResult> {
   })
 }
 
-/** Test files of the chosen suites, each suite's largest (as a proxy for longest) first. */
+/**
+ * Test files of the chosen suites, in each suite the longest first as far as
+ * can be told before running: a file that raises its own timeout
+ * (`t.setTimeout(300_000)`) says it is long; among the rest, the larger first.
+ */
 async function testFiles (): Promise<string[]> {
   if (named.length > 0) return named.map((f) => join(OUT, f.replace(/\.ts$/, '.js')))
   const files: string[] = []
   for (const suite of suites) {
     const dir = join(OUT, suite)
-    const sized = await Promise.all((await readdir(dir)).filter((n) => n.endsWith('.test.js')).map(async (n) => ({ path: join(dir, n), size: (await stat(join(suite, n.replace(/\.js$/, '.ts')))).size })))
-    files.push(...sized.sort((a, b) => b.size - a.size || a.path.localeCompare(b.path)).map((f) => f.path))
+    const costed = await Promise.all((await readdir(dir)).filter((n) => n.endsWith('.test.js')).map(async (n) => {
+      const source = await readFile(join(suite, n.replace(/\.js$/, '.ts')), 'utf8')
+      const declared = Number(/^t\.setTimeout\((\d[\d_]*)\)/m.exec(source)?.[1]?.replaceAll('_', '') ?? 0)
+      return { path: join(dir, n), declared, size: source.length }
+    }))
+    files.push(...costed.sort((a, b) => b.declared - a.declared || b.size - a.size || a.path.localeCompare(b.path)).map((f) => f.path))
   }
   return files
 }
