@@ -155,6 +155,12 @@ export interface EmailReservations {
   release (email: string, requestId: string): Promise<void>
 }
 
+/** The views an intake's answer carries; the HTTP layer provides them (typed from its schemas). */
+export interface IntakeViews {
+  request (record: ProvisioningRecord): unknown
+  worker (entry: WorkerEntry, scheduled: ProvisioningRecord[]): unknown
+}
+
 export interface StoredResponse {
   status: number
   headers: Record<string, string>

@@ -8,8 +8,7 @@ import { workerCursor, type WorkerEntry, type WorkerListQuery, type WorkerRegist
 import { fingerprint } from '../lib/canonical-json.js'
 import { newId } from '../lib/ids.js'
 import { decodeCursor } from '../lib/cursor.js'
-import type { WebhookSummary } from '../webhooks/service.js'
-import type { ChangeWindow, IdempotencyStore, ListQuery, ProvisioningQueue, ProvisioningRecord, RequestStore, StoredResponse } from './ports.js'
+import type { ChangeWindow, IdempotencyStore, IntakeViews, ListQuery, ProvisioningQueue, ProvisioningRecord, RequestStore, StoredResponse } from './ports.js'
 import type { RequestStatus } from './model.js'
 import type { Clock } from '../lib/timers.js'
 import { TERMINAL_STATUSES } from './model.js'
@@ -56,6 +55,8 @@ export interface BulkRetryResult {
 
 export interface ProvisioningServiceDeps {
   requests: RequestStore
+  /** How an intake's answer shows a request or a worker (the HTTP layer's views): stored, and replayed, under its Idempotency-Key. */
+  views: IntakeViews
   /** The worker registry: the workers this service manages, per client. */
   registry: Pick<WorkerRegistry, 'get' | 'list' | 'count'>
   idempotency: IdempotencyStore
@@ -170,7 +171,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
     }
     if (held) deps.onHeld?.(record, held)
     else if (status === 'accepted') await queue.enqueue(record)
-    return { status: 202, headers: { location: `${REQUESTS_PATH}/${record.id}` }, body: toView(record) }
+    return { status: 202, headers: { location: `${REQUESTS_PATH}/${record.id}` }, body: deps.views.request(record) }
   }
 
   /**
@@ -383,7 +384,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
         if (derived.change === 'none') {
           await supersedeAll(superseded, undefined)
           if (!entry) throw noWorker(hrId)
-          return { status: 200, headers: {}, body: toWorkerView(entry, await requests.scheduledFor(client.id, hrId, MAX_SCHEDULED)) }
+          return { status: 200, headers: {}, body: deps.views.worker(entry, await requests.scheduledFor(client.id, hrId, MAX_SCHEDULED)) }
         }
         const response = await createRecord(client, normalized, originRequestId, {
           kind: derived.change,
@@ -590,55 +591,6 @@ function refusalSummary (body: ReturnType<typeof problemBody>): ReturnType<typeo
 function requestIdOf (response: StoredResponse): string | undefined {
   const body = response.body as { id?: unknown } | undefined
   return typeof body?.id === 'string' && body.id.startsWith('prq_') ? body.id : undefined
-}
-
-/** The public view of a record: the fields clients see, nothing internal. */
-export function toView (r: ProvisioningRecord, webhook?: WebhookSummary) {
-  return {
-    id: r.id,
-    kind: r.kind ?? 'hire',
-    status: r.status,
-    ...(r.effectiveAt !== undefined ? { effectiveAt: r.effectiveAt } : {}),
-    ...(r.hardDelete === true ? { hardDelete: true as const } : {}),
-    ...(r.batchId !== undefined ? { batchId: r.batchId } : {}),
-    hrId: r.hrId,
-    email: r.email,
-    ...(r.division !== undefined ? { division: r.division } : {}),
-    ...(r.genesysUserId !== undefined ? { genesysUserId: r.genesysUserId } : {}),
-    createdAt: r.createdAt,
-    updatedAt: r.updatedAt,
-    transitions: r.transitions,
-    steps: r.steps,
-    ...(r.issues ? { issues: r.issues } : {}),
-    ...(r.error ? { error: r.error } : {}),
-    ...(r.notes ? { notes: r.notes } : {}),
-    attempts: r.attempts,
-    ...(webhook ? { webhook } : {}),
-    hire: r.hire,
-  }
-}
-
-export function statusCodeForTerminal (status: RequestStatus): number {
-  return status === 'completed' ? 201 : TERMINAL_STATUSES.has(status) ? 200 : 202
-}
-
-/** The public view of a managed worker: what the service knows of it, what it granted, and its scheduled changes. */
-export function toWorkerView (e: WorkerEntry, scheduled?: ProvisioningRecord[]) {
-  return {
-    hrId: e.hrId,
-    status: e.active ? 'active' as const : 'terminated' as const,
-    genesysUserId: e.genesysUserId,
-    division: { id: e.divisionId, name: e.divisionName },
-    roles: e.grants.map((g) => ({ roleId: g.roleId, divisionId: g.divisionId })),
-    groups: e.groups.map((id) => ({ groupId: id })),
-    origin: e.origin,
-    ...(e.deactivatedAt !== undefined ? { deactivatedAt: e.deactivatedAt } : {}),
-    ...(e.desired ? { desired: e.desired } : {}),
-    lastRequestId: e.lastRequestId,
-    ...(e.deletedAt !== undefined ? { deletedAt: e.deletedAt } : {}),
-    ...(scheduled ? { scheduled: scheduled.map((r) => ({ id: r.id, kind: r.kind ?? 'hire', effectiveAt: r.effectiveAt ?? r.createdAt, ...(r.hardDelete === true ? { hardDelete: true as const } : {}) })) } : {}),
-    updatedAt: e.updatedAt,
-  }
 }
 
 /** Another client's worker is indistinguishable from none. */

@@ -9,6 +9,7 @@ import type { MappingStore } from '../../src/groups/ports.js'
 import { createMappedGroupResolver, createNameGroupResolver, createReferenceCache } from '../../src/provisioning/facts.js'
 import type { ProvisioningRecord } from '../../src/provisioning/ports.js'
 import { createProvisioningService, jobIdFor } from '../../src/provisioning/service.js'
+import { INTAKE_VIEWS } from '../../src/http/views/provisioning.js'
 import { createProvisioningWorker, type ProvisioningJob } from '../../src/provisioning/worker.js'
 import type { SimulatorOptions } from '../../src/simulator/index.js'
 import { createMemoryMappingStore } from '../../src/groups/store/memory.js'
@@ -38,6 +39,7 @@ export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: nu
   const groups = createMappedGroupResolver(mappingStore, byName)
   const service = createProvisioningService({
     requests,
+    views: INTAKE_VIEWS,
     registry,
     idempotency: createMemoryIdempotencyStore(clock),
     queue: { enqueue: (r) => queue.add(jobIdFor(r), { requestId: r.id }) },

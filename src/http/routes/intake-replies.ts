@@ -3,7 +3,8 @@ import type { FastifyReply } from 'fastify'
 import type { AuthenticatedClient } from '../../config/clients.js'
 import { errors } from '../../errors.js'
 import type { ProvisioningRecord, StoredResponse } from '../../provisioning/ports.js'
-import { statusCodeForTerminal, toView, type AcceptResult, type ProvisioningService } from '../../provisioning/service.js'
+import type { AcceptResult, ProvisioningService } from '../../provisioning/service.js'
+import { statusCodeForTerminal, toRequestView } from '../views/provisioning.js'
 import type { WebhookSummary } from '../../webhooks/service.js'
 import { PROBLEM_CONTENT_TYPE } from '../plugins/errors.js'
 
@@ -25,7 +26,7 @@ export function intakeReplies (service: Pick<ProvisioningService, 'waitForTermin
   async function waitedResponse (requestId: string, wait: number, headers: Record<string, string>): Promise<StoredResponse> {
     const record = await service.waitForTerminal(requestId, wait)
     if (!record) throw errors.internal('The accepted request vanished while waiting.')
-    return { status: statusCodeForTerminal(record.status), headers: { ...headers, 'preference-applied': `wait=${wait}` }, body: toView(record, await summary(record)) }
+    return { status: statusCodeForTerminal(record.status), headers: { ...headers, 'preference-applied': `wait=${wait}` }, body: toRequestView(record, await summary(record)) }
   }
 
   return {

@@ -4,7 +4,8 @@ import { Type, type Static } from 'typebox'
 import { errors } from '../../errors.js'
 import { parseIdempotencyKey } from '../../provisioning/idempotency.js'
 import type { DryRun } from '../../provisioning/dry-run.js'
-import { toView, type ProvisioningService } from '../../provisioning/service.js'
+import type { ProvisioningService } from '../../provisioning/service.js'
+import { toRequestView } from '../views/provisioning.js'
 import type { ProvisioningRecord } from '../../provisioning/ports.js'
 import { intakeReplies, MAX_WAIT_SECONDS } from './intake-replies.js'
 import type { WebhookSummary } from '../../webhooks/service.js'
@@ -97,7 +98,7 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
     },
   }, async (request) => {
     const record = await service.get(requireClient(request), request.params.id)
-    return toView(record, await summary(record))
+    return toRequestView(record, await summary(record))
   })
 
   app.get('/v1/provisioning-requests', {
@@ -127,7 +128,7 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
       ...request.query,
       createdAfter: request.query.createdAfter === undefined ? undefined : new Date(request.query.createdAfter).toISOString(),
     })
-    return { items: items.map((r) => toView(r)), ...(nextCursor ? { nextCursor } : {}) }
+    return { items: items.map((r) => toRequestView(r)), ...(nextCursor ? { nextCursor } : {}) }
   })
 
   app.post('/v1/provisioning-requests/:id/retry', {
@@ -142,7 +143,7 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
     },
   }, async (request, reply) => {
     const record = await service.retry(requireClient(request), request.params.id)
-    return reply.code(202).header('location', `/v1/provisioning-requests/${record.id}`).send(toView(record))
+    return reply.code(202).header('location', `/v1/provisioning-requests/${record.id}`).send(toRequestView(record))
   })
 
   app.post('/v1/provisioning-requests/:id/cancel', {
@@ -156,7 +157,7 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
       params: IdParams,
       response: { 200: documented(ProvisioningRequestSchema, 'Cancelled.', [{ ...ACCEPTED_EXAMPLE, kind: 'terminate', status: 'cancelled', transitions: [{ status: 'held', at: '2026-11-22T09:00:00.000Z' }, { status: 'cancelled', at: '2026-11-22T09:30:00.000Z' }] }]), ...problemResponses(400, 404, 409) },
     },
-  }, async (request) => toView(await service.cancel(requireClient(request), request.params.id)))
+  }, async (request) => toRequestView(await service.cancel(requireClient(request), request.params.id)))
 
   app.post('/v1/provisioning-requests/:id/confirm', {
     config: { scope: 'admin' },
@@ -171,7 +172,7 @@ export async function provisioningRoutes (base: FastifyInstance, opts: Provision
     },
   }, async (request, reply) => {
     const record = await service.confirm(request.params.id)
-    return reply.code(202).header('location', `/v1/provisioning-requests/${record.id}`).send(toView(record))
+    return reply.code(202).header('location', `/v1/provisioning-requests/${record.id}`).send(toRequestView(record))
   })
 
   app.post('/v1/provisioning-requests/confirm', {
