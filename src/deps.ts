@@ -35,11 +35,7 @@ export interface Deps extends AppDeps {
 export interface DepsOptions {
   /** Where the clients file's `genesys.clientIdEnv` / `clientSecretEnv` are read: the entry point passes the process environment. */
   env?: Readonly<Record<string, string | undefined>>
-  /**
-   * Test-only faults, never set from the environment. `skipDivisionCheck`
-   * turns off this service's own division check, so that only Genesys'
-   * division-scoped permissions stand between a tenant and another division.
-   */
+  /** Test-only, never from the environment: `skipDivisionCheck` leaves only Genesys' division-scoped permissions between a tenant and another division. */
   faults?: { skipDivisionCheck?: boolean }
   /** Test-only: the service's clock (scheduled changes come due by it); the wall clock unless given. */
   clock?: Clock
@@ -75,10 +71,10 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       imports.startWorker()
       drift.startWorker()
       webhooks.startWorker()
-      readiness.push(workersCheck(config, [provisioning.queue, webhooks.queue, groups.queue, imports.queue, drift.queue]))
       groups.startWorker(webhooks.dispatch)
       webhooks.startRelay()
       provisioning.startDispatcher()
+      readiness.push(workersCheck(config, [provisioning.queue, webhooks.queue, groups.queue, imports.queue, drift.queue]))
     }
     return {
       clients: registry,
@@ -89,9 +85,7 @@ export async function createDeps (config: Readonly<Config>, logger: FastifyBaseL
       provisioning: provisioning.routes,
       webhooks: { service: webhooks.service },
       groups: { mappings: groups.mappings, syncs: groups.syncs, maxRemovalsPercent: config.groups.maxRemovalsPercent },
-      batches: { batches: batches.service },
-      imports: { imports: imports.service },
-      drift: { drift: drift.service },
+      batches: { batches: batches.service }, imports: { imports: imports.service }, drift: { drift: drift.service },
       metrics,
       variablesRead: clients.flatMap((c) => (c.genesys ? [c.genesys.clientIdEnv, c.genesys.clientSecretEnv] : [])),
       queues: adapters.dashboardQueues,

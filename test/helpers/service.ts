@@ -15,7 +15,7 @@ export interface RunningService {
 }
 
 /** Runs `src/server.ts` (built, when dist/ is current) as a real process on a free loopback port and waits for it to listen. */
-export async function startService (env: Record<string, string> = {}, timeoutMs = 20_000): Promise<RunningService> {
+export async function startService (env: Record<string, string> = {}, timeoutMs = 60_000): Promise<RunningService> {
   const port = await freePort()
   const child = spawn(process.execPath, nodeArgsFor(SERVER), {
     // The child's own coverage would be merged with the wrong source mapping.

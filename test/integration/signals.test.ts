@@ -42,7 +42,7 @@ async function npmStart (t: Test) {
   const exited = new Promise<void>((resolve) => child.once('close', () => { resolve() }))
   const deadline = Date.now() + 60_000
   while (!out.includes('"msg":"listening on') && Date.now() < deadline && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 100))
-  t.ok(out.includes('"msg":"listening on'), 'the service started')
+  t.ok(out.includes('"msg":"listening on'), 'the service started', out.includes('"msg":"listening on') ? {} : { exitCode: child.exitCode, output: out })
   return { pgid, npmPid: pgid, exited, output: () => out }
 }
 
