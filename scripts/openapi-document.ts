@@ -10,7 +10,7 @@ import { createMemoryQueueLock } from '../src/groups/lock/memory.js'
 import { createMappingService, type MappingDirectory } from '../src/groups/mappings.js'
 import { createGroupSyncService } from '../src/groups/sync.js'
 import { createWebhookService } from '../src/webhooks/service.js'
-import { INTAKE_VIEWS } from '../src/http/views/provisioning.js'
+import { INTAKE_ANSWERS } from '../src/http/views/provisioning.js'
 
 /**
  * The OpenAPI document as the routes declare it, rendered deterministically.
@@ -20,7 +20,7 @@ export async function renderOpenApi (): Promise<string> {
   const config = loadConfig({})
   const clock = { now: Date.now }
   const service = createProvisioningService({
-    views: INTAKE_VIEWS,
+    answers: INTAKE_ANSWERS,
     requests: createMemoryRequestStore(),
     registry: createMemoryWorkerRegistry(),
     idempotency: createMemoryIdempotencyStore(clock),

@@ -115,7 +115,9 @@ export function problemType (code: string): string {
 }
 
 /** The problem+json body of an error, without the per-request id. */
-export function problemBody (err: ProvisioningError): { type: string, title: string, status: number, detail: string, code: string, issues?: Issue[] } {
+export interface ProblemBody { type: string, title: string, status: number, detail: string, code: string, issues?: Issue[] }
+
+export function problemBody (err: ProvisioningError): ProblemBody {
   return {
     type: problemType(err.code),
     title: err.title,

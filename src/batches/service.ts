@@ -4,7 +4,7 @@ import { errors, isProvisioningError, type Issue, type ProvisioningError } from 
 import { fingerprint } from '../lib/canonical-json.js'
 import { newId } from '../lib/ids.js'
 import type { Clock } from '../lib/timers.js'
-import { TERMINAL_STATUSES, type RequestKind, type WorkerDesired } from '../provisioning/model.js'
+import { TERMINAL_STATUSES, type WorkerDesired } from '../provisioning/model.js'
 import type { ProvisioningRecord, RequestStore } from '../provisioning/ports.js'
 import type { AcceptResult, DesireOptions } from '../provisioning/service.js'
 import type { Delivery } from '../webhooks/ports.js'
@@ -55,12 +55,14 @@ export function createBatchService (deps: BatchServiceDeps) {
     try {
       const key = batch.keyed ? `${batch.id}#${e.index}` : undefined
       const r = await deps.desire(client, e.hrId, { method: 'PUT', body: e.desired }, key, originRequestId, { batchId: batch.id, dryRun: batch.dryRun })
-      const body = r.response.body as { id?: string, kind?: RequestKind, change?: RequestKind | 'none', issues?: Issue[] }
-      if (batch.dryRun) return { ...head, outcome: body.change === 'none' ? 'unchanged' : 'planned', change: body.change ?? 'none' }
-      if (r.response.status === 202 && typeof body.id === 'string') return { ...head, outcome: 'accepted', change: body.kind ?? 'hire', requestId: body.id }
-      if (r.response.status === 200) return { ...head, outcome: 'unchanged', change: 'none' }
-      // A refusal replayed under the record's key.
-      return { ...head, outcome: 'rejected', issues: within(e.index, body.issues ?? [{ code: 'record.refused', path: '', message: 'refused' }]) }
+      const o = r.outcome
+      switch (o.kind) {
+        case 'preview': return { ...head, outcome: o.change === 'none' ? 'unchanged' : 'planned', change: o.change }
+        case 'accepted': return { ...head, outcome: 'accepted', change: o.change, requestId: o.requestId }
+        case 'unchanged': return { ...head, outcome: 'unchanged', change: 'none' }
+        // A refusal replayed under the record's key.
+        case 'refused': return { ...head, outcome: 'rejected', issues: within(e.index, o.issues.length > 0 ? o.issues : [{ code: 'record.refused', path: '', message: 'refused' }]) }
+      }
     } catch (err) {
       if (isProvisioningError(err) && err.status < 500) return { ...head, outcome: 'rejected', issues: issuesOf(err, e.index) }
       throw err

@@ -21,7 +21,7 @@ import type { ProvisioningRoutesOptions } from '../http/routes/provisioning.js'
 import type { DeliveryStore } from '../webhooks/ports.js'
 import { summarize } from '../webhooks/service.js'
 import type { Closers } from './closers.js'
-import { INTAKE_VIEWS } from '../http/views/provisioning.js'
+import { INTAKE_ANSWERS } from '../http/views/provisioning.js'
 
 export interface ProvisioningFeature {
   /** The intake service, the dry run and what the provisioning routes show with them. */
@@ -60,7 +60,7 @@ export function createProvisioningFeature (config: Readonly<Config>, ctx: Provis
   const idempotencyTtlHours = config.provisioning.idempotencyTtlHours
   const service = createProvisioningService({
     ...stores,
-    views: INTAKE_VIEWS,
+    answers: INTAKE_ANSWERS,
     intake: tenants,
     queue: provisioningQueue,
     clock,

@@ -1,6 +1,6 @@
 import type { AuthenticatedClient } from '../config/clients.js'
 import { externalIdFor } from '../config/clients.js'
-import { errors, isProvisioningError, problemBody, type Issue } from '../errors.js'
+import { errors, isProvisioningError, problemBody } from '../errors.js'
 import { withCallLimit } from '../genesys/call-limit.js'
 import type { GenesysClient } from '../genesys/client.js'
 import { usersOfDivisions } from '../genesys/client.js'
@@ -10,7 +10,7 @@ import type { Clock } from '../lib/timers.js'
 import type { Desire } from '../batches/service.js'
 import { divisionByName, type Directory, type GroupResolver, type ReferenceCache } from '../provisioning/facts.js'
 import { desireOfPut } from '../provisioning/lifecycle.js'
-import type { NewHireBody, RequestKind } from '../provisioning/model.js'
+import type { NewHireBody } from '../provisioning/model.js'
 import { OwnedElsewhere, type WorkerEntry, type WorkerOwner, type WorkerRegistry } from '../provisioning/registry.js'
 import { differencesOf, matchRoster } from './match.js'
 import type { ImportCounts, ImportEntry, ImportMode, ImportRow, ImportStore, RosterImport, RosterRecord } from './ports.js'
@@ -153,10 +153,10 @@ export function createImportService (deps: ImportServiceDeps) {
       if (!r || (row.outcome !== 'matched' && row.outcome !== 'create')) return
       try {
         const res = await deps.desire(client, r.hrId, { method: 'PUT', body: r.desired }, `${imp.id}#${row.index}`, originRequestId, {})
-        const body = res.response.body as { id?: string, kind?: RequestKind, issues?: Issue[] }
-        if (res.response.status === 202 && typeof body.id === 'string') Object.assign(row, { change: body.kind ?? 'hire', requestId: body.id })
-        else if (res.response.status === 200) row.change = 'none'
-        else row.applyIssues = body.issues ?? []
+        const o = res.outcome
+        if (o.kind === 'accepted') Object.assign(row, { change: o.change, requestId: o.requestId })
+        else if (o.kind === 'refused') row.applyIssues = o.issues
+        else row.change = 'none'
       } catch (err) {
         if (!isProvisioningError(err) || err.status >= 500) throw err
         row.applyIssues = err.issues ?? [{ code: err.code === 'PROV_ERR_CONFLICT' ? 'worker.busy' : `record.${err.code.replace(/^PROV_ERR_/, '').toLowerCase()}`, path: '', message: err.message }]

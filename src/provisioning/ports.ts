@@ -1,4 +1,4 @@
-import type { Issue } from '../errors.js'
+import type { Issue, ProblemBody } from '../errors.js'
 import type { NewHireBody, RequestKind, RequestStatus } from './model.js'
 import type { Plan } from './checks/upstream-checks.js'
 import type { Delivery } from '../webhooks/ports.js'
@@ -155,16 +155,39 @@ export interface EmailReservations {
   release (email: string, requestId: string): Promise<void>
 }
 
-/** The views an intake's answer carries; the HTTP layer provides them (typed from its schemas). */
-export interface IntakeViews {
-  request (record: ProvisioningRecord): unknown
-  worker (entry: WorkerEntry, scheduled: ProvisioningRecord[]): unknown
+/**
+ * What an intake came to, in the domain's terms: a request accepted (queued,
+ * scheduled or held; `change` says which kind), no change to make, a preview
+ * (dry run), or a refusal. Kept with the answer under an Idempotency-Key, so a
+ * replay says what it came to without reading the answer.
+ */
+export type IntakeOutcome =
+  | { kind: 'accepted', requestId: string, change: RequestKind }
+  | { kind: 'unchanged' }
+  | { kind: 'preview', change: RequestKind | 'none' }
+  | { kind: 'refused', issues: Issue[] }
+
+/** An outcome with what its answer shows: the request, or the worker and its schedule. */
+export type IntakeResult =
+  | { kind: 'accepted', record: ProvisioningRecord }
+  | { kind: 'unchanged', worker: WorkerEntry, scheduled: ProvisioningRecord[] }
+  | { kind: 'preview', change: RequestKind | 'none' }
+  | { kind: 'refused', problem: ProblemBody & { issuesTruncated?: number } }
+
+/**
+ * How an intake is answered (the HTTP layer's statuses, headers and views):
+ * the answer is kept under the Idempotency-Key and replayed as first given.
+ */
+export interface IntakeAnswers {
+  answer (result: IntakeResult): StoredResponse
 }
 
+/** An intake's answer as first given, and (from this version on) what it came to. */
 export interface StoredResponse {
   status: number
   headers: Record<string, string>
   body: unknown
+  outcome?: IntakeOutcome
 }
 
 export type IdempotencyBegin =

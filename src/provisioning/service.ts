@@ -1,14 +1,14 @@
 import { externalIdFor, type AuthenticatedClient } from '../config/clients.js'
 import { errors, isProvisioningError, problemBody, type Issue, type ProvisioningError } from '../errors.js'
 import { policyIssuesOfParsedFields } from './checks/parsed-fields.js'
-import type { NewHireBody, RequestKind, WorkerDesired, WorkerPatch } from './model.js'
+import { REQUEST_KINDS, type NewHireBody, type RequestKind, type WorkerDesired, type WorkerPatch } from './model.js'
 import { deriveChange, desireOfPatch, desireOfPut, type Desire } from './lifecycle.js'
 import { effectiveInstant } from './effective-time.js'
 import { workerCursor, type WorkerEntry, type WorkerListQuery, type WorkerRegistry } from './registry.js'
 import { fingerprint } from '../lib/canonical-json.js'
 import { newId } from '../lib/ids.js'
 import { decodeCursor } from '../lib/cursor.js'
-import type { ChangeWindow, IdempotencyStore, IntakeViews, ListQuery, ProvisioningQueue, ProvisioningRecord, RequestStore, StoredResponse } from './ports.js'
+import type { ChangeWindow, IdempotencyStore, IntakeAnswers, IntakeOutcome, IntakeResult, ListQuery, ProvisioningQueue, ProvisioningRecord, RequestStore, StoredResponse } from './ports.js'
 import type { RequestStatus } from './model.js'
 import type { Clock } from '../lib/timers.js'
 import { TERMINAL_STATUSES } from './model.js'
@@ -21,11 +21,12 @@ export interface StaticCheckContext {
 export type StaticChecks = (hire: NewHireBody, ctx: StaticCheckContext) => { normalized: NewHireBody, issues: Issue[] }
 
 export interface AcceptResult {
+  /** What the intake came to (for a replay: what the first call came to). */
+  outcome: IntakeOutcome
+  /** Its answer, as the HTTP layer rendered it (for a replay: as first given). */
   response: StoredResponse
-  /** True when the response is a replay of an earlier request with the same key. */
+  /** True when this is a replay of an earlier request with the same key. */
   replayed: boolean
-  /** The request id, when a request exists for this call. */
-  requestId?: string
   /** The Idempotency-Key fingerprint of this call (method, path, body), for `rememberSent`. */
   fingerprint: string
 }
@@ -55,8 +56,8 @@ export interface BulkRetryResult {
 
 export interface ProvisioningServiceDeps {
   requests: RequestStore
-  /** How an intake's answer shows a request or a worker (the HTTP layer's views): stored, and replayed, under its Idempotency-Key. */
-  views: IntakeViews
+  /** How an intake is answered (the HTTP layer's statuses and views): kept, and replayed, under its Idempotency-Key. */
+  answers: IntakeAnswers
   /** The worker registry: the workers this service manages, per client. */
   registry: Pick<WorkerRegistry, 'get' | 'list' | 'count'>
   idempotency: IdempotencyStore
@@ -116,7 +117,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
     return changes > limit ? { changes, limit } : undefined
   }
 
-  async function createRecord (client: AuthenticatedClient, hire: NewHireBody, originRequestId?: string, change: { kind: RequestKind, worker?: WorkerEntry, effectiveAt?: string, batchId?: string } = { kind: 'hire' }): Promise<StoredResponse> {
+  async function createRecord (client: AuthenticatedClient, hire: NewHireBody, originRequestId?: string, change: { kind: RequestKind, worker?: WorkerEntry, effectiveAt?: string, batchId?: string } = { kind: 'hire' }): Promise<ProvisioningRecord> {
     const nowMs = clock.now()
     const now = new Date(nowMs).toISOString()
     const { worker } = change
@@ -171,7 +172,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
     }
     if (held) deps.onHeld?.(record, held)
     else if (status === 'accepted') await queue.enqueue(record)
-    return { status: 202, headers: { location: `${REQUESTS_PATH}/${record.id}` }, body: deps.views.request(record) }
+    return record
   }
 
   /**
@@ -274,31 +275,38 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
    * first answered, another body under the key is refused, and a refusal the
    * same body would always get is remembered like a success.
    */
-  async function withIdempotency (client: AuthenticatedClient, key: string | undefined, print: string, run: () => Promise<StoredResponse>): Promise<AcceptResult> {
+  async function withIdempotency (client: AuthenticatedClient, key: string | undefined, print: string, run: () => Promise<IntakeResult>): Promise<AcceptResult> {
     if (key !== undefined) {
       const begun = await idempotency.begin(client.id, key, print, IDEMPOTENCY_LOCK_SECONDS)
       if (begun.state === 'mismatch') throw errors.idempotencyMismatch()
       if (begun.state === 'in-flight') throw errors.idempotencyInFlight()
-      if (begun.state === 'replay') return { response: begun.response, replayed: true, requestId: requestIdOf(begun.response), fingerprint: print }
+      if (begun.state === 'replay') return { outcome: begun.response.outcome ?? outcomeOfEarlierAnswer(begun.response), response: begun.response, replayed: true, fingerprint: print }
     }
-    let response: StoredResponse
+    let result: IntakeResult
     try {
       // After the replay check: an answer already given is given again.
       deps.intake?.assertAccepted(client.id)
-      response = await run()
+      result = await run()
     } catch (err) {
       // Anything transient frees the key for the caller's retry.
       if (key !== undefined) {
         if (isProvisioningError(err) && err.status === 422) {
-          await idempotency.complete(client.id, key, print, { status: 422, headers: {}, body: refusalSummary(problemBody(err)) }, idempotencyTtlSeconds)
+          const problem = refusalSummary(problemBody(err))
+          await idempotency.complete(client.id, key, print, answered({ kind: 'refused', problem }), idempotencyTtlSeconds)
         } else {
           await idempotency.abandon(client.id, key)
         }
       }
       throw err
     }
+    const response = answered(result)
     if (key !== undefined) await idempotency.complete(client.id, key, print, response, idempotencyTtlSeconds)
-    return { response, replayed: false, requestId: requestIdOf(response), fingerprint: print }
+    return { outcome: outcomeOf(result), response, replayed: false, fingerprint: print }
+  }
+
+  /** The HTTP layer's answer to a result, with the outcome it stands for. */
+  function answered (result: IntakeResult): StoredResponse {
+    return { ...deps.answers.answer(result), outcome: outcomeOf(result) }
   }
 
   /** The static checks (no upstream call); violations are a 422 and nothing is stored. */
@@ -326,7 +334,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
     async accept (client: AuthenticatedClient, body: NewHireBody, idempotencyKey?: string, originRequestId?: string): Promise<AcceptResult> {
       return withIdempotency(client, idempotencyKey, fingerprint('POST', REQUESTS_PATH, body), async () => {
         const checked = checkedHire(client, body, 'new hire')
-        return createRecord(client, checked, originRequestId)
+        return { kind: 'accepted', record: await createRecord(client, checked, originRequestId) }
       })
     },
 
@@ -380,25 +388,25 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
         const normalized = desire.status === 'terminated' && base.hire ? base.hire : checkedHire(client, desire.hire, 'worker')
         const derived = deriveChange(base.exists ? base : undefined, normalized, desire.status, base.hire)
         // A preview stops here: what the change would be, nothing stored.
-        if (opts.dryRun === true) return { status: 200, headers: {}, body: { change: derived.change } }
+        if (opts.dryRun === true) return { kind: 'preview', change: derived.change }
         if (derived.change === 'none') {
           await supersedeAll(superseded, undefined)
           if (!entry) throw noWorker(hrId)
-          return { status: 200, headers: {}, body: deps.views.worker(entry, await requests.scheduledFor(client.id, hrId, MAX_SCHEDULED)) }
+          return { kind: 'unchanged', worker: entry, scheduled: await requests.scheduledFor(client.id, hrId, MAX_SCHEDULED) }
         }
-        const response = await createRecord(client, normalized, originRequestId, {
+        const record = await createRecord(client, normalized, originRequestId, {
           kind: derived.change,
           ...(entry ? { worker: entry } : {}),
           ...(scheduled ? { effectiveAt: new Date(effectiveMs).toISOString() } : {}),
           ...(opts.batchId !== undefined ? { batchId: opts.batchId } : {}),
         })
-        await supersedeAll(superseded, requestIdOf(response))
+        await supersedeAll(superseded, record.id)
         // A rehire that runs now makes the worker's scheduled hard delete moot.
         if (derived.change === 'rehire' && !scheduled) {
-          const by = requestIdOf(response) ?? 'a rehire'
+          const by = record.id
           for (const r of await scheduledOnes()) if (r.hardDelete === true && !superseded.includes(r)) await cancelScheduled(r, `The worker was rehired (${by}).`)
         }
-        return response
+        return { kind: 'accepted', record }
       })
     },
 
@@ -410,7 +418,7 @@ export function createProvisioningService (deps: ProvisioningServiceDeps) {
     async restore (client: AuthenticatedClient, hrId: string, kind: 'update' | 'move'): Promise<string | undefined> {
       const entry = await deps.registry.get(client.id, hrId)
       if (!entry?.active || !entry.desired) return undefined
-      return requestIdOf(await createRecord(client, entry.desired, undefined, { kind, worker: entry }))
+      return (await createRecord(client, entry.desired, undefined, { kind, worker: entry })).id
     },
 
     /** One managed worker of this client (404 for any other, indistinguishable from none). */
@@ -588,9 +596,31 @@ function refusalSummary (body: ReturnType<typeof problemBody>): ReturnType<typeo
   return { ...body, issues: issues.slice(0, STORED_ISSUES), issuesTruncated: issues.length - STORED_ISSUES }
 }
 
-function requestIdOf (response: StoredResponse): string | undefined {
-  const body = response.body as { id?: unknown } | undefined
-  return typeof body?.id === 'string' && body.id.startsWith('prq_') ? body.id : undefined
+/** What a result comes to. */
+function outcomeOf (result: IntakeResult): IntakeOutcome {
+  switch (result.kind) {
+    case 'accepted': return { kind: 'accepted', requestId: result.record.id, change: result.record.kind ?? 'hire' }
+    case 'unchanged': return { kind: 'unchanged' }
+    case 'preview': return { kind: 'preview', change: result.change }
+    case 'refused': return { kind: 'refused', issues: result.problem.issues ?? [] }
+  }
+}
+
+const isChange = (v: unknown): v is RequestKind | 'none' => v === 'none' || (REQUEST_KINDS as readonly unknown[]).includes(v)
+
+/**
+ * What an answer kept by an earlier version came to (answers are kept with
+ * their outcome since; these expire with the idempotency retention): read
+ * from the answer itself.
+ */
+function outcomeOfEarlierAnswer (response: StoredResponse): IntakeOutcome {
+  const body = (typeof response.body === 'object' && response.body !== null ? response.body : {}) as Record<string, unknown>
+  if (response.status < 300 && typeof body.id === 'string' && body.id.startsWith('prq_')) {
+    return { kind: 'accepted', requestId: body.id, change: isChange(body.kind) && body.kind !== 'none' ? body.kind : 'hire' }
+  }
+  if (response.status === 200 && isChange(body.change)) return { kind: 'preview', change: body.change }
+  if (response.status === 200) return { kind: 'unchanged' }
+  return { kind: 'refused', issues: Array.isArray(body.issues) ? body.issues as Issue[] : [] }
 }
 
 /** Another client's worker is indistinguishable from none. */

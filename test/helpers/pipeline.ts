@@ -9,7 +9,7 @@ import type { MappingStore } from '../../src/groups/ports.js'
 import { createMappedGroupResolver, createNameGroupResolver, createReferenceCache } from '../../src/provisioning/facts.js'
 import type { ProvisioningRecord } from '../../src/provisioning/ports.js'
 import { createProvisioningService, jobIdFor } from '../../src/provisioning/service.js'
-import { INTAKE_VIEWS } from '../../src/http/views/provisioning.js'
+import { INTAKE_ANSWERS } from '../../src/http/views/provisioning.js'
 import { createProvisioningWorker, type ProvisioningJob } from '../../src/provisioning/worker.js'
 import type { SimulatorOptions } from '../../src/simulator/index.js'
 import { createMemoryMappingStore } from '../../src/groups/store/memory.js'
@@ -37,11 +37,12 @@ export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: nu
   const cache = createReferenceCache(clock, 60_000)
   const byName = createNameGroupResolver(genesys.client, mappingStore)
   const groups = createMappedGroupResolver(mappingStore, byName)
+  const idempotency = createMemoryIdempotencyStore(clock)
   const service = createProvisioningService({
     requests,
-    views: INTAKE_VIEWS,
+    answers: INTAKE_ANSWERS,
     registry,
-    idempotency: createMemoryIdempotencyStore(clock),
+    idempotency,
     queue: { enqueue: (r) => queue.add(jobIdFor(r), { requestId: r.id }) },
     clock,
     staticChecks,
@@ -69,6 +70,7 @@ export async function pipeline (opts: { sim?: SimulatorOptions, maxAttempts?: nu
     service,
     requests,
     registry,
+    idempotency,
     mappings: mappingStore,
     terminal,
     held,

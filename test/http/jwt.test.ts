@@ -12,7 +12,7 @@ import { staticChecks } from '../../src/provisioning/checks/static-checks.js'
 import { createProvisioningService } from '../../src/provisioning/service.js'
 import { createMemoryIdempotencyStore, createMemoryRequestStore, createMemoryWorkerRegistry } from '../../src/provisioning/store/memory.js'
 import { buildTestApp } from '../helpers/app.js'
-import { INTAKE_VIEWS } from '../../src/http/views/provisioning.js'
+import { INTAKE_ANSWERS } from '../../src/http/views/provisioning.js'
 
 /**
  * Bearer JWTs end to end: a real OAuth 2 authorization server (oidc-provider)
@@ -154,7 +154,7 @@ function jwtEnv (o: { issuer: string, jwksUrl: string, audience?: string, typ?: 
 async function app (t: Test, env: Record<string, string>) {
   const clock = { now: Date.now }
   const service = createProvisioningService({
-    views: INTAKE_VIEWS,
+    answers: INTAKE_ANSWERS,
     requests: createMemoryRequestStore(),
     registry: createMemoryWorkerRegistry(),
     idempotency: createMemoryIdempotencyStore(clock),

@@ -8,7 +8,7 @@ import type { ProvisioningJob } from '../../src/provisioning/worker.js'
 import { createMemoryIdempotencyStore, createMemoryRequestStore, createMemoryWorkerRegistry } from '../../src/provisioning/store/memory.js'
 import { buildTestApp } from '../helpers/app.js'
 import { requestRecord } from '../helpers/records.js'
-import { INTAKE_VIEWS } from '../../src/http/views/provisioning.js'
+import { INTAKE_ANSWERS } from '../../src/http/views/provisioning.js'
 
 const KEY_A = 'gpk_intake_a_0123456789abcdefghijklmnopqrstuv'
 const KEY_B = 'gpk_intake_b_0123456789abcdefghijklmnopqrstuv'
@@ -31,7 +31,7 @@ async function setup (t: Test) {
   const enqueued: string[] = []
   const dryRuns: unknown[] = []
   const service = createProvisioningService({
-    views: INTAKE_VIEWS,
+    answers: INTAKE_ANSWERS,
     requests,
     registry: createMemoryWorkerRegistry(),
     idempotency: createMemoryIdempotencyStore(clock),

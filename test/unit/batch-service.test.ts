@@ -18,7 +18,7 @@ function setup () {
     await new Promise((resolve) => setTimeout(resolve, 1))
     const id = `prq_${String(++seq).padStart(26, '0')}`
     statuses.set(id, 'accepted')
-    return { response: { status: 202, headers: {}, body: { id, kind: 'hire' } }, replayed: false, requestId: id, fingerprint: 'f' }
+    return { outcome: { kind: 'accepted', requestId: id, change: 'hire' }, response: { status: 202, headers: {}, body: { id, kind: 'hire' } }, replayed: false, fingerprint: 'f' }
   }
   const completed: string[] = []
   const store = createMemoryBatchStore({ now: clock.now })

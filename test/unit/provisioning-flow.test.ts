@@ -1,6 +1,8 @@
 import t from 'tap'
 import type { NewHireBody } from '../../src/provisioning/model.js'
-import { pipeline } from '../helpers/pipeline.js'
+import { fingerprint } from '../../src/lib/canonical-json.js'
+import { REQUESTS_PATH } from '../../src/provisioning/service.js'
+import { CLIENT, pipeline } from '../helpers/pipeline.js'
 
 let n = 0
 const hire = (over: Partial<NewHireBody> = {}): NewHireBody => {
@@ -172,4 +174,31 @@ t.test('transient upstream failures are retried; exhausted attempts fail with th
   const done = await p.outcome(r.id)
   t.equal(done.status, 'completed', JSON.stringify(done.error))
   t.equal([...p.sim.state.users.values()].filter((u) => u.externalId === r.hrId && u.state !== 'deleted').length, 1, 'the retry did not create again')
+})
+
+t.test('an Idempotency-Key replay says what the first call came to, also for an answer kept without its outcome by an earlier version', async (t) => {
+  const p = await pipeline()
+  t.teardown(p.close)
+  const h = hire()
+  const first = await p.service.accept(CLIENT, h, 'key-now')
+  const again = await p.service.accept(CLIENT, h, 'key-now')
+  t.match(first.outcome, { kind: 'accepted', change: 'hire', requestId: /^prq_/ })
+  t.same(again.outcome, first.outcome, 'the replay comes to what the first call came to')
+  t.ok(again.replayed)
+  t.same(again.response.body, first.response.body, 'and is answered as first answered')
+
+  // Answers kept before outcomes were kept with them: status, headers and body only.
+  const earlier = async (key: string, body: NewHireBody, answer: { status: number, headers: Record<string, string>, body: unknown }) => {
+    const print = fingerprint('POST', REQUESTS_PATH, body)
+    t.equal((await p.idempotency.begin(CLIENT.id, key, print, 60)).state, 'new')
+    await p.idempotency.complete(CLIENT.id, key, print, answer, 3600)
+    return p.service.accept(CLIENT, body, key)
+  }
+  const accepted = await earlier('key-earlier', hire(), { status: 202, headers: { location: `${REQUESTS_PATH}/prq_01JD3W6Q4Z7Y8X9V0T1S2R3Q4P` }, body: { id: 'prq_01JD3W6Q4Z7Y8X9V0T1S2R3Q4P', kind: 'move', status: 'accepted' } })
+  t.same(accepted.outcome, { kind: 'accepted', requestId: 'prq_01JD3W6Q4Z7Y8X9V0T1S2R3Q4P', change: 'move' })
+  const issues = [{ code: 'division.notAllowed', path: '/division', message: 'not allowed' }]
+  const refused = await earlier('key-refused', hire(), { status: 422, headers: {}, body: { code: 'PROV_ERR_POLICY', status: 422, issues } })
+  t.same(refused.outcome, { kind: 'refused', issues })
+  const unchanged = await earlier('key-unchanged', hire(), { status: 200, headers: {}, body: { hrId: 'HR-x', status: 'active' } })
+  t.same(unchanged.outcome, { kind: 'unchanged' })
 })

@@ -16,7 +16,7 @@ import { createMemoryEmailReservations, createMemoryIdempotencyStore, createMemo
 import { createMemoryQueueLock } from '../../src/groups/lock/memory.js'
 import { simAndClient } from '../helpers/genesys.js'
 import { DENIED } from '../helpers/pipeline.js'
-import { INTAKE_VIEWS } from '../../src/http/views/provisioning.js'
+import { INTAKE_ANSWERS } from '../../src/http/views/provisioning.js'
 
 /**
  * Two tenants working one org at once, each through its own stack (as two
@@ -102,7 +102,7 @@ async function world () {
     const cache = createReferenceCache(clock, 60_000)
     const groups = createMappedGroupResolver(mappingStore, createNameGroupResolver(g, mappingStore))
     const service = createProvisioningService({
-      views: INTAKE_VIEWS,
+      answers: INTAKE_ANSWERS,
       requests, registry, idempotency: createMemoryIdempotencyStore(clock), queue: { enqueue: (r) => queue.add(jobIdFor(r), { requestId: r.id }) },
       clock, staticChecks, config: { maxGroupDepth: 5, idempotencyTtlHours: 24 },
     })

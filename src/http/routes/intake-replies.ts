@@ -32,11 +32,12 @@ export function intakeReplies (service: Pick<ProvisioningService, 'waitForTermin
   return {
     async send (reply: FastifyReply, accepted: AcceptResult, call: { client: AuthenticatedClient, key: string | undefined, prefer: string | undefined, requestId: string }): Promise<FastifyReply> {
       const wait = parseWait(call.prefer)
+      const { outcome } = accepted
       // Waiting applies to a fresh acceptance only: a replay, a refusal or no change is answered as stored.
-      const waited = wait === undefined || accepted.replayed || accepted.requestId === undefined || accepted.response.status >= 400 || accepted.response.status === 200
+      const waited = wait === undefined || accepted.replayed || outcome.kind !== 'accepted'
         ? undefined
-        : await holdingSocket(reply, wait, () => waitedResponse(accepted.requestId ?? '', wait, accepted.response.headers))
-      if (waited && call.key !== undefined) await service.rememberSent(call.client, accepted.fingerprint, call.key, waited)
+        : await holdingSocket(reply, wait, () => waitedResponse(outcome.requestId, wait, accepted.response.headers))
+      if (waited && call.key !== undefined) await service.rememberSent(call.client, accepted.fingerprint, call.key, { ...waited, outcome })
       return sendStored(reply, waited ?? accepted.response, { replayed: accepted.replayed, requestId: call.requestId })
     },
   }

@@ -1,4 +1,5 @@
-import type { IntakeViews, ProvisioningRecord } from '../../provisioning/ports.js'
+import type { IntakeAnswers, ProvisioningRecord, StoredResponse } from '../../provisioning/ports.js'
+import { REQUESTS_PATH } from '../../provisioning/service.js'
 import type { RequestStatus } from '../../provisioning/model.js'
 import { TERMINAL_STATUSES } from '../../provisioning/model.js'
 import type { WorkerEntry } from '../../provisioning/registry.js'
@@ -54,8 +55,20 @@ export function toWorkerView (e: WorkerEntry, scheduled?: ProvisioningRecord[]):
   }
 }
 
-/** The views the provisioning service answers an intake with (and stores under its Idempotency-Key). */
-export const INTAKE_VIEWS: IntakeViews = {
-  request: (record) => toRequestView(record),
-  worker: (entry, scheduled) => toWorkerView(entry, scheduled),
+/**
+ * How the provisioning service's intakes are answered over HTTP (and kept
+ * under their Idempotency-Key): 202 with `Location` and the request, 200 with
+ * the worker when nothing changes, 200 with the change of a preview, and a
+ * refusal as its problem.
+ */
+export const INTAKE_ANSWERS: IntakeAnswers = {
+  answer (result): StoredResponse {
+    const none: Record<string, string> = {}
+    switch (result.kind) {
+      case 'accepted': return { status: 202, headers: { location: `${REQUESTS_PATH}/${result.record.id}` }, body: toRequestView(result.record) }
+      case 'unchanged': return { status: 200, headers: none, body: toWorkerView(result.worker, result.scheduled) }
+      case 'preview': return { status: 200, headers: none, body: { change: result.change } }
+      case 'refused': return { status: result.problem.status, headers: none, body: result.problem }
+    }
+  },
 }
