@@ -4,7 +4,6 @@ import type { Config } from '../config/load-config.js'
 import type { ClientRegistry } from '../config/clients.js'
 import { registerAuth } from './plugins/auth.js'
 import { registerErrorHandling } from './plugins/errors.js'
-import { createJwtVerifier } from './plugins/jwt.js'
 import { registerOpenApi } from './plugins/openapi.js'
 import { genReqId, registerRequestId } from './plugins/request-id.js'
 import { registerAccessLog } from './plugins/access-log.js'
@@ -103,7 +102,8 @@ export async function buildApp ({ config, deps, logger, surface = 'all' }: Build
   const limits = await registerRateLimits(app, { ...config.http.rateLimit, clients: deps.clients, ...(deps.redis ? { redis: deps.redis } : {}) })
   registerAuth(app, {
     clients: deps.clients,
-    ...(config.auth.jwt ? { jwt: createJwtVerifier(config.auth.jwt) } : {}),
+    // jose is loaded only when JWTs are accepted.
+    ...(config.auth.jwt ? { jwt: (await import('./plugins/jwt.js')).createJwtVerifier(config.auth.jwt) } : {}),
     onRefused: limits.perIp,
   })
   limits.install()
