@@ -106,8 +106,10 @@ function contract (t: Test, name: string, make: Make): void {
     await until(() => ep.fetches >= 2, 2000)
     t.equal(ep.fetches, 2, 'one refresh, started ahead of expiry')
     await until(() => ep.issued.length >= 2, 2000)
-    await sleep(20)
-    const next = await p.getToken()
+    // The refreshed token is served once it is stored (for the Redis twins, a
+    // write after the fetch returned): asked until then, bounded.
+    let next = await p.getToken()
+    for (const deadline = Date.now() + 2000; next === first && Date.now() < deadline; await sleep(10)) next = await p.getToken()
     t.not(next, first, 'the refreshed token is served next')
     t.equal(next, ep.issued[1])
   })
@@ -235,8 +237,9 @@ t.test('redis: 3 replicas refresh ahead of expiry with one fetch between them', 
   const during = await Promise.all(providers.flatMap((p) => [p.getToken(), p.getToken()]))
   t.same(new Set(during), new Set(first), 'the current token is served while one replica refreshes')
   await until(() => ep.issued.length >= 2, 2000)
-  await sleep(300)
-  const after = await Promise.all(providers.map((p) => p.getToken()))
+  // Each replica adopts the refreshed token once it is stored: asked until then, bounded.
+  let after = await Promise.all(providers.map((p) => p.getToken()))
+  for (const deadline = Date.now() + 3000; after.some((tok) => tok !== ep.issued[1]) && Date.now() < deadline; await sleep(20)) after = await Promise.all(providers.map((p) => p.getToken()))
   t.equal(ep.fetches, 2, 'one refresh for the fleet')
   t.same(after, [ep.issued[1], ep.issued[1], ep.issued[1]], 'every replica adopted the refreshed token')
 })
